@@ -1,0 +1,1 @@
+"""ktstr: a test harness for Linux process schedulers (sched_ext)."""

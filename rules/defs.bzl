@@ -1,0 +1,15 @@
+"""ktstr's public Starlark API: the only file users load.
+
+    load("@ktstr//rules:defs.bzl", "ktstr_kernel", "ktstr_test", ...)
+"""
+
+load(
+    ":providers.bzl",
+    _KtstrInitramfsInfo = "KtstrInitramfsInfo",
+    _KtstrKernelInfo = "KtstrKernelInfo",
+    _KtstrSchedulerInfo = "KtstrSchedulerInfo",
+)
+
+KtstrKernelInfo = _KtstrKernelInfo
+KtstrSchedulerInfo = _KtstrSchedulerInfo
+KtstrInitramfsInfo = _KtstrInitramfsInfo

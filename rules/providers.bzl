@@ -1,0 +1,31 @@
+"""Providers that carry ktstr artifacts between rules."""
+
+KtstrKernelInfo = provider(
+    doc = "A kernel built by ktstr_kernel.",
+    fields = {
+        "bzimage": "File: the bootable bzImage",
+        "vmlinux": "File: vmlinux with symbols and .BTF (DWARF stripped)",
+        "config": "File: the final .config",
+        "release": "File: text file with the kernel release string (uname -r)",
+        "version": "string: the source version, e.g. '6.12'",
+    },
+)
+
+KtstrSchedulerInfo = provider(
+    doc = "A sched_ext scheduler (or EEVDF when binary is None).",
+    fields = {
+        "name": "string: the scheduler's name in ktstr reports",
+        "binary": "File or None: the userspace loader binary; None means EEVDF",
+        "runtime_files": "depset of Files the binary needs at run time in the guest",
+        "args": "list of strings: default arguments",
+        "ops_name": "string: the name /sys/kernel/sched_ext/root/ops shows when attached",
+    },
+)
+
+KtstrInitramfsInfo = provider(
+    doc = "An initramfs made of one or more cpio archives, concatenated in order.",
+    fields = {
+        "archives": "list of Files (cpio, maybe compressed), concatenated in this order",
+        "compression": "string: none, gzip, lz4 or zstd",
+    },
+)
