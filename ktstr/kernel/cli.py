@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -21,6 +23,7 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extra-config", default="", help="extra kconfig lines, applied after the fragments")
     p.add_argument("--base-config", default="tinyconfig", help="make target (tinyconfig, defconfig) or a .config file")
     p.add_argument("--arch", default="x86_64")
+    p.add_argument("--keep-workdir", action="store_true", help="keep --workdir for debugging")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--source", required=True, type=Path)
     p.add_argument("--config", type=Path, help="a verified .config from `configure` (else configure here)")
     p.add_argument("--workdir", type=Path)
-    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--jobs", type=int, default=2, help="make -j; 0 means one per CPU")
     p.add_argument("--out-bzimage", required=True, type=Path)
     p.add_argument("--out-vmlinux", required=True, type=Path)
     p.add_argument("--out-config", required=True, type=Path)
@@ -69,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _scratch(workdir: Path | None) -> tempfile.TemporaryDirectory | None:
     return None if workdir else tempfile.TemporaryDirectory(prefix="ktstr-kernel-")
+
+
+def _cleanup(workdir: Path | None, keep: bool) -> None:
+    # A given --workdir is scratch too (Bazel passes one inside its output tree); the
+    # extracted source and objects are ~3 GB and must not outlive the action.
+    if workdir is not None and not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +122,7 @@ def cmd_configure(args) -> int:
     finally:
         if scratch:
             scratch.cleanup()
+        _cleanup(args.workdir, args.keep_workdir)
     log(f"configured and verified: {args.out}")
     return 0
 
@@ -128,12 +139,13 @@ def cmd_build(args) -> int:
             base_config=args.base_config,
             fragments=None if args.config else _fragments(args),
             config=args.config.resolve() if args.config else None,
-            jobs=args.jobs,
+            jobs=args.jobs or os.cpu_count() or 1,
             arch=args.arch,
         )
     finally:
         if scratch:
             scratch.cleanup()
+        _cleanup(args.workdir, args.keep_workdir)
     return 0
 
 
