@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -23,6 +24,7 @@ from ktstr.kernel.kconfig import Fragment
 ENTRY_FILES = ("bzImage", "vmlinux", "config", "release")
 METADATA = "entry.json"
 TMP_PREFIX = ".tmp-"
+_ENTRY_NAME = re.compile(r"^[0-9a-f]{16}-[0-9a-f]{16}$")
 
 
 def default_root() -> Path:
@@ -150,7 +152,8 @@ class KernelCache:
                 if now - path.stat().st_mtime > tmp_max_age_s:
                     shutil.rmtree(path, ignore_errors=True)
                     removed.append(path)
-            elif path.is_dir() and self._load(path) is None:
+            elif path.is_dir() and _ENTRY_NAME.match(path.name) and self._load(path) is None:
+                # Only entry-shaped names: never delete unrelated files under the root.
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
         entries = self.list()

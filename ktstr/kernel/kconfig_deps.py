@@ -156,8 +156,10 @@ class _Reader:
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
             if not pending:
                 start = number
+            if pending:
+                line = line.lstrip()
             if line.endswith("\\"):
-                pending += line[:-1] + " "
+                pending += line[:-1].rstrip() + " "
                 continue
             out.append((start, pending + line))
             pending = ""
