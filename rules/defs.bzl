@@ -3,7 +3,7 @@
     load("@ktstr//rules:defs.bzl", "ktstr_kernel", "ktstr_test", ...)
 """
 
-load("//rules/private:kernel.bzl", _ktstr_kernel = "ktstr_kernel")
+load("//rules:private/kernel.bzl", _ktstr_kernel = "ktstr_kernel")
 load(
     ":providers.bzl",
     _KtstrInitramfsInfo = "KtstrInitramfsInfo",

@@ -15,7 +15,13 @@ The repository exposes:
     :kconfig_files  every Kconfig file (to explain why an option did not stick)
 """
 
-_SOURCE_INFO_BZL = Label("//rules/private:kernel_source.bzl")
+_SOURCE_INFO_BZL = Label("//rules:private/kernel_source.bzl")
+
+def _absolute_label(label):
+    # Bazel 4 prints labels of the main repository as "//pkg:x", which inside the generated
+    # repository would mean that repository itself; name ktstr's repository explicitly.
+    text = str(label)
+    return "@ktstr" + text if text.startswith("//") else text
 
 _BUILD = """\
 load("{source_info_bzl}", "kernel_source_info")
@@ -158,7 +164,7 @@ def _kernel_source_impl(rctx):
     _extract(rctx, rctx.path(tarball))
     version = _makefile_version(rctx)
     rctx.file("BUILD.bazel", _BUILD.format(
-        source_info_bzl = str(_SOURCE_INFO_BZL),
+        source_info_bzl = _absolute_label(_SOURCE_INFO_BZL),
         tarball = tarball,
         version = version,
         sha256 = sha256,

@@ -100,6 +100,9 @@ def make_command(srctree: Path, objdir: Path, arch: str, *targets: str, jobs: in
         f"-j{jobs}",
         f"KCFLAGS={flags}",
         f"KAFLAGS={flags}",
+        # Whether a rustc happens to be on PATH must not change the .config (RUSTC_VERSION).
+        "RUSTC=/bin/false",
+        "HOSTRUSTC=/bin/false",
         *targets,
     ]
 

@@ -113,7 +113,7 @@ def cmd_verify(args) -> int:
 def cmd_configure(args) -> int:
     fragments = _fragments(args)
     scratch = _scratch(args.workdir)
-    workdir = args.workdir or Path(scratch.name)
+    workdir = (args.workdir or Path(scratch.name)).resolve()
     try:
         srctree = prepare_source(args.source.resolve(), workdir)
         final = configure(srctree, workdir / "build", args.base_config, fragments, args.arch)

@@ -123,20 +123,18 @@ def parse_config_values(text: str) -> dict[str, str]:
 
 
 def apply_to_config(config_text: str, fragment: Fragment) -> str:
-    """Return config_text with the fragment's settings replacing the existing lines.
+    """Return config_text without the fragment's options, then the fragment's lines appended.
 
-    Options the .config does not mention are appended. Running `make olddefconfig`
-    afterwards resolves dependencies; `verify` then checks what stuck.
+    Appending (rather than editing in place) matters for choices: Kconfig honours the last
+    `=y` member of a choice it reads, so a fragment's choice must come after the base's.
+    Running `make olddefconfig` afterwards resolves dependencies; `verify` checks what stuck.
     """
-    pending = dict(fragment.settings)
     out: list[str] = []
     for number, line in enumerate(config_text.splitlines(), start=1):
         setting = parse_line(line, f".config:{number}")
-        if setting is not None and setting.name in pending:
-            out.append(pending.pop(setting.name).line())
-        else:
+        if setting is None or setting.name not in fragment.settings:
             out.append(line)
-    out.extend(s.line() for s in pending.values())
+    out.extend(fragment.lines())
     return "".join(line + "\n" for line in out)
 
 

@@ -27,6 +27,7 @@ class Definition:
     prompt_conditions: list[str] = field(default_factory=list)  # "if EXPR" on the prompt
     has_prompt: bool = False
     ranges: list[str] = field(default_factory=list)
+    choice: str | None = None  # location of the enclosing `choice`, for choice members
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Select:
 class KconfigTree:
     definitions: dict[str, list[Definition]] = field(default_factory=dict)
     selected_by: dict[str, list[Select]] = field(default_factory=dict)
+    choice_members: dict[str, list[str]] = field(default_factory=dict)  # choice location -> names
 
 
 _ENTRY_RE = re.compile(r"^(menuconfig|config)\s+([A-Za-z0-9_]+)\s*$")
@@ -70,6 +72,7 @@ class _Reader:
         self.tree = KconfigTree()
         # Stack of (kind, condition or None); kind in {"if", "menu", "choice"}.
         self.stack: list[tuple[str, str | None]] = []
+        self.choices: list[str] = []  # locations of the open `choice` blocks
 
     def read(self, relpath: str) -> None:
         path = self.srctree / relpath
@@ -90,7 +93,10 @@ class _Reader:
             m = _ENTRY_RE.match(line)
             if m:
                 entry = Definition(m.group(2), location, [c for _, c in self.stack if c])
+                entry.choice = self.choices[-1] if self.choices else None
                 self.tree.definitions.setdefault(entry.name, []).append(entry)
+                if entry.choice:
+                    self.tree.choice_members.setdefault(entry.choice, []).append(entry.name)
                 block = None
                 continue
             if keyword in ("help", "---help---"):
@@ -106,10 +112,14 @@ class _Reader:
                 entry, block = None, None
             elif keyword in ("menu", "choice"):
                 self.stack.append((keyword, None))
+                if keyword == "choice":
+                    self.choices.append(location)
                 entry, block = None, [len(self.stack) - 1]
             elif keyword in ("endif", "endmenu", "endchoice"):
                 if self.stack:
                     self.stack.pop()
+                if keyword == "endchoice" and self.choices:
+                    self.choices.pop()
                 entry, block = None, None
             elif keyword in ("comment", "mainmenu"):
                 entry, block = None, None
@@ -320,6 +330,13 @@ def explain(tree: KconfigTree, name: str, wanted: str, values: dict[str, str]) -
             selectors = sorted({s.selector for s in tree.selected_by.get(name, [])})
             hint = f"; selected by: {', '.join(selectors[:8])}" if selectors else ""
             reasons.append(f"it has no prompt and cannot be set directly{hint}")
+        if definition.choice and wanted == "y":
+            chosen = [n for n in tree.choice_members.get(definition.choice, []) if n != name and values.get(n) == "y"]
+            if chosen:
+                reasons.append(
+                    f"it is a member of the choice at {definition.choice} and CONFIG_{chosen[0]} was chosen "
+                    f"(a later '=y' of another member, or that member's default, won)"
+                )
         if definition.ranges and wanted not in TRISTATE:
             for bounds in definition.ranges:
                 low, high = (_bound(b, values) for b in bounds.split()[:2])

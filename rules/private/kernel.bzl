@@ -11,7 +11,7 @@ Two actions:
 """
 
 load("//rules:providers.bzl", "KtstrKernelInfo")
-load("//rules/private:kernel_source.bzl", "KtstrKernelSourceInfo")
+load("//rules:private/kernel_source.bzl", "KtstrKernelSourceInfo")
 
 def _cpu_resources(_os, _inputs):
     # make -j uses every core; tell Bazel so it does not run other actions beside it.

@@ -65,9 +65,11 @@ def test_hash_ignores_comments_but_not_values():
     assert a.sha256() != c.sha256()
 
 
-def test_apply_to_config_replaces_in_place_and_appends():
-    config = "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_NR=8\n"
+def test_apply_to_config_moves_fragment_lines_last():
+    config = "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_NR=8\nCONFIG_SIZE=y\n"
     frag = parse_fragment_text("# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_NEW=y\nCONFIG_NR=256\n", "f")
     out = apply_to_config(config, frag)
-    assert out == "# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_NR=256\nCONFIG_NEW=y\n"
-    assert parse_config_values(out) == {"A": "n", "B": "y", "NR": "256", "NEW": "y"}
+    # The base's other lines stay in order; a fragment's choice member (B) follows the
+    # base's (SIZE), so Kconfig, which keeps the last =y member of a choice, picks it.
+    assert out == "CONFIG_SIZE=y\n# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_NEW=y\nCONFIG_NR=256\n"
+    assert parse_config_values(out) == {"A": "n", "B": "y", "NR": "256", "NEW": "y", "SIZE": "y"}

@@ -139,3 +139,12 @@ def test_project_fragment_requests_what_the_issue_requires():
     missing = [name for name in required if frag.settings.get(name) is None or frag.settings[name].value != "y"]
     assert missing == []
     assert frag.settings["MODULES"].value == "n"
+
+
+def test_choice_member_names_the_chosen_one(tmp_path):
+    (tmp_path / "Kconfig").write_text(
+        'choice\n\tprompt "opt"\nconfig OPT_PERF\n\tbool "perf"\nconfig OPT_SIZE\n\tbool "size"\nendchoice\n'
+    )
+    frag = parse_fragment_text("CONFIG_OPT_PERF=y\n", "f")
+    (m,) = verify([frag], "# CONFIG_OPT_PERF is not set\nCONFIG_OPT_SIZE=y\n", srctree=tmp_path)
+    assert "member of the choice at Kconfig:1" in m.reason and "CONFIG_OPT_SIZE was chosen" in m.reason
