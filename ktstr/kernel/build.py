@@ -186,6 +186,8 @@ def compile_kernel(srctree: Path, objdir: Path, jobs: int, arch: str = "x86_64")
 
 def collect(objdir: Path, outputs: BuildOutputs) -> str:
     """Copy the artifacts out of objdir; return the kernel release string."""
+    # Output paths may be relative (Bazel passes bazel-out/...); objcopy runs in objdir.
+    outputs = BuildOutputs(*(p.absolute() for p in (outputs.bzimage, outputs.vmlinux, outputs.config, outputs.release)))
     for path in (outputs.bzimage, outputs.vmlinux, outputs.config, outputs.release):
         path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(objdir / "arch/x86/boot/bzImage", outputs.bzimage)
