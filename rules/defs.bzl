@@ -3,6 +3,7 @@
     load("@ktstr//rules:defs.bzl", "ktstr_kernel", "ktstr_test", ...)
 """
 
+load("//rules:private/kernel.bzl", _ktstr_kernel = "ktstr_kernel")
 load(
     ":providers.bzl",
     _KtstrInitramfsInfo = "KtstrInitramfsInfo",
@@ -13,3 +14,5 @@ load(
 KtstrKernelInfo = _KtstrKernelInfo
 KtstrSchedulerInfo = _KtstrSchedulerInfo
 KtstrInitramfsInfo = _KtstrInitramfsInfo
+
+ktstr_kernel = _ktstr_kernel
