@@ -3,6 +3,7 @@
     load("@ktstr//rules:defs.bzl", "ktstr_kernel", "ktstr_test", ...)
 """
 
+load("//rules:private/initramfs.bzl", _ktstr_initramfs = "ktstr_initramfs")
 load("//rules:private/kernel.bzl", _ktstr_kernel = "ktstr_kernel")
 load(
     ":providers.bzl",
@@ -16,3 +17,4 @@ KtstrSchedulerInfo = _KtstrSchedulerInfo
 KtstrInitramfsInfo = _KtstrInitramfsInfo
 
 ktstr_kernel = _ktstr_kernel
+ktstr_initramfs = _ktstr_initramfs

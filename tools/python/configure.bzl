@@ -49,7 +49,11 @@ def _ktstr_python_configure_impl(rctx):
         fail(("ktstr: the Python interpreter '%s' lacks packages from requirements.txt " +
               "(%s). Run ./bazelw (it installs them) or pip install -r requirements.txt.") %
              (python, missing.stderr.strip().splitlines()[-1] if missing.stderr.strip() else "import failed"))
-    rctx.file("python_info.txt", "interpreter=%s\n" % python + res.stdout)
+    # The Debian package versions fingerprint the stdlib and libraries that initramfs
+    # actions pack from the host: an upgrade changes this file and so every such action key.
+    pkgs = rctx.execute(["dpkg-query", "-W", "python3.11-minimal", "libpython3.11-stdlib", "libc6"])
+    rctx.file("python_info.txt", "interpreter=%s\n" % python + res.stdout +
+              (pkgs.stdout if pkgs.return_code == 0 else ""))
     rctx.file("BUILD.bazel", _BUILD.format(python = python))
     rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
 

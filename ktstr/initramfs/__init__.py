@@ -1,0 +1,1 @@
+"""Deterministic initramfs images: newc cpio writer, ELF closure, guest Python runtime."""

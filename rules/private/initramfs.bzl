@@ -1,0 +1,82 @@
+"""ktstr_initramfs: a deterministic initramfs layer, optionally stacked on a base image."""
+
+load("//rules:providers.bzl", "KtstrInitramfsInfo")
+
+_GUEST_LIB = "/opt/ktstr/lib"
+
+def _ktstr_initramfs_impl(ctx):
+    manifest = {
+        "files": [],
+        "binaries": [],
+        "python_sources": [],
+        "python_runtime": ctx.attr.python,
+        "init": None,
+        "busybox": "/bin/busybox" if ctx.attr.busybox else None,
+        "devices": ctx.attr.base == None,
+    }
+    inputs = []
+    for target, dest in ctx.attr.files.items():
+        files = target.files.to_list()
+        if len(files) != 1:
+            fail("ktstr_initramfs %s: files entry %s gives %d files; map exactly one file per destination" % (ctx.label, target.label, len(files)))
+        manifest["files"].append({"dest": dest, "src": files[0].path})
+        inputs.append(files[0])
+    for target, dest in ctx.attr.binaries.items():
+        exe = target[DefaultInfo].files_to_run.executable or target.files.to_list()[0]
+        manifest["binaries"].append({"dest": dest, "src": exe.path})
+        inputs.append(exe)
+    if ctx.attr.python:
+        for f in ctx.attr._ktstr[DefaultInfo].files.to_list():
+            if f.extension == "py" and f.short_path.startswith("ktstr/"):
+                manifest["python_sources"].append({"dest": "%s/%s" % (_GUEST_LIB, f.short_path), "src": f.path})
+                inputs.append(f)
+        inputs.append(ctx.file._python_info)
+    if ctx.attr.init == "agent":
+        if not ctx.attr.python:
+            fail("ktstr_initramfs %s: init = \"agent\" needs python = True" % ctx.label)
+        manifest["init"] = "agent"
+    elif ctx.file.init_file:
+        manifest["init"] = {"src": ctx.file.init_file.path}
+        inputs.append(ctx.file.init_file)
+
+    manifest_file = ctx.actions.declare_file(ctx.label.name + ".manifest.json")
+    ctx.actions.write(manifest_file, json.encode(manifest))
+    suffix = {"none": "cpio", "gzip": "cpio.gz", "zstd": "cpio.zst", "lz4": "cpio.lz4"}[ctx.attr.compression]
+    out = ctx.actions.declare_file("%s.%s" % (ctx.label.name, suffix))
+    listing = ctx.actions.declare_file(ctx.label.name + ".list")
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = ["--manifest", manifest_file.path, "--out", out.path, "--compression", ctx.attr.compression, "--list", listing.path],
+        inputs = inputs + [manifest_file],
+        outputs = [out, listing],
+        mnemonic = "KtstrInitramfs",
+        progress_message = "Packing initramfs %s" % ctx.label,
+    )
+    archives = (ctx.attr.base[KtstrInitramfsInfo].archives if ctx.attr.base else []) + [out]
+    return [
+        DefaultInfo(files = depset(archives + [listing]), runfiles = ctx.runfiles(files = archives)),
+        KtstrInitramfsInfo(archives = archives, compression = ctx.attr.compression),
+        OutputGroupInfo(listing = depset([listing])),
+    ]
+
+ktstr_initramfs = rule(
+    implementation = _ktstr_initramfs_impl,
+    doc = """A deterministic cpio layer (sorted entries, mtime 0, uid/gid 0) for ktstr VMs.
+
+With `base`, the result is the base's archives followed by this layer: the kernel unpacks
+concatenated archives in order, so a large base (Python runtime + agent) is packed once and
+each test adds a small layer.""",
+    attrs = {
+        "files": attr.label_keyed_string_dict(allow_files = True, doc = "file label -> guest path"),
+        "binaries": attr.label_keyed_string_dict(allow_files = True, cfg = "target", doc = "executable -> guest path; its shared-library closure is packed too"),
+        "python": attr.bool(default = False, doc = "pack the guest Python runtime and the ktstr package"),
+        "busybox": attr.bool(default = False, doc = "pack static busybox with its applets in /usr/bin"),
+        "init": attr.string(default = "", values = ["", "agent"], doc = "\"agent\": /init runs the ktstr guest agent"),
+        "init_file": attr.label(allow_single_file = True, doc = "a file to use as /init instead"),
+        "base": attr.label(providers = [KtstrInitramfsInfo], doc = "initramfs this layer stacks on"),
+        "compression": attr.string(default = "none", values = ["none", "gzip", "zstd", "lz4"]),
+        "_ktstr": attr.label(default = "//ktstr"),
+        "_python_info": attr.label(default = "@ktstr_python//:python_info.txt", allow_single_file = True),
+        "_tool": attr.label(default = "//tools/initramfs:pack", executable = True, cfg = "exec"),
+    },
+)

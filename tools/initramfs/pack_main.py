@@ -1,0 +1,5 @@
+import sys
+
+from ktstr.initramfs.pack import main
+
+sys.exit(main())
