@@ -3,6 +3,7 @@
     load("@ktstr//rules:defs.bzl", "ktstr_kernel", "ktstr_test", ...)
 """
 
+load("//rules/private:test.bzl", _ktstr_test = "ktstr_test")
 load(
     ":providers.bzl",
     _KtstrInitramfsInfo = "KtstrInitramfsInfo",
@@ -13,3 +14,4 @@ load(
 KtstrKernelInfo = _KtstrKernelInfo
 KtstrSchedulerInfo = _KtstrSchedulerInfo
 KtstrInitramfsInfo = _KtstrInitramfsInfo
+ktstr_test = _ktstr_test

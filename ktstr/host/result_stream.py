@@ -44,22 +44,29 @@ def split_frames(data: bytes) -> tuple[list[RawFrame], list[str]]:
         body = start + HEADER.size
         if length > MAX_PAYLOAD:
             errors.append(f"oversized frame at offset {start}: length {length} > {MAX_PAYLOAD}")
-            pos = start + len(MAGIC)
+            pos = _skip_bad_frame(data, start)
             continue
         if body + length > len(data):
             errors.append(f"truncated frame at offset {start}: type {ftype}, {len(data) - body} of {length} payload bytes")
             # The guest may have died mid-write; a later magic could still be a whole frame.
-            pos = start + len(MAGIC)
+            pos = _skip_bad_frame(data, start)
             continue
         payload = data[body : body + length]
         actual = zlib.crc32(payload) & 0xFFFFFFFF
         if actual != crc:
             errors.append(f"bad CRC in frame at offset {start}: type {ftype}, header {crc:#010x}, payload {actual:#010x}")
-            pos = start + len(MAGIC)
+            pos = _skip_bad_frame(data, start)
             continue
         frames.append(RawFrame(ftype, flags, payload, start))
         pos = body + length
     return frames, errors
+
+
+def _skip_bad_frame(data: bytes, start: int) -> int:
+    """Resynchronise after a reported bad frame: continue at the next magic (the bytes in
+    between belong to the bad frame, already reported), or stop."""
+    nxt = data.find(MAGIC, start + len(MAGIC))
+    return nxt if nxt >= 0 else len(data)
 
 
 def encode_frame(ftype: int, payload: bytes, flags: int = 0) -> bytes:

@@ -70,6 +70,8 @@ class Splat:
 class TestOutcome:
     """The final, host-judged result of one test function."""
 
+    __test__ = False  # not a pytest class
+
     name: str
     verdict: Verdict
     reason: str
