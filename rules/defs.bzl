@@ -3,7 +3,8 @@
     load("@ktstr//rules:defs.bzl", "ktstr_kernel", "ktstr_test", ...)
 """
 
-load("//rules/private:test.bzl", _ktstr_test = "ktstr_test")
+load("//rules:private/kernel.bzl", _ktstr_kernel = "ktstr_kernel")
+load("//rules:private/test.bzl", _ktstr_test = "ktstr_test")
 load(
     ":providers.bzl",
     _KtstrInitramfsInfo = "KtstrInitramfsInfo",
@@ -14,4 +15,6 @@ load(
 KtstrKernelInfo = _KtstrKernelInfo
 KtstrSchedulerInfo = _KtstrSchedulerInfo
 KtstrInitramfsInfo = _KtstrInitramfsInfo
+
+ktstr_kernel = _ktstr_kernel
 ktstr_test = _ktstr_test

@@ -1,0 +1,1 @@
+"""Kernel configuration (kconfig merge/verify), builds and the kernel cache outside Bazel."""

@@ -1,0 +1,5 @@
+import sys
+
+from ktstr.kernel.cli import main
+
+sys.exit(main())

@@ -1,0 +1,183 @@
+"""kernel_source: a repository holding Linux kernel source for ktstr_kernel.
+
+Three ways to get the source (exactly one):
+
+    kernel_source(name = "linux_6_12", tarball = "/usr/src/linux-source-6.12.tar.xz", sha256 = "...")
+    kernel_source(name = "linux_6_12", urls = ["https://cdn.kernel.org/.../linux-6.12.1.tar.xz"], sha256 = "...")
+    kernel_source(name = "linux_dev", path = "/home/me/linux")   # a local tree (not hashed)
+
+The repository exposes:
+    :source         KtstrKernelSourceInfo (tarball + version): what ktstr_kernel's `source` takes
+    :tarball        the single source tarball; the kernel build action extracts it itself,
+                    which takes ~14 s instead of staging ~80k input files
+    :tools_sources  the extracted tools/, UAPI headers and helpers needed to build
+                    tools/sched_ext, bpftool and libbpf against this kernel
+    :kconfig_files  every Kconfig file (to explain why an option did not stick)
+"""
+
+_SOURCE_INFO_BZL = Label("//rules:private/kernel_source.bzl")
+
+def _absolute_label(label):
+    # Bazel 4 prints labels of the main repository as "//pkg:x", which inside the generated
+    # repository would mean that repository itself; name ktstr's repository explicitly.
+    text = str(label)
+    return "@ktstr" + text if text.startswith("//") else text
+
+_BUILD = """\
+load("{source_info_bzl}", "kernel_source_info")
+
+package(default_visibility = ["//visibility:public"])
+
+exports_files(["{tarball}"])
+
+kernel_source_info(
+    name = "source",
+    tarball = "{tarball}",
+    version = "{version}",
+    sha256 = "{sha256}",
+)
+
+filegroup(
+    name = "tarball",
+    srcs = ["{tarball}"],
+)
+
+filegroup(
+    name = "tools_sources",
+    srcs = glob(
+        [
+            "src/tools/**",
+            "src/include/uapi/**",
+            "src/include/linux/**",
+            "src/include/asm-generic/**",
+            "src/include/vdso/**",
+            "src/arch/x86/include/**",
+            "src/arch/x86/lib/**",
+            "src/arch/x86/tools/**",
+            "src/scripts/**",
+            "src/kernel/bpf/disasm.c",
+            "src/kernel/bpf/disasm.h",
+            "src/lib/ctype.c",
+            "src/lib/rbtree.c",
+            "src/lib/string.c",
+            "src/lib/hweight.c",
+            "src/lib/bitmap.c",
+            "src/lib/find_bit.c",
+            "src/lib/list_sort.c",
+            "src/lib/argv_split.c",
+            "src/lib/zalloc.c",
+            "src/Makefile",
+            "src/COPYING",
+        ],
+        exclude = ["**/* *"],
+        allow_empty = True,
+    ),
+)
+
+filegroup(
+    name = "kconfig_files",
+    srcs = glob(["src/**/Kconfig*"], exclude = ["**/* *"]),
+)
+"""
+
+def _sha256_of(rctx, path):
+    res = rctx.execute(["sha256sum", str(path)], timeout = 300)
+    if res.return_code != 0:
+        fail("kernel_source(%s): cannot hash %s: %s" % (rctx.name, path, res.stderr))
+    return res.stdout.split(" ")[0].strip()
+
+def _extract(rctx, tarball):
+    # tar(1) is much faster than rctx.extract on a 1.7 GB tree and strips the top directory
+    # whatever its name (linux-6.12.1/, linux-source-6.12/).
+    rctx.execute(["mkdir", "-p", "src"])
+    res = rctx.execute(
+        ["tar", "-xf", str(tarball), "-C", "src", "--strip-components=1"],
+        timeout = 1200,
+    )
+    if res.return_code != 0:
+        fail("kernel_source(%s): extracting %s failed: %s" % (rctx.name, tarball, res.stderr))
+
+def _makefile_version(rctx):
+    fields = {}
+    for line in rctx.read("src/Makefile").splitlines()[:12]:
+        parts = line.split("=", 1)
+        if len(parts) == 2:
+            fields[parts[0].strip()] = parts[1].strip()
+    version = ".".join([fields.get(k, "") for k in ("VERSION", "PATCHLEVEL", "SUBLEVEL")])
+    if not fields.get("VERSION"):
+        fail("kernel_source(%s): src/Makefile has no VERSION line: not a kernel tree" % rctx.name)
+    return version + fields.get("EXTRAVERSION", "")
+
+def _kernel_source_impl(rctx):
+    modes = [m for m in ("tarball", "urls", "path") if getattr(rctx.attr, m)]
+    if len(modes) != 1:
+        fail("kernel_source(%s): set exactly one of tarball, urls, path (got: %s)" %
+             (rctx.name, ", ".join(modes) or "none"))
+    mode = modes[0]
+    sha256 = rctx.attr.sha256
+    if mode == "path":
+        tree = rctx.path(rctx.attr.path)
+        if not tree.get_child("Makefile").exists:
+            fail("kernel_source(%s): path %s is not a kernel source tree (no Makefile)" % (rctx.name, tree))
+
+        # One tarball of the tree keeps the build action's inputs small; uncompressed so it
+        # is cheap to write and read.
+        tarball = "linux.tar"
+        res = rctx.execute([
+            "tar",
+            "-cf",
+            tarball,
+            "--exclude=.git",
+            "--sort=name",
+            "--mtime=@0",
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "-C",
+            str(tree.dirname),
+            tree.basename,
+        ], timeout = 1200)
+        if res.return_code != 0:
+            fail("kernel_source(%s): packing %s failed: %s" % (rctx.name, tree, res.stderr))
+        sha256 = ""
+    else:
+        if not sha256:
+            fail(("kernel_source(%s): sha256 is required with %s (a source must be pinned); " +
+                  "compute it with sha256sum") % (rctx.name, mode))
+        if mode == "tarball":
+            src = rctx.path(rctx.attr.tarball)
+            if not src.exists:
+                fail(("kernel_source(%s): tarball %s does not exist. On Debian: apt-get install " +
+                      "linux-source-6.12 (or ./bazelw, which installs it)") % (rctx.name, src))
+            name = src.basename
+            rctx.symlink(src, name)
+            actual = _sha256_of(rctx, src)
+        else:
+            name = rctx.attr.urls[0].split("/")[-1].split("?")[0]
+            rctx.download(url = rctx.attr.urls, output = name, sha256 = sha256)
+            actual = sha256
+        if actual != sha256:
+            fail(("kernel_source(%s): %s has sha256 %s, expected %s. The file changed (a new " +
+                  "Debian package?): update sha256 if the new source is intended.") %
+                 (rctx.name, rctx.attr.tarball, actual, sha256))
+        tarball = name
+    _extract(rctx, rctx.path(tarball))
+    version = _makefile_version(rctx)
+    rctx.file("BUILD.bazel", _BUILD.format(
+        source_info_bzl = _absolute_label(_SOURCE_INFO_BZL),
+        tarball = tarball,
+        version = version,
+        sha256 = sha256,
+    ))
+    rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
+
+kernel_source = repository_rule(
+    implementation = _kernel_source_impl,
+    doc = "Linux kernel source from a local tarball, URLs, or a local tree (see the file doc).",
+    attrs = {
+        "tarball": attr.string(doc = "Absolute path of a local source tarball (with sha256)."),
+        "urls": attr.string_list(doc = "Download URLs of a source tarball (with sha256)."),
+        "sha256": attr.string(doc = "sha256 of the tarball; required with tarball and urls."),
+        "path": attr.string(doc = "Absolute path of a local kernel source tree (not pinned)."),
+    },
+)
