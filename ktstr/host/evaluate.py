@@ -58,18 +58,21 @@ def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
             stats=dict(result.stats),
         )
     where = "while running" if name in guest.started else "before starting"
+    why = boot.exit_reason or boot.detail
     if boot.exit_kind == ExitKind.TIMEOUT:
-        verdict, reason = Verdict.FAIL, f"guest hung: killed at its timeout {where} this test ({boot.detail})"
+        verdict, reason = Verdict.FAIL, f"guest hung: {why} {where} this test"
     elif boot.exit_kind == ExitKind.CRASH:
-        verdict, reason = Verdict.FAIL, f"guest crashed {where} this test: {boot.detail}"
+        verdict, reason = Verdict.FAIL, f"guest crashed {where} this test: {why}"
     elif boot.exit_kind == ExitKind.ENGINE_ERROR:
-        verdict, reason = Verdict.INCONCLUSIVE, f"engine error, the test never ran: {boot.detail}"
+        verdict, reason = Verdict.INCONCLUSIVE, f"engine error, the test never ran: {why}"
     elif guest.agent_error:
         verdict, reason = Verdict.FAIL, f"guest agent failed: {guest.agent_error}"
     else:
         verdict, reason = Verdict.FAIL, (
             f"guest ended ({boot.exit_kind.value}) without a result for this test {where} it"
         )
+    if guest.stream_errors:
+        reason += f"; the result stream had {len(guest.stream_errors)} corrupt part(s): {guest.stream_errors[0]}"
     return TestOutcome(name=name, verdict=verdict, reason=reason)
 
 
@@ -111,7 +114,7 @@ def _apply_unclean_end(outcome: TestOutcome, boot: BootResult, reported: bool) -
     """A test that reported but whose VM then hung or crashed is not a clean pass."""
     if not reported or boot.exit_kind == ExitKind.POWEROFF:
         return
-    note = f"after the results the guest did not power off: {boot.exit_kind.value} ({boot.detail})"
+    note = f"after the results the guest did not power off: {boot.exit_kind.value} ({boot.exit_reason or boot.detail})"
     outcome.details.append(note)
     if outcome.verdict in (Verdict.PASS, Verdict.SKIP):
         if boot.exit_kind == ExitKind.ENGINE_ERROR:

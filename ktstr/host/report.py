@@ -35,6 +35,8 @@ def terminal_report(suite: str, outcomes: Sequence[TestOutcome], engine: str, wa
             lines.append(f"    sched_ext exit: {_short(o.sched_ext_exit)}")
         for s in o.splats[:3]:
             lines.append(f"    kernel {s.kind}: {_short(s.line)}")
+        for d in o.details[:4]:
+            lines.append(f"    detail: {_short(d)}")
         if o.scheduler_output:
             tail = o.scheduler_output.strip().splitlines()[-3:]
             lines += [f"    scheduler: {_short(l)}" for l in tail]

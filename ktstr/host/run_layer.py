@@ -21,12 +21,13 @@ RUN_JSON_PATH = "ktstr/run.json"
 class LayerFile:
     guest_path: str  # relative to / in the guest, e.g. "ktstr/tests/sched/fair.py"
     data: bytes
-    mode: int = 0o644
+    mode: int = 0o644  # permission bits, or a full st_mode (S_IFLNK: data is the target)
+    rdev: tuple[int, int] = (0, 0)  # (major, minor) for device nodes
 
 
-def _newc_entry(name: str, mode: int, data: bytes, ino: int) -> bytes:
+def _newc_entry(name: str, mode: int, data: bytes, ino: int, rdev: tuple[int, int] = (0, 0)) -> bytes:
     name_bytes = name.encode() + b"\0"
-    fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_bytes), 0]
+    fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(name_bytes), 0]
     header = b"070701" + b"".join(b"%08X" % f for f in fields)
     out = header + name_bytes
     out += b"\0" * ((-len(out)) % 4)
@@ -49,7 +50,8 @@ def cpio_newc(files: Iterable[LayerFile]) -> bytes:
         out += _newc_entry(d, stat.S_IFDIR | 0o755, b"", ino)
         ino += 1
     for f in files:
-        out += _newc_entry(f.guest_path, stat.S_IFREG | f.mode, f.data, ino)
+        mode = f.mode if stat.S_IFMT(f.mode) else stat.S_IFREG | f.mode
+        out += _newc_entry(f.guest_path, mode, f.data, ino, f.rdev)
         ino += 1
     out += _newc_entry("TRAILER!!!", 0, b"", 0)
     out += b"\0" * ((-len(out)) % 512)

@@ -44,7 +44,7 @@ def test_timeout_without_result_is_a_hang(make_boot):
     boot = make_boot(ExitKind.TIMEOUT, b"[ 1.0] still booting\n", "killed after timeout of 30 s")
     [o] = evaluate(["t"], boot, GuestRun(started=["t"]))
     assert o.verdict == Verdict.FAIL
-    assert o.reason.startswith("guest hung: killed at its timeout while running this test")
+    assert o.reason.startswith("guest hung: killed") and "while running this test" in o.reason
 
 
 def test_timeout_after_results_is_not_a_clean_pass(make_boot, passed):

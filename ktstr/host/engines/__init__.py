@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,10 +66,16 @@ class BootResult:
     result_stream: bytes
     detail: str  # engine's own words: accel, fallback reason, exit status, kill reason
     engine: str  # e.g. "qemu-tcg"
+    exit_reason: str = ""  # one short sentence: "killed after timeout of 30 s", "kernel panic: ..."
 
     def console_tail_text(self, max_lines: int = 40) -> str:
-        lines = self.console_tail.decode("utf-8", "replace").splitlines()
+        text = _ANSI.sub("", self.console_tail.decode("utf-8", "replace"))
+        lines = [l.rstrip() for l in text.replace("\r", "\n").split("\n") if l.strip()]
         return "\n".join(lines[-max_lines:])
+
+
+# Terminal control sequences (the firmware clears the screen on COM1) are noise in reports.
+_ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
 
 
 class Engine(Protocol):

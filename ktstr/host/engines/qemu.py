@@ -132,23 +132,23 @@ class QemuEngine:
         stream = spec.result_path.read_bytes()
         qemu_out = qemu_log.read_bytes().decode("utf-8", "replace").strip()
         if killed:
-            kind = ExitKind.TIMEOUT
-            detail.append(f"killed after timeout of {spec.timeout_s:g} s")
+            kind, why = ExitKind.TIMEOUT, f"killed after timeout of {spec.timeout_s:g} s"
         elif proc.returncode != 0:
-            kind = ExitKind.ENGINE_ERROR
-            detail.append(f"{Path(self.qemu).name} exited with status {proc.returncode}")
+            kind, why = ExitKind.ENGINE_ERROR, f"{Path(self.qemu).name} exited with status {proc.returncode}"
         else:
             kind, why = classify_exit(console)
-            detail.append(why)
+        detail.insert(0, why)
         if qemu_out:
             detail.append(f"qemu said: {qemu_out[-2000:]}")
         if b"KVM internal error" in qemu_log.read_bytes():
             detail.append("KVM could not emulate the guest: rerun with KTSTR_ENGINE=qemu-tcg")
-        return BootResult(kind, wall, console, stream, "; ".join(detail), self.name)
+        if kind == ExitKind.ENGINE_ERROR and qemu_out:
+            why = f"{why}: {qemu_out.splitlines()[-1]}"
+        return BootResult(kind, wall, console, stream, "; ".join(detail), self.name, why)
 
     def _error(self, start: float, why: str, detail: list[str]) -> BootResult:
         return BootResult(ExitKind.ENGINE_ERROR, time.monotonic() - start, b"", b"",
-                          "; ".join(detail + [why]), self.name)
+                          "; ".join([why] + detail), self.name, why)
 
 
 def concatenate_initrds(parts: tuple[Path, ...], out: Path) -> Path:
