@@ -4,7 +4,7 @@
 """
 
 load("//rules:private/kernel.bzl", _ktstr_kernel = "ktstr_kernel")
-load("//rules:private/test.bzl", _ktstr_test = "ktstr_test")
+load("//rules:private/test.bzl", _ktstr_selftests_test = "ktstr_selftests_test", _ktstr_test = "ktstr_test")
 load(
     ":providers.bzl",
     _KtstrInitramfsInfo = "KtstrInitramfsInfo",
@@ -18,3 +18,4 @@ KtstrInitramfsInfo = _KtstrInitramfsInfo
 
 ktstr_kernel = _ktstr_kernel
 ktstr_test = _ktstr_test
+ktstr_selftests_test = _ktstr_selftests_test

@@ -22,8 +22,13 @@ from ktstr.host.test_listing import TestListingError, list_all, select
 
 
 def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> runner.RunRequest:
-    tests = select(list_all([Path(s) for s in cfg["srcs"]]), cfg.get("test", ""),
-                   env.get("TESTBRIDGE_TEST_ONLY", ""))
+    selftests = cfg.get("selftests_runner") or ""
+    tests = [] if selftests else select(list_all([Path(s) for s in cfg["srcs"]]), cfg.get("test", ""),
+                                        env.get("TESTBRIDGE_TEST_ONLY", ""))
+    selftests_args = list(cfg.get("selftests_args") or [])
+    if selftests and env.get("TESTBRIDGE_TEST_ONLY"):
+        # --test_filter=NAME runs only the selftests whose names contain NAME (runner -t).
+        selftests_args += ["-t", env["TESTBRIDGE_TEST_ONLY"]]
     sched = runner.EEVDF
     if cfg.get("scheduler"):
         s = cfg["scheduler"]
@@ -46,6 +51,8 @@ def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> runner.RunR
         cmdline_extra=cfg.get("cmdline", ""),
         engine=cfg.get("engine") or None,  # None: $KTSTR_ENGINE, then auto
         expect_fail=cfg.get("expect_fail", ""),
+        selftests_runner=Path(selftests) if selftests else None,
+        selftests_args=tuple(selftests_args),
         out_dir=out,
         work_dir=tmp / "ktstr-work",
     )
@@ -63,7 +70,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (TestListingError, ValueError) as exc:
         print(f"ktstr_test {cfg.get('suite')}: {exc}", file=sys.stderr)
         return 2
-    if not req.tests:
+    if not req.tests and req.selftests_runner is None:
         print(f"ktstr_test {cfg['suite']}: no test selected (filter: "
               f"{os.environ.get('TESTBRIDGE_TEST_ONLY', '')!r}); nothing to run", file=sys.stderr)
         return 0 if os.environ.get("TESTBRIDGE_TEST_ONLY") else 2

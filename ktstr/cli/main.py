@@ -56,6 +56,29 @@ def _run(args: argparse.Namespace) -> int:
     return execute(req, Path(args.junit) if args.junit else None)
 
 
+def _selftests(args: argparse.Namespace) -> int:
+    from ktstr.cli.session import execute
+
+    out = Path(args.out)
+    req = runner.RunRequest(
+        suite=args.suite or "sched_ext_selftests",
+        kernel=Path(args.kernel),
+        initrds=[Path(p) for p in args.initramfs],
+        tests=[],
+        topology=args.topology or "",
+        memory_mib=args.memory_mib,
+        timeout_s=args.timeout,
+        cmdline_extra=args.cmdline,
+        engine=args.engine,
+        selftests_runner=Path(args.runner),
+        selftests_args=tuple(args.runner_arg),
+        out_dir=out,
+        work_dir=out / "work",
+        stream_console=args.console,
+    )
+    return execute(req, Path(args.junit) if args.junit else None)
+
+
 def _list(args: argparse.Namespace) -> int:
     try:
         tests = list_all([Path(s) for s in args.sources])
@@ -127,6 +150,22 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--suite")
     r.add_argument("--console", action="store_true", help="stream the guest console to stderr")
     r.set_defaults(func=_run)
+
+    st = sub.add_parser("selftests", help="run the upstream sched_ext selftests runner in a VM")
+    st.add_argument("--kernel", required=True)
+    st.add_argument("--runner", required=True, help="the selftests 'runner' binary")
+    st.add_argument("--runner-arg", action="append", default=[], help="e.g. -t create_dsq")
+    st.add_argument("--initramfs", action="append", default=[], help="extra layers (none needed)")
+    st.add_argument("--topology")
+    st.add_argument("--memory-mib", type=int, default=512)
+    st.add_argument("--timeout", type=float, default=300.0)
+    st.add_argument("--cmdline", default="")
+    st.add_argument("--engine", choices=ENGINE_NAMES)
+    st.add_argument("--out", default="ktstr-out")
+    st.add_argument("--junit")
+    st.add_argument("--suite")
+    st.add_argument("--console", action="store_true")
+    st.set_defaults(func=_selftests)
 
     l = sub.add_parser("list", help="list @ktstr_test functions")
     l.add_argument("sources", nargs="+")

@@ -26,7 +26,7 @@ def execute(req: runner.RunRequest, junit_path: Optional[Path]) -> int:
     except (EngineSelectionError, ValueError, OSError) as exc:
         # The run never started (bad input, no engine): still a verdict per test, with reason.
         outcomes = [TestOutcome(t.name, Verdict.INCONCLUSIVE, f"could not start the VM: {exc}")
-                    for t in req.tests]
+                    for t in req.tests] or [TestOutcome("run", Verdict.INCONCLUSIVE, f"could not start the VM: {exc}")]
         report = runner.RunReport(suite=req.suite, engine=req.engine or "auto", outcomes=outcomes)
     runner.write_sidecar(report, req.out_dir / SIDECAR_NAME)
     console = report.console_tail()

@@ -83,6 +83,10 @@ class RunRequest:
     cmdline_extra: str = ""
     engine: Optional[str] = None
     expect_fail: str = ""
+    # A program to run instead of Python scenarios (the upstream sched_ext selftests
+    # runner): its binary and argv tail; its output on the console is judged per selftest.
+    selftests_runner: Optional[Path] = None
+    selftests_args: tuple[str, ...] = ()
     out_dir: Path = Path("ktstr-out")
     work_dir: Path = Path("ktstr-work")
     stream_console: bool = False
@@ -194,6 +198,8 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
     engine = engine or select_engine(req.engine)
     req.out_dir.mkdir(parents=True, exist_ok=True)
     req.work_dir.mkdir(parents=True, exist_ok=True)
+    if req.selftests_runner is not None:
+        return _run_selftests(req, engine, start)
     plan = plan_boots(req.tests, req.topology)
     report = RunReport(suite=req.suite, engine=engine.name, outcomes=[])
     for index, (topology, tests) in enumerate(plan):
@@ -201,18 +207,7 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
         boot_dir = req.work_dir / f"boot{index}"
         layer = write_run_layer(boot_dir / "run-layer.cpio", run_config(req, topology, tests),
                                 _layer_files(req, tests))
-        spec = BootSpec(
-            kernel=req.kernel,
-            initrds=tuple(req.initrds) + (layer,),
-            cmdline=f"{BASE_CMDLINE} {req.cmdline_extra}".strip(),
-            topology=HostTopology.parse(topology),
-            memory_mib=req.memory_mib,
-            timeout_s=req.timeout_s,
-            console_path=req.out_dir / f"console{suffix}.log",
-            result_path=req.out_dir / f"result-stream{suffix}.bin",
-            work_dir=boot_dir,
-            on_console=(lambda b: (sys.stderr.buffer.write(b), sys.stderr.flush())) if req.stream_console else None,
-        )
+        spec = _boot_spec(req, topology, tuple(req.initrds) + (layer,), suffix, boot_dir)
         boot = engine.run(spec)
         guest = decode(boot.result_stream)
         names = [t.name for t in tests]
@@ -223,6 +218,41 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
                 (req.out_dir / f"scheduler-{o.name}.log").write_text(o.scheduler_output)
         report.outcomes += outcomes
         report.boots.append(BootRecord(topology, names, boot, spec.console_path, spec.result_path, guest))
+    report.wall_s = time.monotonic() - start
+    return report
+
+
+def _boot_spec(req: RunRequest, topology: str, initrds: tuple[Path, ...], suffix: str, boot_dir: Path) -> BootSpec:
+    return BootSpec(
+        kernel=req.kernel,
+        initrds=initrds,
+        cmdline=f"{BASE_CMDLINE} {req.cmdline_extra}".strip(),
+        topology=HostTopology.parse(topology),
+        memory_mib=req.memory_mib,
+        timeout_s=req.timeout_s,
+        console_path=req.out_dir / f"console{suffix}.log",
+        result_path=req.out_dir / f"result-stream{suffix}.bin",
+        work_dir=boot_dir,
+        on_console=(lambda b: (sys.stderr.buffer.write(b), sys.stderr.flush())) if req.stream_console else None,
+    )
+
+
+def _run_selftests(req: RunRequest, engine: Engine, start: float) -> RunReport:
+    from ktstr.host.command_layer import command_layer
+    from ktstr.host.run_layer import cpio_newc
+    from ktstr.host.selftests import evaluate_selftests
+
+    boot_dir = req.work_dir / "boot0"
+    boot_dir.mkdir(parents=True, exist_ok=True)
+    layer = boot_dir / "selftests-layer.cpio"
+    layer.write_bytes(cpio_newc(command_layer(req.selftests_runner, req.selftests_args)))
+    topology = req.topology or DEFAULT_TOPOLOGY
+    spec = _boot_spec(req, topology, tuple(req.initrds) + (layer,), "", boot_dir)
+    boot = engine.run(spec)
+    outcomes = evaluate_selftests(boot)
+    report = RunReport(suite=req.suite, engine=engine.name, outcomes=outcomes)
+    report.boots.append(BootRecord(topology, [o.name for o in outcomes], boot, spec.console_path,
+                                   spec.result_path, GuestRun()))
     report.wall_s = time.monotonic() - start
     return report
 

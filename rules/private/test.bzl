@@ -59,6 +59,9 @@ def _config_impl(ctx):
         fail("sched_args given but no scheduler: EEVDF takes no arguments")
     srcs = ctx.files.srcs
     files += srcs
+    selftests = ctx.file.selftests_runner
+    if selftests != None:
+        files.append(selftests)
     engine = ctx.attr.engine or ctx.attr._engine_flag[EngineFlagInfo].value
     config = {
         "suite": str(ctx.label).replace("_ktstr_config", ""),
@@ -74,6 +77,8 @@ def _config_impl(ctx):
         "engine": engine,
         "expect_fail": ctx.attr.expect_fail,
         "cmdline": ctx.attr.cmdline,
+        "selftests_runner": _runfile_path(ctx, selftests) if selftests != None else "",
+        "selftests_args": ctx.attr.selftests_args,
     }
     out = ctx.actions.declare_file(ctx.label.name + ".json")
     ctx.actions.write(out, json.encode(config))
@@ -85,10 +90,12 @@ def _config_impl(ctx):
 _ktstr_test_config = rule(
     implementation = _config_impl,
     attrs = {
-        "srcs": attr.label_list(allow_files = [".py"], mandatory = True),
+        "srcs": attr.label_list(allow_files = [".py"]),
         "test": attr.string(),
         "kernel": attr.label(mandatory = True, providers = [KtstrKernelInfo]),
-        "initramfs": attr.label_list(allow_files = True, mandatory = True),
+        "initramfs": attr.label_list(allow_files = True),
+        "selftests_runner": attr.label(allow_single_file = True, cfg = "target"),
+        "selftests_args": attr.string_list(),
         "scheduler": attr.label(providers = [KtstrSchedulerInfo]),
         "sched_args": attr.string_list(),
         "topology": attr.string(),
@@ -190,5 +197,60 @@ def ktstr_test(
         srcs_version = "PY3",
         size = size,
         tags = tags + ["cpu:%d" % cpus, "ktstr"],
+        **kwargs
+    )
+
+def ktstr_selftests_test(
+        name,
+        runner,
+        kernel,
+        runner_args = [],
+        topology = "1n1l2c1t",
+        memory_mib = 512,
+        timeout = 240,
+        engine = "",
+        tags = [],
+        size = "large",
+        **kwargs):
+    """The upstream sched_ext selftests runner in a VM; each selftest is one JUnit test case.
+
+    Args:
+      name: target name.
+      runner: the selftests `runner` binary (tools/testing/selftests/sched_ext).
+      kernel: a ktstr_kernel target; the runner must be built against its headers/BTF.
+      runner_args: runner arguments, e.g. ["-t", "create_dsq"].
+      topology: guest topology.
+      memory_mib: guest memory.
+      timeout: seconds before the VM is killed and reported hung.
+      engine: as for ktstr_test.
+      tags: extra tags.
+      size: Bazel test size ("large": the whole runner takes ~45 s under TCG).
+      **kwargs: passed to the py_test.
+    """
+    config = name + "_ktstr_config"
+    _ktstr_test_config(
+        name = config,
+        kernel = kernel,
+        selftests_runner = runner,
+        selftests_args = runner_args,
+        topology = topology,
+        memory_mib = memory_mib,
+        vm_timeout = timeout,
+        engine = engine,
+        testonly = True,
+        visibility = ["//visibility:private"],
+    )
+    main = Label("//rules:private/ktstr_test_main.py")
+    py_test(
+        name = name,
+        srcs = [main],
+        main = main,
+        deps = [Label("//ktstr")],
+        data = [":" + config],
+        args = ["--config", "$(rootpath :%s)" % config],
+        python_version = "PY3",
+        srcs_version = "PY3",
+        size = size,
+        tags = tags + ["cpu:%d" % _topology_cpus(topology), "ktstr"],
         **kwargs
     )
