@@ -75,4 +75,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"{os.environ.get('TESTBRIDGE_TEST_ONLY', '')!r}); nothing to run", file=sys.stderr)
         return 0 if os.environ.get("TESTBRIDGE_TEST_ONLY") else 2
     xml = os.environ.get("XML_OUTPUT_FILE")
-    return execute(req, Path(xml) if xml else None)
+    return execute(req, Path(xml) if xml else None, _bazel_log_hint(os.environ))
+
+
+def _bazel_log_hint(env: dict[str, str]) -> Optional[str]:
+    """Where the logs end up after the test: Bazel zips $TEST_UNDECLARED_OUTPUTS_DIR."""
+    target = env.get("TEST_TARGET", "")
+    if not target.startswith("//") or ":" not in target:
+        return None
+    package, name = target[2:].split(":", 1)
+    return f"bazel-testlogs/{package}/{name}/test.outputs/outputs.zip"

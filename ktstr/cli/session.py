@@ -20,7 +20,7 @@ SIDECAR_NAME = "result.json"
 REPORT_NAME = "report.txt"
 
 
-def execute(req: runner.RunRequest, junit_path: Optional[Path]) -> int:
+def execute(req: runner.RunRequest, junit_path: Optional[Path], log_hint: Optional[str] = None) -> int:
     try:
         report = runner.run(req)
     except (EngineSelectionError, ValueError, OSError) as exc:
@@ -32,7 +32,8 @@ def execute(req: runner.RunRequest, junit_path: Optional[Path]) -> int:
     console = report.console_tail()
     if junit_path is not None:
         write_junit(junit_path, req.suite, report.outcomes, console)
-    text = terminal_report(req.suite, report.outcomes, report.engine, report.wall_s, console, req.out_dir)
+    text = terminal_report(req.suite, report.outcomes, report.engine, report.wall_s, console,
+                           log_hint or req.out_dir)
     (req.out_dir / REPORT_NAME).write_text(text + "\n")
     print(text, file=sys.stderr if not report.ok else sys.stdout)
     return 0 if report.ok else 1

@@ -17,7 +17,7 @@ def _short(text: str, width: int = _WIDTH) -> str:
 
 
 def terminal_report(suite: str, outcomes: Sequence[TestOutcome], engine: str, wall_s: float,
-                    console_tail: str, log_dir: Optional[Path]) -> str:
+                    console_tail: str, log_dir: Optional[Path | str]) -> str:
     lines = []
     counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in Verdict}
     summary = ", ".join(f"{counts[v]} {v.value}" for v in Verdict if counts[v])
