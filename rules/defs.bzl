@@ -5,6 +5,7 @@
 
 load("//rules:private/initramfs.bzl", _ktstr_initramfs = "ktstr_initramfs")
 load("//rules:private/kernel.bzl", _ktstr_kernel = "ktstr_kernel")
+load("//rules:private/test.bzl", _ktstr_selftests_test = "ktstr_selftests_test", _ktstr_test = "ktstr_test")
 load(
     ":providers.bzl",
     _KtstrInitramfsInfo = "KtstrInitramfsInfo",
@@ -18,3 +19,5 @@ KtstrInitramfsInfo = _KtstrInitramfsInfo
 
 ktstr_kernel = _ktstr_kernel
 ktstr_initramfs = _ktstr_initramfs
+ktstr_test = _ktstr_test
+ktstr_selftests_test = _ktstr_selftests_test

@@ -1,0 +1,227 @@
+"""QEMU engine: qemu-system-x86_64 with KVM or TCG, topology from -smp/-numa.
+
+Topology mapping (QEMU 7.2, x86):
+  -smp sockets = numa_nodes, dies = llcs / numa_nodes, cores = cores_per_llc,
+       threads = threads_per_core
+QEMU describes the L3 cache in CPUID leaf 4 as shared by all CPUs of one die, so Linux sees
+one LLC per die (cache/index3/shared_cpu_list), and QEMU numbers CPUs socket-major, then die,
+core, thread: exactly ktstr.topology's numbering. NUMA node i gets socket i's CPUs and an
+equal share of memory. The CPU model is forced to GenuineIntel so Linux reads the cache
+sharing from leaf 4 (QEMU's default qemu64 says AuthenticAMD without TOPOEXT, for which
+Linux derives the LLC differently).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+from ktstr.host.engines import CONSOLE_TAIL_BYTES, BootResult, BootSpec, ExitKind, TopologyLike
+from ktstr.host.engines.exit_kind import classify_exit
+
+QEMU_BINARY_ENV = "KTSTR_QEMU"
+DEFAULT_QEMU = "qemu-system-x86_64"
+
+# TCG: a named CPU model whose features TCG implements, with the Intel vendor string (see
+# module docstring). KVM: the host CPU.
+TCG_CPU = "qemu64,vendor=GenuineIntel,+ssse3,+sse4.1,+sse4.2,+popcnt,l3-cache=on"
+KVM_CPU = "host,l3-cache=on"
+
+
+def topology_args(topo: TopologyLike, memory_mib: int) -> list[str]:
+    """-smp / -m / -numa arguments for a topology; raises ValueError naming the bad input."""
+    n, l, c, t = topo.numa_nodes, topo.llcs, topo.cores_per_llc, topo.threads_per_core
+    for label, value in (("numa_nodes", n), ("llcs", l), ("cores_per_llc", c), ("threads_per_core", t)):
+        if value < 1:
+            raise ValueError(f"topology {label} must be >= 1, got {value}")
+    if l % n:
+        raise ValueError(f"topology llcs ({l}) must be divisible by numa_nodes ({n})")
+    if memory_mib < 64 * n:
+        raise ValueError(f"memory_mib {memory_mib} is too small for {n} NUMA node(s): need >= {64 * n}")
+    dies = l // n
+    cpus = n * dies * c * t
+    args = [
+        "-smp", f"cpus={cpus},sockets={n},dies={dies},cores={c},threads={t}",
+        "-m", f"{memory_mib}M",
+    ]
+    if n > 1:
+        per_node = memory_mib // n
+        cpus_per_node = dies * c * t
+        for node in range(n):
+            size = per_node if node < n - 1 else memory_mib - per_node * (n - 1)
+            first = node * cpus_per_node
+            last = first + cpus_per_node - 1
+            args += [
+                "-object", f"memory-backend-ram,id=mem{node},size={size}M",
+                "-numa", f"node,nodeid={node},cpus={first}-{last},memdev=mem{node}",
+            ]
+    return args
+
+
+class QemuEngine:
+    def __init__(self, accel: str = "tcg", fallback_reason: Optional[str] = None,
+                 qemu: Optional[str] = None) -> None:
+        if accel not in ("kvm", "tcg"):
+            raise ValueError(f"accel must be kvm or tcg, got {accel!r}")
+        self.accel = accel
+        self.fallback_reason = fallback_reason
+        self.qemu = qemu or os.environ.get(QEMU_BINARY_ENV) or DEFAULT_QEMU
+        self.name = f"qemu-{accel}"
+
+    def command(self, spec: BootSpec, initrd: Path) -> list[str]:
+        return [
+            self.qemu,
+            "-M", f"pc,accel={self.accel}",
+            "-cpu", KVM_CPU if self.accel == "kvm" else TCG_CPU,
+            *topology_args(spec.topology, spec.memory_mib),
+            "-nodefaults", "-no-user-config", "-nographic", "-vga", "none",
+            "-monitor", "none", "-net", "none",
+            "-chardev", f"file,id=com1,path={spec.console_path}",
+            "-serial", "chardev:com1",
+            "-chardev", f"file,id=com2,path={spec.result_path}",
+            "-serial", "chardev:com2",
+            "-no-reboot",
+            "-kernel", str(spec.kernel),
+            "-initrd", str(initrd),
+            "-append", spec.cmdline,
+        ]
+
+    def run(self, spec: BootSpec) -> BootResult:
+        start = time.monotonic()
+        detail = [f"accel={self.accel}"]
+        if self.fallback_reason:
+            detail.append(f"TCG because {self.fallback_reason}")
+        missing = [str(p) for p in (spec.kernel, *spec.initrds) if not Path(p).is_file()]
+        if missing:
+            return self._error(start, f"missing boot input(s): {', '.join(missing)}", detail)
+        if shutil.which(self.qemu) is None:
+            return self._error(start, f"{self.qemu} not found on PATH (install qemu-system-x86 "
+                               f"or set {QEMU_BINARY_ENV})", detail)
+        spec.work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            initrd = concatenate_initrds(spec.initrds, spec.work_dir / "initrd.cpio")
+            cmd = self.command(spec, initrd)
+        except (OSError, ValueError) as exc:
+            return self._error(start, str(exc), detail)
+        for path in (spec.console_path, spec.result_path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
+        qemu_log = spec.work_dir / "qemu.log"
+        (spec.work_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
+        with open(qemu_log, "wb") as log:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                    start_new_session=True)
+            follower = _ConsoleFollower(spec.console_path, spec.on_console)
+            follower.start()
+            # A timer kills at the deadline; the wait itself blocks in waitpid (polling with
+            # Popen.wait(timeout=...) would add up to 50 ms to every run).
+            deadline = _Deadline(proc, spec.timeout_s)
+            try:
+                proc.wait()
+            finally:
+                deadline.cancel()
+                follower.stop()
+            killed = deadline.fired
+        wall = time.monotonic() - start
+        console = _tail(spec.console_path, CONSOLE_TAIL_BYTES)
+        stream = spec.result_path.read_bytes()
+        qemu_out = qemu_log.read_bytes().decode("utf-8", "replace").strip()
+        if killed:
+            kind, why = ExitKind.TIMEOUT, f"killed after timeout of {spec.timeout_s:g} s"
+        elif proc.returncode != 0:
+            kind, why = ExitKind.ENGINE_ERROR, f"{Path(self.qemu).name} exited with status {proc.returncode}"
+        else:
+            kind, why = classify_exit(console)
+        detail.insert(0, why)
+        if qemu_out:
+            detail.append(f"qemu said: {qemu_out[-2000:]}")
+        if b"KVM internal error" in qemu_log.read_bytes():
+            detail.append("KVM could not emulate the guest: rerun with KTSTR_ENGINE=qemu-tcg")
+        if kind == ExitKind.ENGINE_ERROR and qemu_out:
+            why = f"{why}: {qemu_out.splitlines()[-1]}"
+        return BootResult(kind, wall, console, stream, "; ".join(detail), self.name, why)
+
+    def _error(self, start: float, why: str, detail: list[str]) -> BootResult:
+        return BootResult(ExitKind.ENGINE_ERROR, time.monotonic() - start, b"", b"",
+                          "; ".join([why] + detail), self.name, why)
+
+
+def concatenate_initrds(parts: tuple[Path, ...], out: Path) -> Path:
+    """One initrd file from the layers (the kernel unpacks concatenated cpio archives)."""
+    if not parts:
+        raise ValueError("no initramfs given: a ktstr guest needs at least the base initramfs")
+    if len(parts) == 1:
+        return Path(parts[0])
+    with open(out, "wb") as dst:
+        for part in parts:
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            # newc archives are 4-byte aligned; pad so the next one starts on a boundary.
+            pad = (-dst.tell()) % 4
+            dst.write(b"\0" * pad)
+    return out
+
+
+class _Deadline:
+    def __init__(self, proc: subprocess.Popen, timeout_s: float) -> None:
+        self.proc = proc
+        self.fired = False
+        self._timer = threading.Timer(timeout_s, self._kill)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _kill(self) -> None:
+        if self.proc.poll() is None:
+            self.fired = True
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _tail(path: Path, limit: int) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - limit))
+        return f.read()
+
+
+class _ConsoleFollower:
+    """Feeds console bytes to a callback while the guest runs (for terminal streaming)."""
+
+    def __init__(self, path: Path, callback) -> None:
+        self.path = path
+        self.callback = callback
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> None:
+        if self.callback is not None:
+            self._thread = threading.Thread(target=self._follow, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _follow(self) -> None:
+        with open(self.path, "rb") as f:
+            while True:
+                chunk = f.read(65536)
+                if chunk:
+                    self.callback(chunk)
+                    continue
+                if self._stop.is_set():
+                    return
+                time.sleep(0.05)

@@ -1,0 +1,145 @@
+"""Judge one VM run: the guest's own results, checked against what the host saw.
+
+The guest's word is necessary but not sufficient. A test passes only if the guest reported
+PASS for it, the kernel console shows no splat, sched_ext did not throw the scheduler out,
+the result stream was intact, and the guest powered off on its own. Every other ending is a
+verdict with evidence; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from ktstr.host.console_scan import ScxExit, find_scx_exits, find_splats
+from ktstr.host.engines import BootResult, ExitKind
+from ktstr.host.verdict import GuestTestResult, Splat, TestOutcome, Verdict
+
+
+@dataclass
+class GuestRun:
+    """Everything decoded from the result stream of one boot."""
+
+    results: dict[str, GuestTestResult] = field(default_factory=dict)
+    started: list[str] = field(default_factory=list)  # tests the agent said it began
+    stream_errors: list[str] = field(default_factory=list)  # corrupt/undecodable frames
+    agent_error: str = ""  # agent-level failure (scheduler never attached, import error, ...)
+    agent_log: list[str] = field(default_factory=list)
+    finished: bool = False  # the agent sent its end-of-run frame
+
+
+def evaluate(expected: Sequence[str], boot: BootResult, guest: GuestRun) -> list[TestOutcome]:
+    console = boot.console_tail
+    splats = find_splats(console)
+    scx_errors = [e for e in find_scx_exits(console) if e.is_error]
+    outcomes = []
+    for name in expected:
+        outcome = _base_outcome(name, boot, guest)
+        _apply_splats(outcome, splats)
+        _apply_scx_exit(outcome, scx_errors)
+        _apply_stream_errors(outcome, guest.stream_errors)
+        _apply_unclean_end(outcome, boot, name in guest.results)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
+    result = guest.results.get(name)
+    if result is not None:
+        return TestOutcome(
+            name=name,
+            verdict=result.status,
+            reason=result.reason or ("guest reported success" if result.status == Verdict.PASS else ""),
+            failed_claims=[c for c in result.claims if not c.passed],
+            details=list(result.details),
+            sched_ext_exit=result.sched_ext_exit,
+            scheduler_output=result.scheduler_output,
+            duration_s=result.duration_s,
+            stats=dict(result.stats),
+        )
+    where = "while running" if name in guest.started else "before starting"
+    why = boot.exit_reason or boot.detail
+    if boot.exit_kind == ExitKind.TIMEOUT:
+        verdict, reason = Verdict.FAIL, f"guest hung: {why} {where} this test"
+    elif boot.exit_kind == ExitKind.CRASH:
+        verdict, reason = Verdict.FAIL, f"guest crashed {where} this test: {why}"
+    elif boot.exit_kind == ExitKind.ENGINE_ERROR:
+        verdict, reason = Verdict.INCONCLUSIVE, f"engine error, the test never ran: {why}"
+    elif guest.agent_error:
+        verdict, reason = Verdict.FAIL, f"guest agent failed: {guest.agent_error}"
+    else:
+        verdict, reason = Verdict.FAIL, (
+            f"guest ended ({boot.exit_kind.value}) without a result for this test {where} it"
+        )
+    if guest.stream_errors:
+        reason += f"; the result stream had {len(guest.stream_errors)} corrupt part(s): {guest.stream_errors[0]}"
+    return TestOutcome(name=name, verdict=verdict, reason=reason)
+
+
+def _apply_splats(outcome: TestOutcome, splats: list[Splat]) -> None:
+    if not splats:
+        return
+    outcome.splats = list(splats)
+    first = splats[0]
+    if outcome.verdict != Verdict.FAIL or outcome.reason.startswith(("guest hung", "guest ended")):
+        extra = f" ({len(splats)} splats)" if len(splats) > 1 else ""
+        was = f"; guest said {outcome.verdict.value}: {outcome.reason}" if outcome.reason else ""
+        outcome.reason = f"kernel {first.kind}: {first.line}{extra}{was}"
+    outcome.verdict = Verdict.FAIL
+
+
+def _apply_scx_exit(outcome: TestOutcome, scx_errors: list[ScxExit]) -> None:
+    if not scx_errors:
+        return
+    ex = scx_errors[0]
+    if not outcome.sched_ext_exit:
+        outcome.sched_ext_exit = ex.text()
+    if outcome.verdict != Verdict.FAIL:
+        outcome.reason = f'sched_ext disabled scheduler "{ex.scheduler}": {ex.text()}'
+    elif ex.reason not in outcome.reason:
+        outcome.reason = f"{outcome.reason} [sched_ext: {ex.text()}]"
+    outcome.verdict = Verdict.FAIL
+
+
+def _apply_stream_errors(outcome: TestOutcome, errors: list[str]) -> None:
+    if not errors:
+        return
+    outcome.details += [f"result stream: {e}" for e in errors]
+    if outcome.verdict == Verdict.PASS:
+        outcome.verdict = Verdict.INCONCLUSIVE
+        outcome.reason = f"result stream had {len(errors)} corrupt frame(s): {errors[0]}"
+
+
+def _apply_unclean_end(outcome: TestOutcome, boot: BootResult, reported: bool) -> None:
+    """A test that reported but whose VM then hung or crashed is not a clean pass."""
+    if not reported or boot.exit_kind == ExitKind.POWEROFF:
+        return
+    note = f"after the results the guest did not power off: {boot.exit_kind.value} ({boot.exit_reason or boot.detail})"
+    outcome.details.append(note)
+    if outcome.verdict in (Verdict.PASS, Verdict.SKIP):
+        if boot.exit_kind == ExitKind.ENGINE_ERROR:
+            outcome.verdict = Verdict.INCONCLUSIVE
+        else:
+            outcome.verdict = Verdict.FAIL
+        outcome.reason = note
+
+
+def apply_expectation(outcome: TestOutcome, expect_fail: Optional[str]) -> TestOutcome:
+    """For negative tests: PASS iff the run FAILed and its evidence contains the text."""
+    if not expect_fail:
+        return outcome
+    evidence = "\n".join([
+        outcome.reason, outcome.sched_ext_exit, *outcome.details,
+        *(c.text() for c in outcome.failed_claims),
+        *(s.line for s in outcome.splats),
+    ])
+    original = f"{outcome.verdict.value}: {outcome.reason}"
+    if outcome.verdict == Verdict.FAIL and expect_fail.lower() in evidence.lower():
+        outcome.expected = f"expected FAIL containing {expect_fail!r} and got it: {outcome.reason}"
+        outcome.verdict = Verdict.PASS
+        outcome.reason = outcome.expected
+    else:
+        outcome.expected = f"expected FAIL containing {expect_fail!r}"
+        outcome.verdict = Verdict.FAIL
+        outcome.reason = f"expected FAIL containing {expect_fail!r}, got {original}"
+    return outcome

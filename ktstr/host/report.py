@@ -1,0 +1,50 @@
+"""The one-screen terminal report: what failed, why, and where the full logs are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ktstr.host.verdict import TestOutcome, Verdict
+
+_CONSOLE_LINES = 15
+_WIDTH = 100
+
+
+def _short(text: str, width: int = _WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def terminal_report(suite: str, outcomes: Sequence[TestOutcome], engine: str, wall_s: float,
+                    console_tail: str, log_dir: Optional[Path | str]) -> str:
+    lines = []
+    counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in Verdict}
+    summary = ", ".join(f"{counts[v]} {v.value}" for v in Verdict if counts[v])
+    lines.append(f"ktstr {suite}: {summary or 'no tests'} ({engine}, {wall_s:.1f} s)")
+    for o in outcomes:
+        lines.append(f"  {o.verdict.value:<12} {o.name}: {_short(o.reason, _WIDTH - 16 - len(o.name))}")
+    bad = [o for o in outcomes if not o.verdict.ok]
+    for o in bad[:3]:
+        lines.append("")
+        lines.append(f"--- {o.name}: {o.verdict.value}")
+        lines.append(f"    why: {_short(o.reason, _WIDTH * 2)}")
+        for c in o.failed_claims[:5]:
+            lines.append(f"    claim: {_short(c.text())}")
+        if o.sched_ext_exit:
+            lines.append(f"    sched_ext exit: {_short(o.sched_ext_exit)}")
+        for s in o.splats[:3]:
+            lines.append(f"    kernel {s.kind}: {_short(s.line)}")
+        for d in o.details[:4]:
+            lines.append(f"    detail: {_short(d)}")
+        if o.scheduler_output:
+            tail = o.scheduler_output.strip().splitlines()[-3:]
+            lines += [f"    scheduler: {_short(l)}" for l in tail]
+    if bad and console_tail:
+        lines.append("")
+        lines.append(f"--- console tail (last {_CONSOLE_LINES} lines)")
+        lines += ["    " + l for l in console_tail.splitlines()[-_CONSOLE_LINES:]]
+    if log_dir is not None:
+        lines.append("")
+        lines.append(f"full logs: {log_dir} (console.log, result.json, scheduler logs)")
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""Find @ktstr_test functions in test sources on the host, without importing them.
+
+Test modules import guest-only code (cgroups, workers); the host only needs their names and
+the topology/duration they ask for, which the decorator's literal keyword arguments give.
+Reading the source with `ast` is deterministic and needs nothing installed.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+DECORATOR_NAMES = {"ktstr_test"}
+
+
+@dataclass(frozen=True)
+class DeclaredTest:
+    name: str
+    source: Path
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def topology_string(self) -> Optional[str]:
+        """`{n}n{l}l{c}c{t}t` from llcs/cores/threads/numa_nodes options (None if none given)."""
+        keys = ("numa_nodes", "llcs", "cores", "threads")
+        if not any(k in self.options for k in keys):
+            if isinstance(self.options.get("topology"), str):
+                return self.options["topology"]
+            return None
+        n = int(self.options.get("numa_nodes", 1))
+        l = int(self.options.get("llcs", 1))
+        c = int(self.options.get("cores", 2))
+        t = int(self.options.get("threads", 1))
+        return f"{n}n{l}l{c}c{t}t"
+
+
+class TestListingError(ValueError):
+    pass
+
+
+def _decorator_call(node: ast.expr) -> Optional[ast.Call | ast.expr]:
+    target = node.func if isinstance(node, ast.Call) else node
+    name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+    return node if name in DECORATOR_NAMES else None
+
+
+def list_tests(source: Path) -> list[DeclaredTest]:
+    try:
+        tree = ast.parse(source.read_text(), filename=str(source))
+    except (OSError, SyntaxError) as exc:
+        raise TestListingError(f"cannot read test source {source}: {exc}") from exc
+    tests = []
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for dec in node.decorator_list:
+            if _decorator_call(dec) is None:
+                continue
+            options: dict[str, Any] = {}
+            if isinstance(dec, ast.Call):
+                for kw in dec.keywords:
+                    if kw.arg is None:
+                        continue
+                    try:
+                        options[kw.arg] = ast.literal_eval(kw.value)
+                    except ValueError:
+                        options[kw.arg] = ast.unparse(kw.value)  # not a literal: keep the text
+            tests.append(DeclaredTest(node.name, source, options))
+            break
+    return tests
+
+
+def list_all(sources: list[Path]) -> list[DeclaredTest]:
+    tests: list[DeclaredTest] = []
+    seen: dict[str, Path] = {}
+    for src in sources:
+        for t in list_tests(src):
+            if t.name in seen:
+                raise TestListingError(f"test {t.name!r} is defined in both {seen[t.name]} and {src}")
+            seen[t.name] = src
+            tests.append(t)
+    return tests
+
+
+def select(tests: list[DeclaredTest], wanted: str, test_filter: str = "") -> list[DeclaredTest]:
+    """Pick the named test ('' = all), then apply Bazel's --test_filter (comma list of
+    names or substrings)."""
+    chosen = tests
+    if wanted:
+        chosen = [t for t in tests if t.name == wanted]
+        if not chosen:
+            names = ", ".join(t.name for t in tests) or "none"
+            raise TestListingError(f"test {wanted!r} not found in the sources (found: {names})")
+    if test_filter:
+        pats = [p.strip() for p in test_filter.split(",") if p.strip()]
+        chosen = [t for t in chosen if any(p == t.name or p in t.name for p in pats)]
+    return chosen

@@ -1,0 +1,256 @@
+"""ktstr_test: a Bazel test that boots a VM per topology and runs @ktstr_test functions.
+
+The macro writes a small JSON config (paths of the kernel, initramfs layers, scheduler and
+test sources, relative to the runfiles root) and wraps it in a py_test whose main is
+ktstr's Bazel entry point. Bazel caches the result like any test: unchanged kernel,
+scheduler, initramfs, sources and attributes mean a cached PASS.
+"""
+
+load("@rules_python//python:defs.bzl", "py_test")
+load("//rules:providers.bzl", "KtstrInitramfsInfo", "KtstrKernelInfo", "KtstrSchedulerInfo")
+
+_ENGINES = ["", "auto", "qemu", "qemu-kvm", "qemu-tcg", "vmm"]
+
+def _engine_flag_impl(ctx):
+    value = ctx.build_setting_value
+    if value not in _ENGINES:
+        fail("--%s=%s: choose one of %s" % (ctx.label, value, ", ".join(_ENGINES)))
+    return [EngineFlagInfo(value = value)]
+
+EngineFlagInfo = provider(doc = "The engine chosen with --//rules:engine", fields = ["value"])
+
+ktstr_engine_flag = rule(
+    implementation = _engine_flag_impl,
+    build_setting = config.string(flag = True),
+    doc = "Command-line engine choice for every ktstr_test: --//rules:engine=qemu-tcg",
+)
+
+def _runfile_path(ctx, f):
+    # Tests run with the workspace's runfiles directory as cwd; files of other repositories
+    # sit next to it ("../repo/path"), which short_path already says.
+    return f.short_path
+
+def _config_impl(ctx):
+    kernel = ctx.attr.kernel[KtstrKernelInfo]
+    files = [kernel.bzimage]
+    initrds = []
+    for target in ctx.attr.initramfs:
+        if KtstrInitramfsInfo in target:
+            initrds += target[KtstrInitramfsInfo].archives
+        else:
+            initrds += target.files.to_list()
+    files += initrds
+    scheduler = None
+    transitive = []
+    if ctx.attr.scheduler:
+        info = ctx.attr.scheduler[KtstrSchedulerInfo]
+        if info.binary != None:
+            runtime = info.runtime_files.to_list() if info.runtime_files else []
+            files.append(info.binary)
+            files += runtime
+            scheduler = {
+                "name": info.name,
+                "binary": _runfile_path(ctx, info.binary),
+                "args": list(info.args) + ctx.attr.sched_args,
+                "ops_name": info.ops_name,
+                "runtime_files": [_runfile_path(ctx, f) for f in runtime],
+            }
+    elif ctx.attr.sched_args:
+        fail("sched_args given but no scheduler: EEVDF takes no arguments")
+    srcs = ctx.files.srcs
+    files += srcs
+    selftests = ctx.file.selftests_runner
+    if selftests != None:
+        files.append(selftests)
+    engine = ctx.attr.engine or ctx.attr._engine_flag[EngineFlagInfo].value
+    config = {
+        "suite": str(ctx.label).replace("_ktstr_config", ""),
+        "kernel": _runfile_path(ctx, kernel.bzimage),
+        "initramfs": [_runfile_path(ctx, f) for f in initrds],
+        "srcs": [_runfile_path(ctx, f) for f in srcs],
+        "test": ctx.attr.test,
+        "scheduler": scheduler,
+        "topology": ctx.attr.topology,
+        "memory_mib": ctx.attr.memory_mib,
+        "duration": ctx.attr.duration,
+        "timeout": ctx.attr.vm_timeout,
+        "engine": engine,
+        "expect_fail": ctx.attr.expect_fail,
+        "cmdline": ctx.attr.cmdline,
+        "selftests_runner": _runfile_path(ctx, selftests) if selftests != None else "",
+        "selftests_args": ctx.attr.selftests_args,
+    }
+    out = ctx.actions.declare_file(ctx.label.name + ".json")
+    ctx.actions.write(out, json.encode(config))
+    return [DefaultInfo(
+        files = depset([out]),
+        runfiles = ctx.runfiles(files = files + [out], transitive_files = depset(transitive = transitive)),
+    )]
+
+_ktstr_test_config = rule(
+    implementation = _config_impl,
+    attrs = {
+        "srcs": attr.label_list(allow_files = [".py"]),
+        "test": attr.string(),
+        "kernel": attr.label(mandatory = True, providers = [KtstrKernelInfo]),
+        "initramfs": attr.label_list(allow_files = True),
+        "selftests_runner": attr.label(allow_single_file = True, cfg = "target"),
+        "selftests_args": attr.string_list(),
+        "scheduler": attr.label(providers = [KtstrSchedulerInfo]),
+        "sched_args": attr.string_list(),
+        "topology": attr.string(),
+        "memory_mib": attr.int(default = 1024),
+        "duration": attr.string(),
+        "vm_timeout": attr.int(default = 60),
+        "engine": attr.string(values = _ENGINES),
+        "expect_fail": attr.string(),
+        "cmdline": attr.string(),
+        "_engine_flag": attr.label(default = "//rules:engine"),
+    },
+)
+
+def _topology_cpus(topology):
+    # "{n}n{l}l{c}c{t}t": CPUs = l * c * t (llcs is the total over all nodes).
+    if not topology:
+        return 2
+    rest = topology
+    counts = []
+    for unit in ["n", "l", "c", "t"]:
+        parts = rest.split(unit, 1)
+        if len(parts) != 2 or not parts[0].isdigit():
+            fail("topology %r: expected {n}n{l}l{c}c{t}t, e.g. 1n2l4c1t" % topology)
+        counts.append(int(parts[0]))
+        rest = parts[1]
+    if rest:
+        fail("topology %r: trailing text %r" % (topology, rest))
+    return counts[1] * counts[2] * counts[3]
+
+def ktstr_test(
+        name,
+        srcs,
+        kernel,
+        initramfs,
+        test = "",
+        scheduler = None,
+        sched_args = [],
+        topology = "",
+        memory_mib = 1024,
+        duration = None,
+        timeout = 60,
+        engine = "",
+        expect_fail = "",
+        cmdline = "",
+        tags = [],
+        size = "medium",
+        **kwargs):
+    """A Bazel test running `test` (or every @ktstr_test function in srcs) in a VM.
+
+    Args:
+      name: target name.
+      srcs: test .py files with @ktstr_test functions (they run inside the guest).
+      kernel: a ktstr_kernel target (KtstrKernelInfo).
+      initramfs: base initramfs: ktstr_initramfs targets (KtstrInitramfsInfo) or cpio files.
+      test: one function name; "" runs all of them (one VM per distinct topology).
+      scheduler: a ktstr_bpf_scheduler target; None means the kernel's EEVDF.
+      sched_args: extra scheduler arguments after its defaults.
+      topology: "{n}n{l}l{c}c{t}t"; "" = each test's decorator topology (else 1n1l2c1t).
+      memory_mib: guest memory.
+      duration: workload seconds passed to the tests (None = each test's own).
+      timeout: seconds per VM before it is killed and reported hung.
+      engine: "" (flag --//rules:engine, then $KTSTR_ENGINE, then auto), auto, qemu-kvm,
+        qemu-tcg, vmm.
+      expect_fail: negative test: passes iff the run FAILs with this text in its evidence.
+      cmdline: extra guest kernel command line.
+      tags: extra tags; "cpu:N" (N = vCPUs) is added so Bazel does not oversubscribe.
+      size: Bazel test size (timeout category), "medium" by default.
+      **kwargs: passed to the py_test (visibility, flaky, ...).
+    """
+    config = name + "_ktstr_config"
+    _ktstr_test_config(
+        name = config,
+        srcs = srcs,
+        test = test,
+        kernel = kernel,
+        initramfs = initramfs,
+        scheduler = scheduler,
+        sched_args = sched_args,
+        topology = topology,
+        memory_mib = memory_mib,
+        duration = "" if duration == None else str(duration),
+        vm_timeout = timeout,
+        engine = engine,
+        expect_fail = expect_fail,
+        cmdline = cmdline,
+        testonly = True,
+        visibility = ["//visibility:private"],
+    )
+    cpus = _topology_cpus(topology)
+    main = Label("//rules:private/ktstr_test_main.py")
+    py_test(
+        name = name,
+        srcs = [main],
+        main = main,
+        deps = [Label("//ktstr")],
+        data = [":" + config],
+        args = ["--config", "$(rootpath :%s)" % config],
+        python_version = "PY3",
+        srcs_version = "PY3",
+        size = size,
+        tags = tags + ["cpu:%d" % cpus, "ktstr"],
+        **kwargs
+    )
+
+def ktstr_selftests_test(
+        name,
+        runner,
+        kernel,
+        runner_args = [],
+        topology = "1n1l2c1t",
+        memory_mib = 512,
+        timeout = 240,
+        engine = "",
+        tags = [],
+        size = "large",
+        **kwargs):
+    """The upstream sched_ext selftests runner in a VM; each selftest is one JUnit test case.
+
+    Args:
+      name: target name.
+      runner: the selftests `runner` binary (tools/testing/selftests/sched_ext).
+      kernel: a ktstr_kernel target; the runner must be built against its headers/BTF.
+      runner_args: runner arguments, e.g. ["-t", "create_dsq"].
+      topology: guest topology.
+      memory_mib: guest memory.
+      timeout: seconds before the VM is killed and reported hung.
+      engine: as for ktstr_test.
+      tags: extra tags.
+      size: Bazel test size ("large": the whole runner takes ~45 s under TCG).
+      **kwargs: passed to the py_test.
+    """
+    config = name + "_ktstr_config"
+    _ktstr_test_config(
+        name = config,
+        kernel = kernel,
+        selftests_runner = runner,
+        selftests_args = runner_args,
+        topology = topology,
+        memory_mib = memory_mib,
+        vm_timeout = timeout,
+        engine = engine,
+        testonly = True,
+        visibility = ["//visibility:private"],
+    )
+    main = Label("//rules:private/ktstr_test_main.py")
+    py_test(
+        name = name,
+        srcs = [main],
+        main = main,
+        deps = [Label("//ktstr")],
+        data = [":" + config],
+        args = ["--config", "$(rootpath :%s)" % config],
+        python_version = "PY3",
+        srcs_version = "PY3",
+        size = size,
+        tags = tags + ["cpu:%d" % _topology_cpus(topology), "ktstr"],
+        **kwargs
+    )

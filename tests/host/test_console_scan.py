@@ -1,0 +1,63 @@
+from ktstr.host.console_scan import find_scx_exits, find_splats, first_error_exit
+
+WARN = b"""[    3.101000] ------------[ cut here ]------------
+[    3.101100] WARNING: CPU: 1 PID: 77 at kernel/sched/ext.c:1234 scx_foo+0x10/0x20
+[    3.101200] Modules linked in:
+[    3.101300] Call Trace:
+"""
+
+
+def test_warning_is_a_splat_with_context():
+    splats = find_splats(WARN)
+    assert [s.kind for s in splats] == ["WARNING"]
+    assert "kernel/sched/ext.c:1234" in splats[0].line
+    assert any("Call Trace" in c for c in splats[0].context)
+
+
+def test_each_splat_kind_is_named():
+    console = b"\n".join([
+        b"[ 1.0] BUG: kernel NULL pointer dereference, address: 0000000000000008",
+        b"[ 2.0] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100",
+        b"[ 3.0] WARNING: possible circular locking dependency detected",
+        b"[ 4.0] INFO: task kworker/0:1:12 blocked for more than 10 seconds.",
+        b"[ 5.0] rcu: INFO: rcu_preempt self-detected stall on CPU",
+        b"[ 6.0] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [spin:99]",
+        b"[ 7.0] Oops: general protection fault, probably for non-canonical address",
+        b"<4>[ 8.0] kernel BUG at mm/slub.c:123!",
+    ])
+    assert [s.kind for s in find_splats(console)] == [
+        "BUG", "panic", "lockdep", "hung_task", "rcu_stall", "soft_lockup", "oops", "BUG"]
+
+
+def test_ordinary_boot_lines_are_not_splats():
+    console = b"""[    0.1] Linux version 6.12.0
+[    0.2] WARNING unrelated word in the middle: no
+[    0.3] ACPI BIOS Warning (bug): something harmless
+[    0.4] sched_ext: BPF scheduler "simple" enabled
+"""
+    assert find_splats(console) == []
+
+
+def test_stall_exit_reason_and_message_are_read():
+    console = b"""[    5.0] sched_ext: BPF scheduler "qmap" enabled
+[    9.1] sched_ext: BPF scheduler "qmap" disabled (runnable task stall)
+[    9.1] sched_ext: qmap: kworker/1:2[45] failed to run for 5.120s
+"""
+    ex = first_error_exit(console)
+    assert ex is not None
+    assert (ex.scheduler, ex.reason) == ("qmap", "runnable task stall")
+    assert ex.message == "kworker/1:2[45] failed to run for 5.120s"
+    assert ex.text() == "runnable task stall: kworker/1:2[45] failed to run for 5.120s"
+
+
+def test_normal_unregister_is_not_an_error():
+    console = b'[ 9.0] sched_ext: BPF scheduler "simple" disabled (unregistered from user space)\n'
+    exits = find_scx_exits(console)
+    assert len(exits) == 1 and not exits[0].is_error
+    assert first_error_exit(console) is None
+
+
+def test_scx_bpf_error_text_is_kept():
+    console = (b'sched_ext: BPF scheduler "bad" disabled (scx_bpf_error)\n'
+               b"sched_ext: bad: invalid DSQ ID 0x1234 (expected)\n")
+    assert first_error_exit(console).text() == "scx_bpf_error: invalid DSQ ID 0x1234 (expected)"

@@ -1,0 +1,108 @@
+from ktstr.host.engines import ExitKind
+from ktstr.host.evaluate import GuestRun, apply_expectation, evaluate
+from ktstr.host.verdict import GuestTestResult, Verdict
+
+
+def test_verdict_lattice_keeps_the_worse():
+    assert Verdict.PASS.worst(Verdict.SKIP) == Verdict.SKIP
+    assert Verdict.SKIP.worst(Verdict.INCONCLUSIVE) == Verdict.INCONCLUSIVE
+    assert Verdict.FAIL.worst(Verdict.PASS) == Verdict.FAIL
+    assert [v.ok for v in Verdict] == [True, True, False, False]
+
+
+def test_clean_pass(make_boot, passed):
+    [o] = evaluate(["t"], make_boot(), GuestRun(results={"t": passed("t")}, finished=True))
+    assert o.verdict == Verdict.PASS
+
+
+def test_guest_failure_carries_claims(make_boot, failed_claim):
+    result = GuestTestResult("t", Verdict.FAIL, reason="1 claim failed", claims=[failed_claim])
+    [o] = evaluate(["t"], make_boot(), GuestRun(results={"t": result}))
+    assert o.verdict == Verdict.FAIL
+    assert o.failed_claims == [failed_claim]
+
+
+def test_splat_fails_a_test_the_guest_passed(make_boot, passed):
+    console = b"[ 2.0] BUG: scheduling while atomic: spin/55/0x00000002\n[ 3.0] reboot: Power down\n"
+    [o] = evaluate(["t"], make_boot(console=console), GuestRun(results={"t": passed("t")}))
+    assert o.verdict == Verdict.FAIL
+    assert o.reason.startswith("kernel BUG: ")
+    assert "scheduling while atomic" in o.reason
+    assert "guest said PASS" in o.reason
+
+
+def test_sched_ext_error_exit_fails_with_kernel_reason(make_boot, passed):
+    console = (b'sched_ext: BPF scheduler "simple" disabled (runnable task stall)\n'
+               b"sched_ext: simple: spin[80] failed to run for 5.001s\nreboot: Power down\n")
+    [o] = evaluate(["t"], make_boot(console=console), GuestRun(results={"t": passed("t")}))
+    assert o.verdict == Verdict.FAIL
+    assert "runnable task stall" in o.reason
+    assert o.sched_ext_exit == "runnable task stall: spin[80] failed to run for 5.001s"
+
+
+def test_timeout_without_result_is_a_hang(make_boot):
+    boot = make_boot(ExitKind.TIMEOUT, b"[ 1.0] still booting\n", "killed after timeout of 30 s")
+    [o] = evaluate(["t"], boot, GuestRun(started=["t"]))
+    assert o.verdict == Verdict.FAIL
+    assert o.reason.startswith("guest hung: killed") and "while running this test" in o.reason
+
+
+def test_timeout_after_results_is_not_a_clean_pass(make_boot, passed):
+    boot = make_boot(ExitKind.TIMEOUT, b"", "killed after timeout of 30 s")
+    [o] = evaluate(["t"], boot, GuestRun(results={"t": passed("t")}))
+    assert o.verdict == Verdict.FAIL
+    assert "did not power off" in o.reason
+
+
+def test_panic_names_the_panic(make_boot):
+    boot = make_boot(ExitKind.CRASH, b"Kernel panic - not syncing: Attempted to kill init!\n",
+                     "kernel panic: Kernel panic - not syncing: Attempted to kill init!")
+    [o] = evaluate(["t"], boot, GuestRun())
+    assert o.verdict == Verdict.FAIL
+    assert "Attempted to kill init" in o.reason
+    assert o.splats and o.splats[0].kind == "panic"
+
+
+def test_engine_error_is_inconclusive(make_boot):
+    [o] = evaluate(["t"], make_boot(ExitKind.ENGINE_ERROR, b"", "qemu not found"), GuestRun())
+    assert o.verdict == Verdict.INCONCLUSIVE
+    assert "qemu not found" in o.reason
+
+
+def test_missing_result_after_poweroff_fails(make_boot, passed):
+    outcomes = evaluate(["a", "b"], make_boot(), GuestRun(results={"a": passed("a")}))
+    assert [o.verdict for o in outcomes] == [Verdict.PASS, Verdict.FAIL]
+    assert "without a result" in outcomes[1].reason
+
+
+def test_agent_error_is_reported(make_boot):
+    [o] = evaluate(["t"], make_boot(), GuestRun(agent_error="scheduler never attached: ops empty"))
+    assert o.verdict == Verdict.FAIL
+    assert "scheduler never attached" in o.reason
+
+
+def test_corrupt_frames_make_a_pass_inconclusive(make_boot, passed):
+    guest = GuestRun(results={"t": passed("t")}, stream_errors=["bad CRC in frame at offset 40"])
+    [o] = evaluate(["t"], make_boot(), guest)
+    assert o.verdict == Verdict.INCONCLUSIVE
+    assert "bad CRC" in o.reason
+    assert any("bad CRC" in d for d in o.details)
+
+
+def test_expectation_inverts_matching_failure(make_boot):
+    console = b'sched_ext: BPF scheduler "stall" disabled (runnable task stall)\nreboot: Power down\n'
+    [o] = evaluate(["t"], make_boot(console=console), GuestRun())
+    apply_expectation(o, "runnable task stall")
+    assert o.verdict == Verdict.PASS
+    assert "and got it" in o.reason
+
+
+def test_expectation_fails_on_unexpected_pass_or_wrong_reason(make_boot, passed):
+    [o] = evaluate(["t"], make_boot(), GuestRun(results={"t": passed("t")}))
+    apply_expectation(o, "runnable task stall")
+    assert o.verdict == Verdict.FAIL
+    assert "got PASS" in o.reason
+    boot = make_boot(ExitKind.TIMEOUT, b"", "killed")
+    [o2] = evaluate(["t"], boot, GuestRun())
+    apply_expectation(o2, "scx_bpf_error")
+    assert o2.verdict == Verdict.FAIL and "expected FAIL containing 'scx_bpf_error'" in o2.reason

@@ -1,0 +1,46 @@
+import xml.etree.ElementTree as ET
+
+from ktstr.host.junit import junit_xml
+from ktstr.host.report import terminal_report
+from ktstr.host.verdict import Claim, Splat, TestOutcome, Verdict
+
+
+def _outcomes():
+    return [
+        TestOutcome("fair", Verdict.PASS, "guest reported success", duration_s=1.5),
+        TestOutcome("gap", Verdict.FAIL, "1 claim failed",
+                    failed_claims=[Claim("cg_0.max_gap_ms", "2500", "<= 2000")],
+                    splats=[Splat("WARNING", "WARNING: CPU: 0 PID: 1 at x.c:1", ["Call Trace:"])],
+                    sched_ext_exit="runnable task stall: x"),
+        TestOutcome("smt", Verdict.SKIP, "needs threads_per_core >= 2"),
+        TestOutcome("noisy", Verdict.INCONCLUSIVE, "engine error: qemu\x01 missing"),
+    ]
+
+
+def test_one_testcase_per_function_with_status_elements():
+    root = ET.fromstring(junit_xml("//sched:simple_test", _outcomes(), "console \x1b[0m tail"))
+    suite = root.find("testsuite")
+    assert suite.attrib["tests"] == "4"
+    assert (suite.attrib["failures"], suite.attrib["errors"], suite.attrib["skipped"]) == ("1", "1", "1")
+    cases = {c.attrib["name"]: c for c in suite.findall("testcase")}
+    assert list(cases) == ["fair", "gap", "smt", "noisy"]
+    assert list(cases["fair"]) == []
+    failure = cases["gap"].find("failure")
+    assert failure.attrib["message"] == "1 claim failed"
+    assert "cg_0.max_gap_ms = 2500 (bound: <= 2000)" in failure.text
+    assert "sched_ext exit: runnable task stall: x" in failure.text
+    assert "console tail" in failure.text
+    assert cases["smt"].find("skipped").attrib["message"] == "needs threads_per_core >= 2"
+    # control characters from consoles are dropped, the XML stays parseable
+    assert cases["noisy"].find("error").attrib["message"] == "engine error: qemu missing"
+
+
+def test_terminal_report_fits_a_screen_and_points_at_logs(tmp_path):
+    text = terminal_report("//sched:simple_test", _outcomes(), "qemu-tcg", 7.25,
+                           "\n".join(f"line {i}" for i in range(100)), tmp_path)
+    lines = text.splitlines()
+    assert lines[0] == "ktstr //sched:simple_test: 1 PASS, 1 SKIP, 1 INCONCLUSIVE, 1 FAIL (qemu-tcg, 7.2 s)"
+    assert any("claim: cg_0.max_gap_ms = 2500" in l for l in lines)
+    assert "line 99" in text and "line 80" not in text
+    assert lines[-1].startswith(f"full logs: {tmp_path}")
+    assert len(lines) <= 50
