@@ -20,7 +20,7 @@ from ktstr.host.evaluate import GuestRun
 from ktstr.host.result_stream import RawFrame
 from ktstr.host.verdict import Claim, GuestTestResult, Verdict
 
-HELLO, LOG, TEST_START, TEST_RESULT, RUN_END = 1, 2, 3, 4, 5
+from ktstr.wire.framing import HELLO, LOG, RUN_END, TEST_RESULT, TEST_START  # noqa: E402
 
 _STATUS = {
     "PASS": Verdict.PASS, "PASSED": Verdict.PASS,

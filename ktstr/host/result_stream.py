@@ -9,13 +9,10 @@ ktstr.host.guest_messages.
 
 from __future__ import annotations
 
-import struct
 import zlib
 from dataclasses import dataclass
 
-MAGIC = b"KTS1"
-HEADER = struct.Struct("<4sHHII")
-MAX_PAYLOAD = 16 * 1024 * 1024
+from ktstr.wire.framing import HEADER, MAGIC, MAX_PAYLOAD  # one definition, shared with the guest
 
 
 @dataclass(frozen=True)

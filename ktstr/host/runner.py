@@ -23,7 +23,8 @@ from ktstr.host.run_layer import LayerFile, write_run_layer
 from ktstr.host.test_listing import DeclaredTest
 from ktstr.host.verdict import TestOutcome, Verdict
 
-BASE_CMDLINE = "console=ttyS0 reboot=t panic=-1 loglevel=5 printk.time=1"
+# PYTHONHASHSEED reaches init's environment: the guest Python must not wait for the CRNG.
+BASE_CMDLINE = "console=ttyS0 reboot=t panic=-1 loglevel=5 printk.time=1 PYTHONHASHSEED=0"
 GUEST_TEST_DIR = "ktstr/tests"
 GUEST_SCHED_DIR = "ktstr/sched"
 DEFAULT_TOPOLOGY = "1n1l2c1t"

@@ -1,0 +1,187 @@
+"""The guest agent: init's job in a ktstr VM.
+
+Reads /ktstr/run.json (see docs/host-runner.md), mounts filesystems, starts the scheduler,
+runs each test function, streams results to the host over COM2 and powers off. Every
+failure (a scheduler that never attaches or dies, a test that raises, the agent's own bug)
+ends as a result frame; a panic or hang is for the host to see.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Optional
+
+from ktstr.guest import system
+from ktstr.guest.kmsg import KmsgReader
+from ktstr.wire import ktstr_pb2 as pb
+from ktstr.wire.framing import HELLO, LOG, RUN_END, TEST_RESULT, TEST_START, FrameWriter
+
+RUN_JSON = "/ktstr/run.json"
+
+
+class Reporter:
+    def __init__(self, port: str) -> None:
+        import termios
+        import tty
+
+        self.fd = os.open(port, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd)  # no \n -> \r\n translation inside binary frames
+        attrs = termios.tcgetattr(self.fd)
+        attrs[4] = attrs[5] = termios.B115200
+        termios.tcsetattr(self.fd, termios.TCSANOW, attrs)
+        self.writer = FrameWriter(self.fd)
+
+    def log(self, text: str) -> None:
+        print(f"ktstr-agent: {text}", flush=True)
+        self.writer.send(LOG, pb.Log(text=text))
+
+    def send(self, frame_type: int, msg) -> None:
+        self.writer.send(frame_type, msg)
+
+    def close(self) -> None:
+        import termios
+
+        termios.tcdrain(self.fd)
+        os.close(self.fd)
+
+
+def _load_test(path: str, name: str):
+    module_name = "ktstr_test_" + os.path.splitext(os.path.basename(path))[0]
+    if module_name in sys.modules:
+        module = sys.modules[module_name]
+    else:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    fn = getattr(module, name, None)
+    if fn is None or not callable(fn):
+        raise LookupError(f"test {name!r} not found in {path}")
+    return fn
+
+
+def run_test(entry: dict, config: dict, rep: Reporter, sched, topo) -> pb.TestResult:
+    from ktstr.checks.assertions import Assert
+    from ktstr.checks.result import AssertResult
+    from ktstr.scenario.cgroups import CgroupManager
+    from ktstr.scenario.ctx import Ctx
+
+    name = entry["name"]
+    result = pb.TestResult(name=name)
+    start = time.monotonic()
+    try:
+        fn = _load_test(entry["file"], name)
+        meta = getattr(fn, "ktstr_entry", None)
+        duration = config.get("duration_s") or (meta.duration if meta else 2.0)
+        assert_ = Assert.default_checks()
+        if meta and meta.scheduler and meta.scheduler.assert_:
+            assert_ = assert_.merge(meta.scheduler.assert_)
+        if meta and meta.assert_:
+            assert_ = assert_.merge(meta.assert_)
+        ctx = Ctx(cgroups=CgroupManager(parent=f"ktstr_{name}"), topo=topo, duration=float(duration),
+                  assert_=assert_, scheduler=sched.spec.name if sched else "eevdf",
+                  scheduler_problem=(sched.problem if sched else (lambda: None)), log=rep.log)
+        outcome = fn(ctx)
+        if not isinstance(outcome, AssertResult):
+            outcome = AssertResult.fail(f"test function returned {type(outcome).__name__}, "
+                                        f"not an AssertResult")
+    except Exception:  # noqa: BLE001 - a raising test is a FAIL with its traceback
+        from ktstr.checks.result import AssertResult
+
+        tb = traceback.format_exc()
+        outcome = AssertResult.fail(f"test raised {tb.strip().splitlines()[-1]}", tb)
+    if sched is not None:
+        problem = sched.problem()
+        if problem:
+            outcome.add_failure(f"scheduler {sched.spec.name} died: {problem}")
+        exit_reason = sched.exit_reason()
+        if problem or not outcome.passed:
+            result.scheduler_output = sched.output_tail()
+        if problem and exit_reason:
+            result.sched_ext_exit = exit_reason
+            outcome.reason = f"{outcome.reason}; sched_ext {exit_reason}"
+    result.status = {"PASS": pb.PASS, "FAIL": pb.FAIL, "SKIP": pb.SKIP,
+                     "INCONCLUSIVE": pb.INCONCLUSIVE}[outcome.status]
+    result.reason = outcome.reason
+    result.details.extend(outcome.details)
+    for c in outcome.claims:
+        result.claims.add(label=c.label, value=c.value, bound=c.bound, passed=c.passed)
+    for k, v in outcome.stats.items():
+        result.stats[k] = float(v)
+    result.duration_s = time.monotonic() - start
+    return result
+
+
+def run(config: dict, rep: Reporter) -> str:
+    """Run every test of config; returns the agent error ('' when fine)."""
+    from ktstr.guest.scheduler import Scheduler, SchedulerSpec
+    from ktstr.topology import SysTopology
+
+    topo = SysTopology.read()
+    with open("/proc/uptime") as f:
+        uptime = float(f.read().split()[0])
+    rep.send(HELLO, pb.Hello(kernel_release=os.uname().release, topology=topo.shape(),
+                             cpus=len(topo.cpus), uptime_s=uptime))
+    kmsg = KmsgReader()
+    sched = None
+    if config.get("scheduler"):
+        s = config["scheduler"]
+        sched = Scheduler(SchedulerSpec(s["name"], s["binary"], tuple(s.get("args", ())),
+                                        s.get("ops_name", "")), kmsg, "/tmp/scheduler.log")
+    for entry in config["tests"]:
+        rep.send(TEST_START, pb.TestStart(name=entry["name"]))
+        if sched is not None and sched.problem():
+            if sched.attached:
+                rep.log(f"scheduler gone before {entry['name']} ({sched.problem()}); restarting it")
+                sched.stop()
+            problem = sched.start()
+            if problem:
+                result = pb.TestResult(name=entry["name"], status=pb.FAIL,
+                                       reason=f"scheduler {sched.spec.name} did not attach: {problem}",
+                                       scheduler_output=sched.output_tail(),
+                                       sched_ext_exit=sched.exit_reason())
+                rep.send(TEST_RESULT, result)
+                continue
+            rep.log(f"scheduler {sched.spec.name} attached")
+        rep.send(TEST_RESULT, run_test(entry, config, rep, sched, topo))
+    if sched is not None:
+        sched.stop()
+    return ""
+
+
+def main() -> int:
+    problems = system.mount_all()
+    try:
+        with open(RUN_JSON) as f:
+            config = json.load(f)
+    except (OSError, ValueError) as exc:
+        print(f"ktstr-agent: cannot read {RUN_JSON}: {exc}", flush=True)
+        system.power_off()
+        return 1
+    try:
+        rep = Reporter(config.get("result_port", "/dev/ttyS1"))
+    except OSError as exc:
+        print(f"ktstr-agent: cannot open result port: {exc}", flush=True)
+        system.power_off()
+        return 1
+    for p in problems:
+        rep.log(f"mount problem: {p}")
+    error = ""
+    try:
+        error = run(config, rep)
+    except Exception:  # noqa: BLE001 - the host must get the agent's own failure
+        error = traceback.format_exc()
+        print(error, flush=True)
+    rep.send(RUN_END, pb.RunEnd(agent_error=error))
+    rep.close()
+    system.power_off()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

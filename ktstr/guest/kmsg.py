@@ -1,0 +1,52 @@
+"""Read the kernel log (/dev/kmsg) and pick out sched_ext's verdict on a scheduler."""
+
+from __future__ import annotations
+
+import os
+import re
+
+_DISABLED = re.compile(r'sched_ext: BPF scheduler "([^"]*)" disabled \(([^)]*)\)')
+_MESSAGE = re.compile(r"sched_ext: ([^:]+): (.*)")
+
+
+class KmsgReader:
+    def __init__(self, path: str = "/dev/kmsg") -> None:
+        try:
+            self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            self.fd = -1
+        self.lines: list[str] = []
+
+    def poll(self) -> list[str]:
+        """New lines since the last poll (message text only)."""
+        new = []
+        while self.fd >= 0:
+            try:
+                rec = os.read(self.fd, 8192)
+            except BlockingIOError:
+                break
+            except OSError:  # EPIPE: we were overrun; the next read resumes
+                continue
+            if not rec:
+                break
+            text = rec.decode(errors="replace")
+            new.append(text.split(";", 1)[1].split("\n", 1)[0] if ";" in text else text.strip())
+        self.lines += new
+        return new
+
+
+def sched_ext_exit(lines: list[str]) -> str:
+    """'disabled (runnable task stall): <message>' from the last disable in `lines`, or ''.
+    A clean unregistration from user space is reported too (the caller decides)."""
+    reason, message, name = "", "", ""
+    for line in lines:
+        m = _DISABLED.search(line)
+        if m:
+            name, reason, message = m.group(1), m.group(2), ""
+            continue
+        m = _MESSAGE.search(line)
+        if m and name and m.group(1) == name and not message:
+            message = m.group(2).strip()
+    if not reason:
+        return ""
+    return f"disabled ({reason})" + (f": {message}" if message else "")

@@ -1,0 +1,104 @@
+"""Start a sched_ext scheduler, wait until it is attached, notice when it goes away."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from ktstr.guest.kmsg import KmsgReader, sched_ext_exit
+
+STATE = "/sys/kernel/sched_ext/state"
+ROOT_OPS = "/sys/kernel/sched_ext/root/ops"
+# Loading and verifying BPF programs under an emulated CPU takes seconds.
+ATTACH_TIMEOUT_S = 30.0
+STOP_GRACE_S = 3.0
+TAIL_BYTES = 4000
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+@dataclass
+class SchedulerSpec:
+    name: str
+    binary: str
+    args: tuple = ()
+    ops_name: str = ""
+
+
+class Scheduler:
+    def __init__(self, spec: SchedulerSpec, kmsg: KmsgReader, log_path: str) -> None:
+        self.spec = spec
+        self.kmsg = kmsg
+        self.log_path = log_path
+        self.proc: Optional[subprocess.Popen] = None
+        self.attached = False
+
+    def start(self) -> Optional[str]:
+        """Start and wait for attachment; returns the problem, or None when attached."""
+        self.attached = False
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen([self.spec.binary, *self.spec.args], stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            return f"cannot start scheduler {self.spec.binary}: {exc}"
+        finally:
+            log.close()
+        deadline = time.monotonic() + ATTACH_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self.kmsg.poll()
+            if self.proc.poll() is not None:
+                return f"scheduler exited with code {self.proc.returncode} before attaching"
+            ops = _read(ROOT_OPS)
+            if _read(STATE) == "enabled" and (not self.spec.ops_name or ops == self.spec.ops_name):
+                self.attached = True
+                return None
+            time.sleep(0.05)
+        return (f"scheduler did not attach within {ATTACH_TIMEOUT_S:.0f}s "
+                f"(state {_read(STATE) or '?'}, root/ops {_read(ROOT_OPS) or 'empty'}, "
+                f"expected ops {self.spec.ops_name!r})")
+
+    def problem(self) -> Optional[str]:
+        """Why the scheduler is no longer in charge, or None while it is."""
+        if not self.attached or self.proc is None:
+            return "scheduler is not attached"
+        self.kmsg.poll()
+        if self.proc.poll() is not None:
+            return f"scheduler process exited with code {self.proc.returncode}"
+        state = _read(STATE)
+        if state != "enabled":
+            return f"sched_ext state is {state or 'unknown'}, not enabled"
+        return None
+
+    def exit_reason(self) -> str:
+        self.kmsg.poll()
+        return sched_ext_exit(self.kmsg.lines)
+
+    def output_tail(self) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(max(0, size - TAIL_BYTES))
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

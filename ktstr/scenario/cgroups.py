@@ -1,0 +1,103 @@
+"""A cgroup v2 manager for one test: cgroups live under <root>/<parent>."""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from pathlib import Path
+
+from ktstr.topology import format_cpulist, parse_cpulist
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+REMOVE_RETRY_S = 3.0
+
+
+class CgroupError(RuntimeError):
+    pass
+
+
+class CgroupManager:
+    def __init__(self, parent: str = "ktstr", root: Path = CGROUP_ROOT) -> None:
+        self.root = Path(root)
+        self.parent = self.root / parent
+        self.created: list[str] = []
+
+    def setup(self) -> None:
+        """Create the parent and delegate cpuset + cpu controllers to its children."""
+        self._enable_controllers(self.root)
+        self.parent.mkdir(exist_ok=True)
+        self._enable_controllers(self.parent)
+
+    def _enable_controllers(self, cg: Path) -> None:
+        available = (cg / "cgroup.controllers").read_text().split()
+        wanted = [c for c in ("cpuset", "cpu") if c in available]
+        if wanted:
+            (cg / "cgroup.subtree_control").write_text(" ".join("+" + c for c in wanted))
+
+    def path(self, name: str) -> Path:
+        return self.parent / name
+
+    def create(self, name: str) -> Path:
+        p = self.path(name)
+        try:
+            p.mkdir()
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise CgroupError(f"cannot create cgroup {p}: {exc.strerror}") from exc
+        if name not in self.created:
+            self.created.append(name)
+        return p
+
+    def set_cpuset(self, name: str, cpus: list[int] | None) -> None:
+        """cpus None clears the restriction (the cgroup inherits its parent's CPUs)."""
+        try:
+            (self.path(name) / "cpuset.cpus").write_text(format_cpulist(cpus) if cpus else "")
+        except OSError as exc:
+            raise CgroupError(f"cannot set cpuset {cpus} on cgroup {name}: {exc.strerror}") from exc
+
+    def cpuset(self, name: str) -> list[int]:
+        return parse_cpulist((self.path(name) / "cpuset.cpus.effective").read_text())
+
+    def move_tasks(self, name: str, pids: list[int]) -> None:
+        procs = self.path(name) / "cgroup.procs"
+        for pid in pids:
+            try:
+                procs.write_text(str(pid))
+            except ProcessLookupError:
+                continue  # exited meanwhile
+            except OSError as exc:
+                raise CgroupError(f"cannot move pid {pid} into cgroup {name}: {exc.strerror}") from exc
+
+    def pids(self, name: str) -> list[int]:
+        return [int(x) for x in (self.path(name) / "cgroup.procs").read_text().split()]
+
+    def remove(self, name: str, timeout_s: float = REMOVE_RETRY_S) -> None:
+        """rmdir, retrying while the kernel still counts exiting tasks (EBUSY)."""
+        p = self.path(name)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                p.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError as exc:
+                if exc.errno != errno.EBUSY or time.monotonic() > deadline:
+                    raise CgroupError(f"cannot remove cgroup {p}: {exc.strerror} "
+                                      f"(pids left: {self.pids(name)})") from exc
+                time.sleep(0.02)
+        if name in self.created:
+            self.created.remove(name)
+
+    def cleanup(self) -> None:
+        for name in reversed(list(self.created)):
+            try:
+                self.remove(name)
+            except CgroupError:
+                pass
+
+
+def cgroup2_available(root: Path = CGROUP_ROOT) -> bool:
+    return (root / "cgroup.controllers").exists() and os.access(root, os.W_OK)

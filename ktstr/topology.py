@@ -1,0 +1,142 @@
+"""CPU topologies: the requested shape ("1n2l4c2t") and what a (guest) kernel shows in sysfs.
+
+Numbering (shared by the host engines and the VMM): CPU ids grow thread-fastest, then core,
+then LLC; LLC l belongs to NUMA node l // (llcs // numa_nodes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_SPEC = re.compile(r"^(\d+)n(\d+)l(\d+)c(\d+)t$")
+
+
+class TopologyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Topology:
+    numa_nodes: int = 1
+    llcs: int = 1
+    cores_per_llc: int = 2
+    threads_per_core: int = 1
+
+    def __post_init__(self) -> None:
+        if min(self.numa_nodes, self.llcs, self.cores_per_llc, self.threads_per_core) < 1:
+            raise TopologyError(f"topology {self}: every count must be at least 1")
+        if self.llcs % self.numa_nodes:
+            raise TopologyError(f"topology {self}: {self.llcs} LLCs do not spread evenly over "
+                                f"{self.numa_nodes} NUMA nodes; make llcs a multiple of numa_nodes")
+
+    @classmethod
+    def parse(cls, spec: str) -> "Topology":
+        m = _SPEC.match(spec.strip())
+        if not m:
+            raise TopologyError(f"bad topology {spec!r}: expected {{nodes}}n{{llcs}}l{{cores}}c"
+                                f"{{threads}}t, e.g. 1n2l4c2t")
+        return cls(*(int(g) for g in m.groups()))
+
+    def __str__(self) -> str:
+        return f"{self.numa_nodes}n{self.llcs}l{self.cores_per_llc}c{self.threads_per_core}t"
+
+    @property
+    def cpus(self) -> int:
+        return self.llcs * self.cores_per_llc * self.threads_per_core
+
+    def cpu_id(self, llc: int, core: int, thread: int) -> int:
+        return (llc * self.cores_per_llc + core) * self.threads_per_core + thread
+
+    def llc_of(self, cpu: int) -> int:
+        return cpu // (self.cores_per_llc * self.threads_per_core)
+
+    def node_of_llc(self, llc: int) -> int:
+        return llc // (self.llcs // self.numa_nodes)
+
+    def llc_cpus(self, llc: int) -> list[int]:
+        per = self.cores_per_llc * self.threads_per_core
+        return list(range(llc * per, (llc + 1) * per))
+
+
+def parse_cpulist(text: str) -> list[int]:
+    """'0-3,5,7-8' -> [0, 1, 2, 3, 5, 7, 8]."""
+    cpus: list[int] = []
+    for part in text.strip().split(","):
+        if not part:
+            continue
+        if "-" in part:
+            lo, hi = part.split("-")
+            cpus.extend(range(int(lo), int(hi) + 1))
+        else:
+            cpus.append(int(part))
+    return sorted(set(cpus))
+
+
+def format_cpulist(cpus) -> str:
+    cpus = sorted(set(cpus))
+    out, i = [], 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        out.append(str(cpus[i]) if i == j else f"{cpus[i]}-{cpus[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+@dataclass(frozen=True)
+class SysTopology:
+    """What the running kernel shows: online CPUs, LLC groups, NUMA nodes (each a CPU list)."""
+
+    cpus: tuple[int, ...]
+    llc_groups: tuple[tuple[int, ...], ...]
+    node_groups: tuple[tuple[int, ...], ...]
+    threads_per_core: int = 1
+
+    @classmethod
+    def read(cls, root: str | Path = "/sys/devices/system") -> "SysTopology":
+        root = Path(root)
+        cpu_dir = root / "cpu"
+        cpus = parse_cpulist((cpu_dir / "online").read_text())
+        llcs: dict[tuple[int, ...], None] = {}
+        threads = 1
+        for cpu in cpus:
+            cache = cpu_dir / f"cpu{cpu}" / "cache"
+            indexes = sorted(cache.glob("index[0-9]*"), key=lambda p: int(p.name[5:]))
+            # The last level: index3 normally; the highest index present otherwise.
+            group = tuple(parse_cpulist((indexes[-1] / "shared_cpu_list").read_text())) if indexes else (cpu,)
+            llcs.setdefault(tuple(c for c in group if c in cpus), None)
+            sib = cpu_dir / f"cpu{cpu}" / "topology" / "thread_siblings_list"
+            if sib.exists():
+                threads = max(threads, len(parse_cpulist(sib.read_text())))
+        nodes = []
+        for node in sorted((root / "node").glob("node[0-9]*"), key=lambda p: int(p.name[4:])):
+            members = tuple(c for c in parse_cpulist((node / "cpulist").read_text()) if c in cpus)
+            if members:
+                nodes.append(members)
+        if not nodes:
+            nodes = [tuple(cpus)]
+        return cls(tuple(cpus), tuple(sorted(llcs)), tuple(nodes), threads)
+
+    def llcs(self) -> int:
+        return len(self.llc_groups)
+
+    def numa_nodes(self) -> int:
+        return len(self.node_groups)
+
+    def all_cpuset(self) -> list[int]:
+        return list(self.cpus)
+
+    def cpus_in_llc(self, i: int) -> list[int]:
+        return list(self.llc_groups[i])
+
+    def cpus_in_node(self, i: int) -> list[int]:
+        return list(self.node_groups[i])
+
+    def shape(self) -> str:
+        """The `{n}n{l}l{c}c{t}t` string this view matches (cores counted per LLC)."""
+        per_llc = max(len(g) for g in self.llc_groups) if self.llc_groups else len(self.cpus)
+        return (f"{self.numa_nodes()}n{self.llcs()}l{per_llc // self.threads_per_core}c"
+                f"{self.threads_per_core}t")
