@@ -1,26 +1,24 @@
 """A self-contained initramfs layer that runs one program as the guest's payload.
 
 Used for payloads that are not Python scenarios, e.g. the upstream sched_ext selftests
-runner: busybox for a shell, the program with its shared-library closure (read with ldd on
-the host, whose libraries the guest then shares), and an /init that mounts the kernel
+runner: busybox for a shell, the program with its shared-library closure (read from its
+ELF headers on the host, whose libraries the guest then shares), and an /init that mounts the kernel
 filesystems, runs the program with its output on the console, and powers off.
 """
 
 from __future__ import annotations
 
-import re
 import shlex
 import stat
 import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from ktstr.host.run_layer import LayerFile
+from ktstr.host.run_layer import HostPath, LayerFile, library_files
 
 BUSYBOX_CANDIDATES = (Path("/bin/busybox"), Path("/usr/bin/busybox"))
 APPLETS = ("sh", "mount", "mkdir", "echo", "cat", "poweroff", "sleep")
 PROGRAM_DIR = "ktstr/bin"
-_LDD_LINE = re.compile(r"(?:=>\s*)?(/\S+)\s+\(0x")
 
 
 class CommandLayerError(RuntimeError):
@@ -32,24 +30,6 @@ def find_busybox() -> Path:
         if p.is_file():
             return p
     raise CommandLayerError("busybox not found at /bin/busybox: install busybox-static (tools/setup does)")
-
-
-def library_closure(binary: Path) -> list[Path]:
-    """Shared libraries `binary` loads (including the dynamic loader), via ldd."""
-    try:
-        out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=False).stdout
-    except FileNotFoundError as exc:
-        raise CommandLayerError("ldd not found: it is needed to collect the program's libraries") from exc
-    if "not a dynamic executable" in out or "statically linked" in out:
-        return []
-    libs = []
-    for line in out.splitlines():
-        if "not found" in line:
-            raise CommandLayerError(f"{binary}: missing shared library: {line.strip()}")
-        m = _LDD_LINE.search(line)
-        if m:
-            libs.append(Path(m.group(1)))
-    return sorted(set(libs))
 
 
 def init_script(argv: Sequence[str]) -> str:
@@ -70,7 +50,7 @@ poweroff -f
 """
 
 
-def command_layer(binary: Path, args: Sequence[str]) -> list[LayerFile]:
+def command_layer(binary: Path, args: Sequence[str]) -> list[LayerFile | HostPath]:
     busybox = find_busybox()
     guest_binary = f"{PROGRAM_DIR}/{binary.name}"
     files = [
@@ -82,7 +62,4 @@ def command_layer(binary: Path, args: Sequence[str]) -> list[LayerFile]:
     files += [LayerFile(f"bin/{a}", b"busybox", stat.S_IFLNK | 0o777) for a in APPLETS]
     for d in ("proc", "sys", "tmp"):
         files.append(LayerFile(f"{d}/.keep", b""))
-    for lib in library_closure(binary):
-        files.append(LayerFile(str(lib).lstrip("/"), lib.read_bytes(), 0o755))
-        # The loader path in the binary may go through /lib64 -> /usr/lib64 symlinks.
-    return files
+    return files + library_files([binary])

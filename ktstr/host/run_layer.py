@@ -8,11 +8,15 @@ identical bytes.
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Iterable
+
+from ktstr.initramfs.closure import closure
+from ktstr.initramfs.cpio import Archive
 
 RUN_JSON_PATH = "ktstr/run.json"
 
@@ -25,40 +29,39 @@ class LayerFile:
     rdev: tuple[int, int] = (0, 0)  # (major, minor) for device nodes
 
 
-def _newc_entry(name: str, mode: int, data: bytes, ino: int, rdev: tuple[int, int] = (0, 0)) -> bytes:
-    name_bytes = name.encode() + b"\0"
-    fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(name_bytes), 0]
-    header = b"070701" + b"".join(b"%08X" % f for f in fields)
-    out = header + name_bytes
-    out += b"\0" * ((-len(out)) % 4)
-    out += data
-    out += b"\0" * ((-len(out)) % 4)
-    return out
+@dataclass(frozen=True)
+class HostPath:
+    """A host file packed at the same path, with the symlinks on the way reproduced (so a
+    binary's loader and libraries resolve in the guest as on the host)."""
+
+    path: str
 
 
-def cpio_newc(files: Iterable[LayerFile]) -> bytes:
-    """A newc archive with parent directories created first; deterministic."""
-    files = sorted(files, key=lambda f: f.guest_path)
-    dirs: set[str] = set()
-    for f in files:
-        for parent in PurePosixPath(f.guest_path).parents:
-            if str(parent) != ".":
-                dirs.add(str(parent))
-    out = bytearray()
-    ino = 1
-    for d in sorted(dirs, key=lambda p: (p.count("/"), p)):
-        out += _newc_entry(d, stat.S_IFDIR | 0o755, b"", ino)
-        ino += 1
-    for f in files:
-        mode = f.mode if stat.S_IFMT(f.mode) else stat.S_IFREG | f.mode
-        out += _newc_entry(f.guest_path, mode, f.data, ino, f.rdev)
-        ino += 1
-    out += _newc_entry("TRAILER!!!", 0, b"", 0)
-    out += b"\0" * ((-len(out)) % 512)
-    return bytes(out)
+def cpio_newc(items: Iterable[LayerFile | HostPath]) -> bytes:
+    """A deterministic newc archive (ktstr.initramfs.cpio) of the items."""
+    archive = Archive()
+    for item in items:
+        if isinstance(item, HostPath):
+            archive.add_host_path(item.path)
+            continue
+        kind = stat.S_IFMT(item.mode)
+        if kind == stat.S_IFLNK:
+            archive.add_symlink(item.guest_path, item.data.decode())
+        elif kind == stat.S_IFCHR:
+            archive.add_char_device(item.guest_path, *item.rdev, mode=item.mode)
+        else:
+            archive.add_bytes(item.guest_path, item.data, stat.S_IMODE(item.mode))
+    out = io.BytesIO()
+    archive.write_to(out)
+    return out.getvalue()
 
 
-def write_run_layer(path: Path, run_config: dict[str, Any], extra: Iterable[LayerFile]) -> Path:
+def library_files(binaries: Iterable[Path]) -> list[HostPath]:
+    """The shared-library closure of binaries (interpreter included), as host paths."""
+    return [HostPath(p) for p in closure([str(b) for b in binaries])]
+
+
+def write_run_layer(path: Path, run_config: dict[str, Any], extra: Iterable[LayerFile | HostPath]) -> Path:
     files = [LayerFile(RUN_JSON_PATH, json.dumps(run_config, indent=1, sort_keys=True).encode() + b"\n")]
     files += list(extra)
     path.parent.mkdir(parents=True, exist_ok=True)

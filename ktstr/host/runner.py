@@ -19,7 +19,7 @@ from ktstr.host import guest_messages
 from ktstr.host.engines import BootResult, BootSpec, Engine, ExitKind, select_engine
 from ktstr.host.evaluate import GuestRun, apply_expectation, evaluate
 from ktstr.host.result_stream import split_frames
-from ktstr.host.run_layer import LayerFile, write_run_layer
+from ktstr.host.run_layer import LayerFile, library_files, write_run_layer
 from ktstr.host.test_listing import DeclaredTest
 from ktstr.host.verdict import TestOutcome, Verdict
 
@@ -191,6 +191,8 @@ def _layer_files(req: RunRequest, tests: Sequence[DeclaredTest]) -> list[LayerFi
         files["sched"] = LayerFile(f"{GUEST_SCHED_DIR}/{sched.binary.name}", sched.binary.read_bytes(), 0o755)
         for extra in sched.runtime_files:
             files[str(extra)] = LayerFile(f"{GUEST_SCHED_DIR}/{extra.name}", extra.read_bytes(), 0o755)
+        # The loader's shared libraries (libelf, libz, ...) at their host paths.
+        return list(files.values()) + library_files([sched.binary])
     return list(files.values())
 
 

@@ -1,3 +1,5 @@
+import sys
+import os
 import json
 import subprocess
 from pathlib import Path
@@ -24,7 +26,8 @@ def test_run_json_and_layer_carry_tests_and_scheduler(tmp_path):
     src = tmp_path / "scenarios.py"
     src.write_text("x = 1\n")
     binary = tmp_path / "scx_simple"
-    binary.write_bytes(b"\x7fELF fake")
+    # A real dynamically linked program stands in for the loader: its libraries must ride along.
+    binary.write_bytes(Path(os.path.realpath(sys.executable)).read_bytes())
     sched = SchedulerSpec("scx_simple", binary, ("-s", "5000"), "simple")
     tests = [DeclaredTest("fair", src, {})]
     req = RunRequest("//sched:s", tmp_path / "bz", [], tests, scheduler=sched, duration_s=1.5)
@@ -36,6 +39,7 @@ def test_run_json_and_layer_carry_tests_and_scheduler(tmp_path):
     layer = cpio_newc(_layer_files(req, tests))
     names = subprocess.run(["cpio", "-it"], input=layer, capture_output=True, check=True).stdout.decode().split()
     assert "ktstr/tests/scenarios.py" in names and "ktstr/sched/scx_simple" in names
+    assert any(n.endswith("/libc.so.6") for n in names), "scheduler's shared libraries missing"
     eevdf = RunRequest("//sched:e", tmp_path / "bz", [], tests, scheduler=EEVDF)
     assert run_config(eevdf, "1n1l2c1t", tests)["scheduler"] is None
     assert RUN_JSON_PATH == "ktstr/run.json"
