@@ -5,6 +5,14 @@
 
 load("//rules:private/initramfs.bzl", _ktstr_initramfs = "ktstr_initramfs")
 load("//rules:private/kernel.bzl", _ktstr_kernel = "ktstr_kernel")
+load(
+    "//rules:private/scheduler.bzl",
+    _KtstrBpfToolchainInfo = "KtstrBpfToolchainInfo",
+    _ktstr_bpf_scheduler = "ktstr_bpf_scheduler",
+    _ktstr_sched_ext_selftests = "ktstr_sched_ext_selftests",
+    _ktstr_sched_ext_toolchain = "ktstr_sched_ext_toolchain",
+    _ktstr_scheduler = "ktstr_scheduler",
+)
 load("//rules:private/test.bzl", _ktstr_selftests_test = "ktstr_selftests_test", _ktstr_test = "ktstr_test")
 load(
     ":providers.bzl",
@@ -21,3 +29,8 @@ ktstr_kernel = _ktstr_kernel
 ktstr_initramfs = _ktstr_initramfs
 ktstr_test = _ktstr_test
 ktstr_selftests_test = _ktstr_selftests_test
+KtstrBpfToolchainInfo = _KtstrBpfToolchainInfo
+ktstr_bpf_scheduler = _ktstr_bpf_scheduler
+ktstr_sched_ext_selftests = _ktstr_sched_ext_selftests
+ktstr_sched_ext_toolchain = _ktstr_sched_ext_toolchain
+ktstr_scheduler = _ktstr_scheduler
