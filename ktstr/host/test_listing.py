@@ -84,14 +84,18 @@ def list_all(sources: list[Path]) -> list[DeclaredTest]:
 
 
 def select(tests: list[DeclaredTest], wanted: str, test_filter: str = "") -> list[DeclaredTest]:
-    """Pick the named test ('' = all), then apply Bazel's --test_filter (comma list of
-    names or substrings)."""
+    """Pick the named tests ('' = all; a comma list of exact names), then apply Bazel's
+    --test_filter (comma list of names or substrings)."""
     chosen = tests
     if wanted:
-        chosen = [t for t in tests if t.name == wanted]
-        if not chosen:
-            names = ", ".join(t.name for t in tests) or "none"
-            raise TestListingError(f"test {wanted!r} not found in the sources (found: {names})")
+        names = [w.strip() for w in wanted.split(",") if w.strip()]
+        known = {t.name for t in tests}
+        missing = [n for n in names if n not in known]
+        if missing:
+            found = ", ".join(sorted(known)) or "none"
+            raise TestListingError(f"test {', '.join(repr(m) for m in missing)} not found in the "
+                                   f"sources (found: {found})")
+        chosen = [t for t in tests if t.name in names]
     if test_filter:
         pats = [p.strip() for p in test_filter.split(",") if p.strip()]
         chosen = [t for t in chosen if any(p == t.name or p in t.name for p in pats)]
