@@ -1,0 +1,71 @@
+"""Scenario planning: cpusets resolved against a topology, builders, steps, hold times."""
+
+import pytest
+
+from ktstr.scenario import CgroupDef, CgroupManager, CpusetSpec, HoldSpec, Op, Step
+from ktstr.topology import SysTopology
+from ktstr.workload import WorkType
+
+TOPO = SysTopology(cpus=tuple(range(8)), llc_groups=((0, 1, 2, 3), (4, 5, 6, 7)),
+                   node_groups=((0, 1, 2, 3, 4, 5, 6, 7),))
+
+
+def test_cpuset_specs_resolve_against_the_topology():
+    assert CpusetSpec.all().resolve(TOPO) == list(range(8))
+    assert CpusetSpec.llc(1).resolve(TOPO) == [4, 5, 6, 7]
+    assert CpusetSpec.split(0, 3).resolve(TOPO) == [0, 1]
+    assert CpusetSpec.split(2, 3).resolve(TOPO) == [5, 6, 7]
+    assert CpusetSpec.cpus(3, 1).resolve(TOPO) == [1, 3]
+
+
+def test_bad_cpusets_name_the_problem():
+    with pytest.raises(ValueError, match=r"cpus \[9\] do not exist"):
+        CpusetSpec.cpus(9).resolve(TOPO)
+    with pytest.raises(ValueError, match="cannot split 8 cpus into 9"):
+        CpusetSpec.split(0, 9).resolve(TOPO)
+
+
+def test_cgroup_def_builder_is_immutable():
+    base = CgroupDef("cg_0")
+    d = base.workers(4).work("yield-heavy").cpuset([0, 1]).nice(5)
+    assert base.num_workers == 2 and d.num_workers == 4
+    assert d.work_type is WorkType.YIELD_HEAVY and d.nice_value == 5
+    assert d.cpuset_spec.resolve(TOPO) == [0, 1]
+
+
+def test_unknown_work_type_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="spin_wait"):
+        CgroupDef("x").work("spinny")
+
+
+def test_steps_turn_defs_into_spawn_ops_and_check_types():
+    s = Step([CgroupDef("a"), Op.stop_cgroup("a")], HoldSpec.secs(0.5))
+    assert [o.kind for o in s.ops] == ["spawn", "stop_cgroup"]
+    with pytest.raises(TypeError):
+        Step(["not an op"])
+
+
+def test_hold_specs():
+    assert HoldSpec.frac(0.25).resolve(2.0) == 0.5
+    assert HoldSpec.secs(1.5).resolve(10.0) == 1.5
+    with pytest.raises(ValueError):
+        HoldSpec.frac(1.5)
+
+
+def test_cgroup_manager_on_a_cgroup2_like_tree(tmp_path):
+    # Real cgroup v2 runs in the VM (//sched/...); here the file protocol is checked.
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory\n")
+    (tmp_path / "cgroup.subtree_control").write_text("")
+    mgr = CgroupManager(parent="ktstr", root=tmp_path)
+    (tmp_path / "ktstr").mkdir()
+    (tmp_path / "ktstr" / "cgroup.controllers").write_text("cpuset cpu\n")
+    mgr.setup()
+    assert (tmp_path / "cgroup.subtree_control").read_text() == "+cpuset +cpu"
+    p = mgr.create("cg_0")
+    mgr.set_cpuset("cg_0", [0, 1, 2, 5])
+    assert (p / "cpuset.cpus").read_text() == "0-2,5"
+    mgr.set_cpuset("cg_0", None)
+    assert (p / "cpuset.cpus").read_text() == ""
+    (p / "cpuset.cpus").unlink()
+    mgr.remove("cg_0")
+    assert not p.exists() and mgr.created == []
