@@ -29,7 +29,7 @@ class Topology:
             raise TopologyError(f"topology {self}: every count must be at least 1")
         if self.llcs % self.numa_nodes:
             raise TopologyError(f"topology {self}: {self.llcs} LLCs do not spread evenly over "
-                                f"{self.numa_nodes} NUMA nodes; make llcs a multiple of numa_nodes")
+                                f"{self.numa_nodes} NUMA nodes; llcs must be divisible by numa_nodes")
 
     @classmethod
     def parse(cls, spec: str) -> "Topology":

@@ -8,7 +8,6 @@ its tests, whatever happened to the VM.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,40 +21,13 @@ from ktstr.host.result_stream import split_frames
 from ktstr.host.run_layer import LayerFile, library_files, write_run_layer
 from ktstr.host.test_listing import DeclaredTest
 from ktstr.host.verdict import TestOutcome, Verdict
+from ktstr.topology import Topology
 
 # PYTHONHASHSEED reaches init's environment: the guest Python must not wait for the CRNG.
 BASE_CMDLINE = "console=ttyS0 reboot=t panic=-1 loglevel=5 printk.time=1 PYTHONHASHSEED=0"
 GUEST_TEST_DIR = "ktstr/tests"
 GUEST_SCHED_DIR = "ktstr/sched"
 DEFAULT_TOPOLOGY = "1n1l2c1t"
-_TOPO_RE = re.compile(r"^(\d+)n(\d+)l(\d+)c(\d+)t$")
-
-
-@dataclass(frozen=True)
-class HostTopology:
-    """The topology as the host needs it (same fields as ktstr.topology.Topology)."""
-
-    numa_nodes: int
-    llcs: int
-    cores_per_llc: int
-    threads_per_core: int
-
-    @classmethod
-    def parse(cls, text: str) -> "HostTopology":
-        m = _TOPO_RE.match(text.strip())
-        if not m:
-            raise ValueError(f"bad topology {text!r}: expected {{n}}n{{l}}l{{c}}c{{t}}t, e.g. 1n2l4c1t")
-        topo = cls(*(int(g) for g in m.groups()))
-        if min(m.groups(), key=int) == "0" or topo.llcs % topo.numa_nodes:
-            raise ValueError(f"bad topology {text!r}: all counts >= 1 and llcs divisible by numa nodes")
-        return topo
-
-    @property
-    def cpus(self) -> int:
-        return self.llcs * self.cores_per_llc * self.threads_per_core
-
-    def __str__(self) -> str:
-        return f"{self.numa_nodes}n{self.llcs}l{self.cores_per_llc}c{self.threads_per_core}t"
 
 
 @dataclass(frozen=True)
@@ -155,7 +127,7 @@ def plan_boots(tests: Sequence[DeclaredTest], topology_override: str) -> list[tu
     groups: dict[str, list[DeclaredTest]] = {}
     for t in tests:
         topo = topology_override or t.topology_string() or DEFAULT_TOPOLOGY
-        groups.setdefault(str(HostTopology.parse(topo)), []).append(t)
+        groups.setdefault(str(Topology.parse(topo)), []).append(t)
     return list(groups.items())
 
 
@@ -230,7 +202,7 @@ def _boot_spec(req: RunRequest, topology: str, initrds: tuple[Path, ...], suffix
         kernel=req.kernel,
         initrds=initrds,
         cmdline=f"{BASE_CMDLINE} {req.cmdline_extra}".strip(),
-        topology=HostTopology.parse(topology),
+        topology=Topology.parse(topology),
         memory_mib=req.memory_mib,
         timeout_s=req.timeout_s,
         console_path=req.out_dir / f"console{suffix}.log",

@@ -4,7 +4,7 @@ from ktstr.host.engines import ENGINE_ENV, EngineSelectionError, ExitKind, reque
 from ktstr.host.engines import kvm
 from ktstr.host.engines.exit_kind import classify_exit
 from ktstr.host.engines.qemu import QemuEngine, concatenate_initrds, topology_args
-from ktstr.host.runner import HostTopology
+from ktstr.topology import Topology
 
 
 def _smp(args):
@@ -17,11 +17,11 @@ def _smp(args):
     ("2n4l3c1t", "cpus=12,sockets=2,dies=2,cores=3,threads=1"),
 ])
 def test_smp_maps_llcs_to_dies(topo, smp):
-    assert _smp(topology_args(HostTopology.parse(topo), 1024)) == smp
+    assert _smp(topology_args(Topology.parse(topo), 1024)) == smp
 
 
 def test_numa_nodes_split_memory_and_cpus():
-    args = topology_args(HostTopology.parse("2n2l2c1t"), 1025)
+    args = topology_args(Topology.parse("2n2l2c1t"), 1025)
     numa = [args[i + 1] for i, a in enumerate(args) if a == "-numa"]
     mem = [args[i + 1] for i, a in enumerate(args) if a == "-object"]
     assert numa == ["node,nodeid=0,cpus=0-1,memdev=mem0", "node,nodeid=1,cpus=2-3,memdev=mem1"]
@@ -29,22 +29,22 @@ def test_numa_nodes_split_memory_and_cpus():
 
 
 def test_single_node_has_no_numa_args():
-    assert "-numa" not in topology_args(HostTopology.parse("1n2l2c1t"), 512)
+    assert "-numa" not in topology_args(Topology.parse("1n2l2c1t"), 512)
 
 
 def test_bad_topologies_are_named():
     with pytest.raises(ValueError, match="divisible"):
-        topology_args(HostTopology(2, 3, 1, 1), 1024)
+        topology_args(Topology(2, 3, 1, 1), 1024)
     with pytest.raises(ValueError, match="memory_mib"):
-        topology_args(HostTopology(2, 2, 1, 1), 100)
+        topology_args(Topology(2, 2, 1, 1), 100)
     with pytest.raises(ValueError, match="expected"):
-        HostTopology.parse("2x2")
+        Topology.parse("2x2")
 
 
 def test_command_has_two_serial_ports_and_no_reboot(tmp_path):
     from ktstr.host.engines import BootSpec
 
-    spec = BootSpec(tmp_path / "bz", (tmp_path / "i",), "console=ttyS0", HostTopology.parse("1n1l2c1t"),
+    spec = BootSpec(tmp_path / "bz", (tmp_path / "i",), "console=ttyS0", Topology.parse("1n1l2c1t"),
                     512, 10, tmp_path / "c.log", tmp_path / "r.bin", tmp_path)
     cmd = QemuEngine("tcg", qemu="qemu-system-x86_64").command(spec, tmp_path / "i")
     joined = " ".join(cmd)

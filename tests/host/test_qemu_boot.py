@@ -13,7 +13,8 @@ import pytest
 
 from ktstr.host.engines import BootSpec, ExitKind
 from ktstr.host.engines.qemu import QemuEngine
-from ktstr.host.runner import BASE_CMDLINE, HostTopology
+from ktstr.host.runner import BASE_CMDLINE
+from ktstr.topology import Topology
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,7 +46,7 @@ def initramfs(tmp_path_factory):
 
 
 def _boot(tmp_path, initrd, topo="1n1l2c1t", timeout=60.0, memory=256):
-    topology = HostTopology.parse(topo)
+    topology = Topology.parse(topo)
     spec = BootSpec(KERNEL, (initrd,), BASE_CMDLINE, topology, memory * topology.numa_nodes, timeout,
                     tmp_path / "console.log", tmp_path / "result.bin", tmp_path / "work")
     return QemuEngine("tcg").run(spec)
@@ -66,7 +67,7 @@ def test_linux_sees_the_requested_llcs_and_nodes(tmp_path, initramfs, topo, grou
     result = _boot(tmp_path, initramfs["topo"], topo)
     console = result.console_tail.decode(errors="replace")
     assert result.exit_kind == ExitKind.POWEROFF, result.detail
-    cpus = HostTopology.parse(topo).cpus
+    cpus = Topology.parse(topo).cpus
     assert f"NCPU {cpus}" in console
     assert _llc_groups(console) == groups
     assert len(re.findall(r"^node\d+\s*$", console, re.M)) == nodes
