@@ -100,46 +100,23 @@ def _bpf_scheduler_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + "/" + ctx.label.name)
     bpf_obj = ctx.actions.declare_file(ctx.label.name + "/" + skel + ".bpf.o")
     hdr_dirs = {h.dirname: None for h in ctx.files.hdrs + ctx.files.bpf_srcs + ctx.files.srcs}
-    script = """set -euo pipefail
-tc="$PWD/{tc}"
-root="$PWD/{root}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-incs=({incs})
-sysinc=$(clang-19 -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{{ s| \\(/.*\\)|-idirafter \\1|p }}')
-clang-19 -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -mlittle-endian \\
-  -I"$tc/include" -I"$root/tools/sched_ext/include" -I"$root/tools/sched_ext/include/bpf-compat" \\
-  -I"$root/tools/include/uapi" "${{incs[@]}}" $sysinc \\
-  -Wall -Wno-compare-distinct-pointer-types -c {bpf_src} -o "$work/{skel}.bpf.o"
-"$tc/bin/bpftool" gen object "$work/linked.o" "$work/{skel}.bpf.o"
-"$tc/bin/bpftool" gen skeleton "$work/linked.o" name {skel} > "$work/{skel}.bpf.skel.h"
-cp "$work/linked.o" {bpf_obj}
-# For loaders written against ktstr's shared loader: which skeleton and ops to open.
-{{
-  echo '#include "{skel}.bpf.skel.h"'
-  echo '#define KTSTR_SKEL {skel}'
-  echo '#define KTSTR_OPS {struct_ops}'
-  echo '#define KTSTR_SCHED_NAME "{ops_name}"'
-  for h in {hdr_names}; do printf '#include "%s"\\n' "$h"; done
-}} > "$work/ktstr_skel.h"
-gcc -g -O2 -pthread -Wall -I"$work" -I"$tc/include" -I"$root/tools/lib" -I"$root/tools/include" \\
-  -I"$root/tools/include/uapi" -I"$root/tools/sched_ext/include" "${{incs[@]}}" \\
-  {srcs} -o {out} "$tc/lib/libbpf.a" -lelf -lz -lpthread
-""".format(
-        tc = tc.dir.path,
-        root = tc.source_root,
-        incs = " ".join(["-I\"$PWD/%s\"" % d for d in hdr_dirs]),
-        bpf_src = bpf_src.path,
-        skel = skel,
-        bpf_obj = bpf_obj.path,
-        srcs = " ".join([s.path for s in ctx.files.srcs]),
-        out = out.path,
-        struct_ops = ctx.attr.struct_ops or (skel + "_ops"),
-        ops_name = ctx.attr.ops_name,
-        hdr_names = " ".join([h.basename for h in ctx.files.hdrs]),
-    )
-    ctx.actions.run_shell(
-        command = script,
+    args = ctx.actions.args()
+    args.add_all([
+        tc.dir.path,
+        tc.source_root,
+        bpf_src.path,
+        skel,
+        ctx.attr.struct_ops or (skel + "_ops"),
+        ctx.attr.ops_name,
+        out.path,
+        bpf_obj.path,
+        " ".join(hdr_dirs.keys()),
+        " ".join([h.basename for h in ctx.files.hdrs]),
+    ])
+    args.add_all(ctx.files.srcs)
+    ctx.actions.run(
+        executable = ctx.file._build_script,
+        arguments = [args],
         inputs = depset(ctx.files.bpf_srcs + ctx.files.srcs + ctx.files.hdrs + [tc.dir], transitive = [tc.source_files]),
         outputs = [out, bpf_obj],
         mnemonic = "KtstrBpfScheduler",
@@ -171,6 +148,7 @@ ktstr_bpf_scheduler = rule(
         "default_args": attr.string_list(doc = "default loader arguments"),
         "ops_name": attr.string(mandatory = True, doc = "the name /sys/kernel/sched_ext/root/ops shows"),
         "struct_ops": attr.string(doc = "the SCX_OPS_DEFINE variable (default <skeleton>_ops), for the shared loader"),
+        "_build_script": attr.label(default = "//rules:private/build_bpf_scheduler.sh", allow_single_file = True),
         "display_name": attr.string(),
     },
 )
