@@ -1,0 +1,97 @@
+"""The C VMM on real /dev/kvm with synthetic guests: topology seen through CPUID on every
+vCPU, each exit path, and a clean run under valgrind."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+VMM = Path("vmm/ktstr-vmm")
+GUESTS = Path("vmm/tests/guests")
+
+
+def kvm_usable() -> bool:
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+pytestmark = pytest.mark.skipif(not kvm_usable(), reason="no read/write access to /dev/kvm on this host")
+
+
+def run(guest: str, *args: str, wrapper=()) -> tuple[int, str, dict]:
+    proc = subprocess.run([*wrapper, str(VMM), *args, str(GUESTS / f"{guest}.bin")],
+                          capture_output=True, text=True, timeout=120)
+    report = dict(line.split("=", 1) for line in proc.stderr.splitlines() if "=" in line and not line.startswith("=="))
+    return proc.returncode, proc.stdout, report
+
+
+def bits(n: int) -> int:
+    return (n - 1).bit_length()
+
+
+def expected_apic(cpu: int, llcs: int, cores: int, threads: int) -> int:
+    """Independent of the C code: [llc | core | thread] fields sized to powers of two."""
+    thread, core, llc = cpu % threads, (cpu // threads) % cores, cpu // (cores * threads)
+    return (llc << (bits(threads) + bits(cores))) | (core << bits(threads)) | thread
+
+
+@pytest.mark.parametrize("topo", ["1n1l1c1t", "1n2l4c2t", "2n4l2c2t", "1n3l3c1t"])
+def test_every_vcpu_sees_its_apic_id_and_llc_sharing(topo):
+    n, l, c, t = map(int, re.match(r"(\d+)n(\d+)l(\d+)c(\d+)t", topo).groups())
+    rc, out, report = run("cpuid_probe", "--topology", topo)
+    assert rc == 0 and report["exit"] == "debug_exit", report
+    rows = {}
+    for line in out.splitlines():
+        fields = dict(kv.split("=") for kv in line.split())
+        rows[int(fields["cpu"])] = {k: int(v) for k, v in fields.items()}
+    assert sorted(rows) == list(range(l * c * t)), "every vCPU must report exactly once"
+    llc_shift = bits(t) + bits(c)
+    for cpu, row in rows.items():
+        apic = expected_apic(cpu, l, c, t)
+        assert row["apic"] == apic and row["x2apic"] == apic
+        assert row["llc_sharing"] == 1 << llc_shift  # CPUs sharing the L3, as an ID field
+        assert row["smt_shift"] == bits(t) and row["llc_shift"] == llc_shift
+    # CPUs in the same LLC, and only those, share apic >> llc_shift (how Linux groups them).
+    for cpu, row in rows.items():
+        same = {o for o, r in rows.items() if r["apic"] >> llc_shift == row["apic"] >> llc_shift}
+        assert same == set(range(cpu // (c * t) * c * t, (cpu // (c * t) + 1) * c * t))
+
+
+def test_debug_exit_port_status_is_the_exit_code():
+    rc, _, report = run("exit_status", "--topology", "1n1l2c1t")
+    assert rc == 42 and report["exit"] == "debug_exit" and report["status"] == "42"
+
+
+def test_watchdog_ends_a_guest_that_never_finishes():
+    rc, _, report = run("spin_forever", "--timeout-ms", "300")
+    assert rc == 124 and report["exit"] == "timeout"
+    assert int(report["run_us"]) < 5_000_000
+
+
+def test_triple_fault_is_a_shutdown_with_the_rip():
+    rc, _, report = run("triple_fault")
+    assert rc == 125 and report["exit"] == "shutdown"
+    assert int(report["rip"], 16) >= 0x100000
+
+
+def test_bad_topology_is_named():
+    proc = subprocess.run([str(VMM), "--topology", "2n3l1c1t", str(GUESTS / "cpuid_probe.bin")],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 125 and "llcs divisible by numa_nodes" in proc.stderr
+
+
+def test_missing_guest_is_named():
+    proc = subprocess.run([str(VMM), "/nonexistent/guest.bin"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 125 and "/nonexistent/guest.bin" in proc.stderr
+
+
+def test_no_leaks_or_invalid_accesses_under_valgrind():
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed (tools/debian-packages.txt has it)")
+    rc, out, report = run("cpuid_probe", "--topology", "1n2l2c1t",
+                          wrapper=("valgrind", "--error-exitcode=99", "--leak-check=full",
+                                   "--errors-for-leak-kinds=definite,indirect", "-q"))
+    assert rc == 0, report
+    assert len(out.splitlines()) == 4

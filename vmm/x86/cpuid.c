@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-vCPU CPUID: start from KVM_GET_SUPPORTED_CPUID and rewrite the leaves through which
+ * Linux learns the topology:
+ *   1      EBX[31:24] initial APIC ID, EBX[23:16] logical CPUs per package, EDX.HTT
+ *   4      deterministic cache parameters: EAX[25:14] = CPUs sharing the cache - 1
+ *          (L1/L2 per core, L3 per LLC), EAX[31:26] = cores per package - 1
+ *   0xB    extended topology: SMT level, then core level (x2APIC ID in EDX)
+ *   0x1F   the same as 0xB plus a die level per LLC
+ * A package here is one NUMA node's worth of LLCs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include "x86.h"
+
+#define MAX_ENTRIES 256
+
+static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+{
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == idx)
+			return &c->entries[i];
+	return NULL;
+}
+
+static struct kvm_cpuid_entry2 *add(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+{
+	struct kvm_cpuid_entry2 *e = find(c, fn, idx);
+
+	if (e || c->nent >= MAX_ENTRIES)
+		return e;
+	e = &c->entries[c->nent++];
+	memset(e, 0, sizeof(*e));
+	e->function = fn;
+	e->index = idx;
+	e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	return e;
+}
+
+/* One level of leaf 0xB/0x1F: shift to the next level's ID, CPUs at this level, type. */
+static void topo_level(struct kvm_cpuid_entry2 *e, uint32_t shift, uint32_t count,
+		       uint32_t type, uint32_t level, uint32_t apic)
+{
+	e->eax = shift;
+	e->ebx = count;
+	e->ecx = (type << 8) | level;
+	e->edx = apic;
+	e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+}
+
+struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, uint32_t cpu,
+				   char *err, size_t errlen)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + MAX_ENTRIES * sizeof(c->entries[0]));
+	uint32_t apic = ktstr_apic_id(t, cpu);
+	uint32_t tbits = ktstr_bits_for(t->threads_per_core);
+	uint32_t cbits = ktstr_bits_for(t->cores_per_llc);
+	uint32_t llcs_per_node = t->llcs / t->numa_nodes;
+	uint32_t lbits = ktstr_bits_for(llcs_per_node);
+	uint32_t per_llc = t->cores_per_llc * t->threads_per_core;
+	uint32_t per_pkg = per_llc * llcs_per_node;
+	struct kvm_cpuid_entry2 *e;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory for CPUID");
+		return NULL;
+	}
+	c->nent = MAX_ENTRIES;
+	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+		snprintf(err, errlen, "ioctl KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		free(c);
+		return NULL;
+	}
+	if ((e = find(c, 1, 0))) {
+		e->ebx = (e->ebx & 0x0000ffff) | (apic << 24) | ((per_pkg & 0xff) << 16);
+		e->edx |= 1u << 28; /* HTT: the package holds several logical CPUs */
+	}
+	/* Leaf 4: four cache levels. Sharing counts are CPUs - 1, bounded by the field. */
+	for (uint32_t i = 0; i < 4; i++) {
+		static const uint32_t type_level[4][2] = { {1, 1}, {2, 1}, {3, 2}, {3, 3} };
+		uint32_t sharing = i < 3 ? t->threads_per_core : per_llc;
+		uint32_t cores_in_pkg = t->cores_per_llc * llcs_per_node;
+
+		e = add(c, 4, i);
+		if (!e)
+			break;
+		/* Sharing rounded up to a power of two, as APIC ID fields are sized. */
+		sharing = 1u << ktstr_bits_for(sharing);
+		e->eax = type_level[i][0] | (type_level[i][1] << 5) | (1u << 8) |
+			 ((sharing - 1) << 14) | (((1u << ktstr_bits_for(cores_in_pkg)) - 1) << 26);
+		e->ebx = 63 | (0 << 12) | (7u << 22);     /* 64-byte lines, 8 ways */
+		e->ecx = i < 3 ? 63 : 4095;               /* sets */
+		e->edx = 0;
+	}
+	e = add(c, 4, 4); /* terminator: type 0 */
+	if (e)
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+	for (uint32_t leaf = 0xb; leaf <= 0x1f; leaf += 0x14) {
+		uint32_t lvl = 0;
+
+		topo_level(add(c, leaf, lvl), tbits, t->threads_per_core, 1, lvl, apic);
+		lvl++;
+		if (leaf == 0x1f) {
+			topo_level(add(c, leaf, lvl), tbits + cbits, per_llc, 2, lvl, apic);
+			lvl++;
+			topo_level(add(c, leaf, lvl), tbits + cbits + lbits, per_pkg, 5, lvl, apic);
+		} else {
+			topo_level(add(c, leaf, lvl), tbits + cbits + lbits, per_pkg, 2, lvl, apic);
+		}
+		lvl++;
+		topo_level(add(c, leaf, lvl), 0, 0, 0, lvl, apic); /* invalid level ends the list */
+	}
+	if ((e = find(c, 0, 0)) && e->eax < 0x1f)
+		e->eax = 0x1f;
+	return c;
+}
