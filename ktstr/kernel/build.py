@@ -86,7 +86,9 @@ def prepare_source(source: Path, workdir: Path) -> Path:
 def _prefix_map_flags(srctree: Path, objdir: Path) -> str:
     # Both trees live in per-action scratch directories whose paths differ between builds;
     # mapping them away keeps DWARF (and so the vmlinux build ID inside bzImage) identical.
-    return f"-ffile-prefix-map={srctree}/=./ -ffile-prefix-map={objdir}/=./"
+    # Map the directories themselves, not just "dir/": DW_AT_comp_dir is the object
+    # directory with no trailing slash, and an unmapped one changed the build ID per build.
+    return f"-ffile-prefix-map={srctree}=. -ffile-prefix-map={objdir}=."
 
 
 def make_command(srctree: Path, objdir: Path, arch: str, *targets: str, jobs: int = 1) -> list[str]:
