@@ -17,7 +17,55 @@ struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, u
 int ktstr_setup_long_mode(int vcpu_fd, uint8_t *mem, uint64_t rip, uint64_t rsp, char *err,
 			  size_t errlen);
 
-#define KTSTR_PML4_ADDR 0x9000ULL
+/*
+ * Guest physical memory map (x86):
+ *   0x0500            GDT
+ *   0x7000            boot_params (the "zero page")           Linux boot only
+ *   0x8000            AP start-up trampoline (SIPI vector 0x08)
+ *   0x9000-0xffff     identity page tables (PML4, PDPT, 4 PDs: first 4 GiB)
+ *   0x20000           kernel command line                     Linux boot only
+ *   0x9fc00-0xfffff   reserved: EBDA, BIOS area; ACPI tables at 0xe0000 (RSDP first)
+ *   0x100000          synthetic guest / protected-mode kernel
+ *   ... RAM ...       below KTSTR_MMIO_GAP_START; the initrd goes at the top of it
+ *   3 GiB - 4 GiB     MMIO gap: IOAPIC 0xfec00000, LAPIC 0xfee00000
+ *   4 GiB ...         the rest of RAM when memory_mib > 3072
+ */
 #define KTSTR_GDT_ADDR 0x500ULL
+#define KTSTR_BOOT_PARAMS_ADDR 0x7000ULL
+#define KTSTR_TRAMPOLINE_ADDR 0x8000ULL
+#define KTSTR_PML4_ADDR 0x9000ULL
+#define KTSTR_CMDLINE_ADDR 0x20000ULL
+#define KTSTR_CMDLINE_MAX 0x10000ULL
+#define KTSTR_EBDA_ADDR 0x9fc00ULL
+#define KTSTR_ACPI_ADDR 0xe0000ULL
+#define KTSTR_ACPI_END 0x100000ULL
+#define KTSTR_MMIO_GAP_START 0xc0000000ULL
+#define KTSTR_HIGH_RAM_START 0x100000000ULL
+#define KTSTR_IOAPIC_ADDR 0xfec00000ULL
+#define KTSTR_LAPIC_ADDR 0xfee00000ULL
+
+/* Guest RAM as ranges of guest physical addresses (at most 2: below the gap, above 4 GiB). */
+struct ktstr_ram_range {
+	uint64_t start, size;
+};
+
+/* Fill ranges for mem_size bytes of RAM; returns how many (1 or 2). */
+static inline int ktstr_ram_ranges(uint64_t mem_size, struct ktstr_ram_range ranges[2])
+{
+	ranges[0].start = 0;
+	if (mem_size <= KTSTR_MMIO_GAP_START) {
+		ranges[0].size = mem_size;
+		return 1;
+	}
+	ranges[0].size = KTSTR_MMIO_GAP_START;
+	ranges[1].start = KTSTR_HIGH_RAM_START;
+	ranges[1].size = mem_size - KTSTR_MMIO_GAP_START;
+	return 2;
+}
+
+/* ACPI tables (RSDP, XSDT, FADT, DSDT, MADT, SRAT, SLIT) for the topology, written into guest
+ * memory at KTSTR_ACPI_ADDR (acpi.c). mem points at guest physical 0. Returns 0, or -1 with err. */
+int ktstr_acpi_write(uint8_t *mem, uint64_t mem_size, const struct ktstr_topology *t,
+		     char *err, size_t errlen);
 
 #endif
