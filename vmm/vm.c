@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The VM: /dev/kvm -> VM -> guest memory -> one thread per vCPU, each entering the guest in
- * 64-bit mode with its own CPUID; port I/O to COM1 and the debug-exit port handled here.
- * The VM ends when a vCPU writes the debug-exit port, when every vCPU has halted, on a
- * shutdown or internal error, or at the timeout; every path joins the threads and closes
- * every fd.
+ * Build a VM, run it, tear it down:
+ *   /dev/kvm -> VM -> (in-kernel irqchip + PIT) -> guest memory (two slots around the 3-4 GiB
+ *   MMIO gap) -> boot tables, ACPI, the guest (bzImage or synthetic) -> vCPUs (CPUID per
+ *   topology, LAPIC, 64-bit entry for the BSP) -> one thread each -> the watchdog waits for
+ *   the end or the timeout -> every thread joined, every fd closed, stats collected.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,39 +18,14 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "devices/serial8250.h"
+#include "kvm_stats.h"
+#include "vm.h"
 #include "x86/x86.h"
 
-#define STACKS_ADDR 0x200000ULL /* one 4 KiB stack per vCPU from here */
+#define STACKS_ADDR 0x200000ULL /* synthetic guests: one 4 KiB stack per vCPU from here */
+#define TSS_ADDR 0xfffbd000ULL  /* 3 pages in the MMIO gap that VMX needs for itself */
 
-struct vm;
-
-struct vcpu {
-	struct vm *vm;
-	uint32_t index;
-	int fd;
-	struct kvm_run *run;
-	pthread_t thread;
-	int started;
-};
-
-struct vm {
-	int kvm_fd, vm_fd;
-	uint8_t *mem;
-	uint64_t mem_size;
-	size_t run_size;
-	uint32_t nr_vcpus;
-	struct vcpu *vcpus;
-	struct serial8250 com1;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int ended;
-	uint32_t halted;
-	uint64_t first_run_ns;
-	struct ktstr_vm_report *report;
-};
-
-static uint64_t now_ns(void)
+uint64_t ktstr_now_ns(void)
 {
 	struct timespec ts;
 
@@ -63,16 +38,13 @@ static void on_kick(int sig)
 	(void)sig; /* only interrupts KVM_RUN */
 }
 
-/* Record how the VM ended (first reason wins) and wake everyone. */
-static void end_vm(struct vm *vm, enum ktstr_exit_kind kind, int32_t status, uint64_t rip,
-		   const char *msg)
+void ktstr_end_vm(struct vm *vm, enum ktstr_exit_kind kind, int32_t status, const char *msg)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->ended) {
 		vm->ended = 1;
 		vm->report->kind = kind;
 		vm->report->exit_status = status;
-		vm->report->rip = rip;
 		if (msg)
 			snprintf(vm->report->message, sizeof(vm->report->message), "%s", msg);
 	}
@@ -80,177 +52,212 @@ static void end_vm(struct vm *vm, enum ktstr_exit_kind kind, int32_t status, uin
 	pthread_mutex_unlock(&vm->lock);
 }
 
-static uint64_t vcpu_rip(struct vcpu *v)
+uint8_t *ktstr_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	struct kvm_regs regs;
+	struct ktstr_ram_range ram[2];
+	uint64_t host_off = 0;
+	int n = ktstr_ram_ranges(vm->mem_size, ram);
 
-	return ioctl(v->fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
-}
-
-static int handle_io(struct vcpu *v)
-{
-	struct kvm_run *run = v->run;
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	int is_write = run->io.direction == KVM_EXIT_IO_OUT;
-
-	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
-		if (run->io.port == KTSTR_DEBUG_EXIT_PORT && is_write) {
-			serial8250_flush(&v->vm->com1, v->index);
-			end_vm(v->vm, KTSTR_EXIT_DEBUG_PORT, data[0], 0, NULL);
-			return 1;
-		}
-		if (!serial8250_io(&v->vm->com1, v->index, run->io.port, is_write, data) && !is_write)
-			memset(data, 0xff, run->io.size); /* no device: reads float high */
+	for (int i = 0; i < n; i++) {
+		if (gpa >= ram[i].start && gpa + len <= ram[i].start + ram[i].size)
+			return vm->mem + host_off + (gpa - ram[i].start);
+		host_off += ram[i].size;
 	}
-	return 0;
-}
-
-static void *vcpu_loop(void *arg)
-{
-	struct vcpu *v = arg;
-	struct vm *vm = v->vm;
-	char msg[200];
-
-	for (;;) {
-		if (vm->ended)
-			break;
-		if (!vm->first_run_ns) /* the first vCPU to enter the guest stamps it */
-			__sync_bool_compare_and_swap(&vm->first_run_ns, 0, now_ns());
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			snprintf(msg, sizeof(msg), "vCPU %u: ioctl KVM_RUN: %s", v->index, strerror(errno));
-			end_vm(vm, KTSTR_EXIT_INTERNAL_ERROR, -1, vcpu_rip(v), msg);
-			break;
-		}
-		switch (v->run->exit_reason) {
-		case KVM_EXIT_IO:
-			if (handle_io(v))
-				goto out;
-			break;
-		case KVM_EXIT_HLT:
-			serial8250_flush(&vm->com1, v->index);
-			pthread_mutex_lock(&vm->lock);
-			vm->halted++;
-			pthread_mutex_unlock(&vm->lock);
-			if (vm->halted == vm->nr_vcpus)
-				end_vm(vm, KTSTR_EXIT_DEBUG_PORT, 0, 0, "all vCPUs halted");
-			goto out;
-		case KVM_EXIT_SHUTDOWN:
-			end_vm(vm, KTSTR_EXIT_SHUTDOWN, -1, vcpu_rip(v), "guest shutdown (triple fault)");
-			goto out;
-		case KVM_EXIT_INTR:
-			break;
-		default:
-			snprintf(msg, sizeof(msg), "vCPU %u: unhandled KVM exit %u", v->index,
-				 v->run->exit_reason);
-			end_vm(vm, KTSTR_EXIT_INTERNAL_ERROR, -1, vcpu_rip(v), msg);
-			goto out;
-		}
-	}
-out:
 	return NULL;
 }
 
-static int fail(struct ktstr_vm_report *r, const char *what)
+static int fail(struct vm *vm, const char *what)
 {
+	struct ktstr_vm_report *r = vm->report;
+
 	r->kind = KTSTR_EXIT_SETUP_ERROR;
+	r->error_errno = errno;
 	snprintf(r->message, sizeof(r->message), "%s: %s", what, strerror(errno));
 	return -1;
 }
 
-static int load_guest(struct vm *vm, const char *path, struct ktstr_vm_report *r)
+static int fail_msg(struct vm *vm, const char *msg)
+{
+	vm->report->kind = KTSTR_EXIT_SETUP_ERROR;
+	snprintf(vm->report->message, sizeof(vm->report->message), "%s", msg);
+	return -1;
+}
+
+static void set_irq_line(void *ctx, uint32_t irq, int level)
+{
+	struct vm *vm = ctx;
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	if (vm->irqchip)
+		ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
+}
+
+static int check_config(struct vm *vm)
+{
+	const struct ktstr_vm_config *cfg = vm->cfg;
+	const struct ktstr_topology *t = &cfg->topo;
+
+	errno = EINVAL;
+	if (!t->numa_nodes || !t->llcs || !t->cores_per_llc || !t->threads_per_core ||
+	    t->llcs % t->numa_nodes)
+		return fail(vm, "topology: every count >= 1 and llcs divisible by numa_nodes");
+	if (!cfg->kernel_path == !cfg->guest_path)
+		return fail(vm, "config: set exactly one of kernel_path (bzImage) and guest_path");
+	vm->nr_vcpus = t->llcs * t->cores_per_llc * t->threads_per_core;
+	vm->report->vcpus = vm->nr_vcpus;
+	if (vm->nr_vcpus > KTSTR_MAX_VCPUS) {
+		errno = E2BIG;
+		return fail(vm, "topology: more than 512 vCPUs");
+	}
+	if (ktstr_apic_id(t, vm->nr_vcpus - 1) > 254 && cfg->kernel_path) {
+		errno = ENOTSUP;
+		return fail(vm, "topology: APIC IDs above 254 need x2APIC + split irqchip "
+			    "(not supported yet); use fewer LLCs/cores/threads");
+	}
+	vm->mem_size = (cfg->memory_mib ? cfg->memory_mib : 64) << 20;
+	if (vm->mem_size < STACKS_ADDR + (vm->nr_vcpus + 1) * 0x1000ULL)
+		return fail(vm, "memory_mib: too small for the guest and its stacks");
+	vm->irqchip = cfg->kernel_path || (cfg->flags & KTSTR_VM_SIPI);
+	return 0;
+}
+
+static int create_vm(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return fail(vm, "open /dev/kvm");
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		errno = ENOTSUP;
+		return fail(vm, "ioctl KVM_GET_API_VERSION (need 12)");
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return fail(vm, "ioctl KVM_CREATE_VM");
+	ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR); /* needed on VMX; harmless elsewhere */
+	if (vm->irqchip && ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return fail(vm, "ioctl KVM_CREATE_IRQCHIP");
+	if (vm->cfg->kernel_path && ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return fail(vm, "ioctl KVM_CREATE_PIT2");
+	return 0;
+}
+
+static int create_memory(struct vm *vm)
+{
+	struct ktstr_ram_range ram[2];
+	uint64_t host_off = 0;
+	int n = ktstr_ram_ranges(vm->mem_size, ram);
+
+	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		vm->mem = NULL;
+		return fail(vm, "mmap guest memory");
+	}
+	madvise(vm->mem, vm->mem_size, MADV_HUGEPAGE); /* fewer EPT entries; fine if refused */
+	for (int i = 0; i < n; i++) {
+		struct kvm_userspace_memory_region region = {
+			.slot = i, .guest_phys_addr = ram[i].start, .memory_size = ram[i].size,
+			.userspace_addr = (uint64_t)(vm->mem + host_off),
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			return fail(vm, "ioctl KVM_SET_USER_MEMORY_REGION");
+		host_off += ram[i].size;
+	}
+	return 0;
+}
+
+static int load_synthetic(struct vm *vm, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	ssize_t n;
 
 	if (fd < 0)
-		return fail(r, path);
+		return fail(vm, path);
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > STACKS_ADDR - KTSTR_GUEST_LOAD_ADDR) {
 		close(fd);
 		errno = EFBIG;
-		return fail(r, path);
+		return fail(vm, path);
 	}
 	n = read(fd, vm->mem + KTSTR_GUEST_LOAD_ADDR, st.st_size);
 	close(fd);
 	if (n != st.st_size)
-		return fail(r, path);
+		return fail(vm, path);
 	return 0;
 }
 
-static int create_vcpus(struct vm *vm, const struct ktstr_vm_config *cfg, struct ktstr_vm_report *r)
+static int load_guest(struct vm *vm, struct ktstr_entry *entry)
+{
+	const struct ktstr_vm_config *cfg = vm->cfg;
+	char err[256];
+
+	ktstr_write_boot_tables(vm->mem);
+	if (ktstr_acpi_write(vm->mem, vm->mem_size, &cfg->topo, err, sizeof(err)) < 0)
+		return fail_msg(vm, err);
+	memset(entry, 0, sizeof(*entry));
+	if (cfg->kernel_path) {
+		if (ktstr_load_linux(vm->mem, vm->mem_size, cfg->kernel_path, cfg->initrd_path,
+				     cfg->cmdline, &entry->rip, err, sizeof(err)) < 0)
+			return fail_msg(vm, err);
+		entry->rsi = KTSTR_BOOT_PARAMS_ADDR;
+		return 0;
+	}
+	entry->rip = KTSTR_GUEST_LOAD_ADDR;
+	return load_synthetic(vm, cfg->guest_path);
+}
+
+static int create_vcpus(struct vm *vm, const struct ktstr_entry *bsp_entry)
 {
 	char err[200];
 
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return fail(vm, "calloc vCPUs");
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].fd = -1;
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		struct kvm_cpuid2 *cpuid;
+		struct ktstr_entry entry = *bsp_entry;
 
 		v->vm = vm;
 		v->index = i;
-		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, ktstr_apic_id(&cfg->topo, i));
+		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, ktstr_apic_id(&vm->cfg->topo, i));
 		if (v->fd < 0)
-			return fail(r, "ioctl KVM_CREATE_VCPU");
+			return fail(vm, "ioctl KVM_CREATE_VCPU");
 		v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 		if (v->run == MAP_FAILED) {
 			v->run = NULL;
-			return fail(r, "mmap kvm_run");
+			return fail(vm, "mmap kvm_run");
 		}
-		cpuid = ktstr_cpuid_for(vm->kvm_fd, &cfg->topo, i, err, sizeof(err));
-		if (!cpuid || ioctl(v->fd, KVM_SET_CPUID2, cpuid) < 0) {
+		cpuid = ktstr_cpuid_for(vm->kvm_fd, &vm->cfg->topo, i, err, sizeof(err));
+		if (!cpuid)
+			return fail_msg(vm, err);
+		if (ioctl(v->fd, KVM_SET_CPUID2, cpuid) < 0) {
 			free(cpuid);
-			errno = cpuid ? errno : EINVAL;
-			return fail(r, cpuid ? "ioctl KVM_SET_CPUID2" : err);
+			return fail(vm, "ioctl KVM_SET_CPUID2");
 		}
 		free(cpuid);
-		if (ktstr_setup_long_mode(v->fd, vm->mem, KTSTR_GUEST_LOAD_ADDR,
-					  STACKS_ADDR + (i + 1) * 0x1000ULL, err, sizeof(err)) < 0) {
-			r->kind = KTSTR_EXIT_SETUP_ERROR;
-			snprintf(r->message, sizeof(r->message), "%s", err);
-			return -1;
-		}
-		{
-			struct kvm_regs regs;
-
-			if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
-				return fail(r, "ioctl KVM_GET_REGS");
-			regs.rdi = i; /* the synthetic guests' calling convention: rdi = vCPU index */
-			if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
-				return fail(r, "ioctl KVM_SET_REGS");
-		}
+		if (vm->irqchip && ktstr_setup_lapic(v->fd, err, sizeof(err)) < 0)
+			return fail_msg(vm, err);
+		/* With the in-kernel LAPIC, APs sit in wait-for-SIPI until the BSP starts them. */
+		if (vm->irqchip && i > 0)
+			continue;
+		entry.rsp = vm->cfg->guest_path ? STACKS_ADDR + (i + 1) * 0x1000ULL : 0;
+		entry.rdi = vm->cfg->guest_path ? i : 0; /* synthetic guests: rdi = vCPU index */
+		if (ktstr_setup_long_mode(v->fd, &entry, err, sizeof(err)) < 0)
+			return fail_msg(vm, err);
 	}
 	return 0;
-}
-
-static void teardown(struct vm *vm)
-{
-	for (uint32_t i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-
-		if (v->started)
-			pthread_join(v->thread, NULL);
-		serial8250_flush(&vm->com1, i); /* a last partial line, once its vCPU is gone */
-		if (v->run)
-			munmap(v->run, vm->run_size);
-		if (v->fd > 0)
-			close(v->fd);
-	}
-	free(vm->vcpus);
-	if (vm->mem)
-		munmap(vm->mem, vm->mem_size);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
-	pthread_mutex_destroy(&vm->com1.lock);
-	pthread_mutex_destroy(&vm->lock);
-	pthread_cond_destroy(&vm->cond);
 }
 
 static void stop_vcpus(struct vm *vm)
 {
-	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+	for (uint32_t i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		if (v->run)
@@ -260,16 +267,79 @@ static void stop_vcpus(struct vm *vm)
 	}
 }
 
+static void teardown(struct vm *vm)
+{
+	for (uint32_t i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->started)
+			pthread_join(v->thread, NULL);
+		if (v->fd >= 0)
+			ktstr_stats_add_vcpu(v->fd, vm->report);
+		if (v->run)
+			munmap(v->run, vm->run_size);
+		if (v->fd >= 0)
+			close(v->fd);
+	}
+	/* The last partial lines, once every vCPU is gone. */
+	serial8250_flush_all(&vm->com1);
+	serial8250_flush_all(&vm->com2);
+	serial8250_destroy(&vm->com1);
+	serial8250_destroy(&vm->com2);
+	free(vm->vcpus);
+	if (vm->mem)
+		munmap(vm->mem, vm->mem_size);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	pthread_mutex_destroy(&vm->lock);
+	pthread_cond_destroy(&vm->cond);
+}
+
+static void wait_for_end(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->cfg->timeout_ms) {
+		struct timespec deadline;
+		uint64_t at = ktstr_now_ns() + (uint64_t)vm->cfg->timeout_ms * 1000000ULL;
+
+		deadline.tv_sec = at / 1000000000ULL;
+		deadline.tv_nsec = at % 1000000000ULL;
+		while (!vm->ended)
+			if (pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline) == ETIMEDOUT)
+				break;
+	} else {
+		while (!vm->ended)
+			pthread_cond_wait(&vm->cond, &vm->lock);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	ktstr_end_vm(vm, KTSTR_EXIT_TIMEOUT, -1, "timeout: the guest did not finish in time");
+}
+
+static int init_devices(struct vm *vm)
+{
+	/* Synthetic guests print from every vCPU at once: a line buffer each. */
+	uint32_t com1_buffers = vm->cfg->guest_path ? vm->nr_vcpus : 1;
+
+	if (serial8250_init(&vm->com1, KTSTR_COM1_PORT, COM1_IRQ, vm->cfg->console_fd, com1_buffers) < 0 ||
+	    serial8250_init(&vm->com2, KTSTR_COM2_PORT, COM2_IRQ, vm->cfg->com2_fd, 1) < 0) {
+		errno = ENOMEM;
+		return fail(vm, "serial line buffers");
+	}
+	vm->com1.set_irq = vm->com2.set_irq = set_irq_line;
+	vm->com1.irq_ctx = vm->com2.irq_ctx = vm;
+	return 0;
+}
+
 int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *report)
 {
-	struct vm vm = { .kvm_fd = -1, .vm_fd = -1 };
-	struct kvm_userspace_memory_region region;
+	struct vm vm = { .cfg = cfg, .kvm_fd = -1, .vm_fd = -1, .report = report };
 	struct sigaction sa = { .sa_handler = on_kick };
-	uint64_t start = now_ns();
-	const struct ktstr_topology *t = &cfg->topo;
-	int rc = -1;
-
+	struct ktstr_entry entry;
 	pthread_condattr_t cattr;
+	uint64_t start = ktstr_now_ns();
+	int rc = -1;
 
 	memset(report, 0, sizeof(*report));
 	pthread_mutex_init(&vm.lock, NULL);
@@ -277,96 +347,30 @@ int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *repo
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC); /* the watchdog's deadline clock */
 	pthread_cond_init(&vm.cond, &cattr);
 	pthread_condattr_destroy(&cattr);
-	serial8250_init(&vm.com1, KTSTR_COM1_PORT, cfg->console_fd);
-	vm.report = report;
-	if (!t->numa_nodes || !t->llcs || !t->cores_per_llc || !t->threads_per_core ||
-	    t->llcs % t->numa_nodes) {
-		errno = EINVAL;
-		fail(report, "topology: every count >= 1 and llcs divisible by numa_nodes");
+	if (check_config(&vm) < 0 || init_devices(&vm) < 0)
 		goto out;
-	}
-	vm.nr_vcpus = t->llcs * t->cores_per_llc * t->threads_per_core;
-	report->vcpus = vm.nr_vcpus;
-	if (vm.nr_vcpus > KTSTR_MAX_VCPUS) {
-		errno = E2BIG;
-		fail(report, "topology: too many vCPUs");
-		goto out;
-	}
-	vm.mem_size = (cfg->memory_mib ? cfg->memory_mib : 64) << 20;
-	if (vm.mem_size < STACKS_ADDR + (vm.nr_vcpus + 1) * 0x1000ULL) {
-		errno = EINVAL;
-		fail(report, "memory_mib: too small for the guest and its stacks");
-		goto out;
-	}
 	sigaction(SIGUSR1, &sa, NULL);
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm.kvm_fd < 0) {
-		fail(report, "open /dev/kvm");
-		goto out;
-	}
-	if (ioctl(vm.kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		errno = ENOTSUP;
-		fail(report, "ioctl KVM_GET_API_VERSION (need 12)");
-		goto out;
-	}
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	if (vm.vm_fd < 0) {
-		fail(report, "ioctl KVM_CREATE_VM");
-		goto out;
-	}
-	ioctl(vm.vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000); /* needed on VMX; harmless elsewhere */
-	vm.mem = mmap(NULL, vm.mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-		      MAP_NORESERVE, -1, 0);
-	if (vm.mem == MAP_FAILED) {
-		vm.mem = NULL;
-		fail(report, "mmap guest memory");
-		goto out;
-	}
-	region = (struct kvm_userspace_memory_region){ .slot = 0, .guest_phys_addr = 0,
-		.memory_size = vm.mem_size, .userspace_addr = (uint64_t)vm.mem };
-	if (ioctl(vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		fail(report, "ioctl KVM_SET_USER_MEMORY_REGION");
-		goto out;
-	}
-	if (load_guest(&vm, cfg->guest_path, report) < 0)
-		goto out;
-	vm.run_size = ioctl(vm.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	vm.vcpus = calloc(vm.nr_vcpus, sizeof(*vm.vcpus));
-	if (!vm.vcpus) {
-		fail(report, "calloc vCPUs");
-		goto out;
-	}
-	if (create_vcpus(&vm, cfg, report) < 0)
+	if (create_vm(&vm) < 0 || create_memory(&vm) < 0 || load_guest(&vm, &entry) < 0 ||
+	    create_vcpus(&vm, &entry) < 0)
 		goto out;
 	for (uint32_t i = 0; i < vm.nr_vcpus; i++) {
-		if (pthread_create(&vm.vcpus[i].thread, NULL, vcpu_loop, &vm.vcpus[i]) != 0) {
-			end_vm(&vm, KTSTR_EXIT_SETUP_ERROR, -1, 0, "pthread_create for a vCPU failed");
+		if (pthread_create(&vm.vcpus[i].thread, NULL, ktstr_vcpu_loop, &vm.vcpus[i]) != 0) {
+			ktstr_end_vm(&vm, KTSTR_EXIT_SETUP_ERROR, -1, "pthread_create for a vCPU failed");
 			break;
 		}
 		vm.vcpus[i].started = 1;
 	}
-	pthread_mutex_lock(&vm.lock);
-	if (cfg->timeout_ms) {
-		struct timespec deadline;
-		uint64_t at = now_ns() + (uint64_t)cfg->timeout_ms * 1000000ULL;
-
-		deadline.tv_sec = at / 1000000000ULL;
-		deadline.tv_nsec = at % 1000000000ULL;
-		while (!vm.ended)
-			if (pthread_cond_timedwait(&vm.cond, &vm.lock, &deadline) == ETIMEDOUT)
-				break;
-	} else {
-		while (!vm.ended)
-			pthread_cond_wait(&vm.cond, &vm.lock);
-	}
-	pthread_mutex_unlock(&vm.lock);
-	end_vm(&vm, KTSTR_EXIT_TIMEOUT, -1, 0, "timeout: the guest did not finish in time");
-	vm.ended = 1;
+	wait_for_end(&vm);
 	stop_vcpus(&vm);
 	rc = 0;
 out:
 	report->setup_ns = vm.first_run_ns ? vm.first_run_ns - start : 0;
 	teardown(&vm);
-	report->run_ns = now_ns() - start - report->setup_ns;
+	report->run_ns = ktstr_now_ns() - start - report->setup_ns;
 	return rc;
+}
+
+uint32_t ktstr_vmm_abi_size(uint32_t which)
+{
+	return which == 0 ? sizeof(struct ktstr_vm_config) : sizeof(struct ktstr_vm_report);
 }

@@ -65,6 +65,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--config", required=True)
     args = p.parse_args(argv)
     cfg = json.loads(Path(args.config).read_text())
+    if cfg.get("vmm_library"):  # engine "vmm": the C VMM built for this test
+        os.environ.setdefault("KTSTR_VMM_LIB", str(Path(cfg["vmm_library"]).resolve()))
     try:
         req = request_from_config(cfg, dict(os.environ))
     except (TestListingError, ValueError) as exc:

@@ -63,6 +63,11 @@ def _config_impl(ctx):
     if selftests != None:
         files.append(selftests)
     engine = ctx.attr.engine or ctx.attr._engine_flag[EngineFlagInfo].value
+    vmm_library = ""
+    if engine == "vmm":
+        # Only then: a VMM change must not invalidate every cached QEMU test result.
+        files.append(ctx.file._vmm_library)
+        vmm_library = _runfile_path(ctx, ctx.file._vmm_library)
     config = {
         "suite": str(ctx.label).replace("_ktstr_config", ""),
         "kernel": _runfile_path(ctx, kernel.bzimage),
@@ -79,6 +84,7 @@ def _config_impl(ctx):
         "cmdline": ctx.attr.cmdline,
         "selftests_runner": _runfile_path(ctx, selftests) if selftests != None else "",
         "selftests_args": ctx.attr.selftests_args,
+        "vmm_library": vmm_library,
     }
     out = ctx.actions.declare_file(ctx.label.name + ".json")
     ctx.actions.write(out, json.encode(config))
@@ -106,6 +112,7 @@ _ktstr_test_config = rule(
         "expect_fail": attr.string(),
         "cmdline": attr.string(),
         "_engine_flag": attr.label(default = "//rules:engine"),
+        "_vmm_library": attr.label(default = "//vmm:libktstr_vmm.so", allow_single_file = True),
     },
 )
 

@@ -5,22 +5,38 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#define KTSTR_MAX_VCPUS 512
 #define KTSTR_LINE_MAX 512
 
-/* An output-only 16550: THR writes are collected per vCPU and written out a whole line at a
- * time, so concurrent vCPUs never interleave inside a line; LSR always reads "ready". */
+/*
+ * A 16550A UART, output only (nothing is ever received): enough of the register set for
+ * Linux's 8250 driver to find it (scratch, loopback MSR, FIFO IIR bits) and to drive it by
+ * THRE interrupts, which are raised on an ISA IRQ line through set_irq.
+ *
+ * Output is written to out_fd a whole line at a time. With per_vcpu_lines each vCPU has its
+ * own line buffer, so synthetic guests printing from every vCPU at once never interleave
+ * inside a line; otherwise one buffer (Linux serialises its console itself).
+ */
 struct serial8250 {
 	uint16_t base;
+	uint32_t irq;
 	int out_fd;
+	void (*set_irq)(void *ctx, uint32_t irq, int level);
+	void *irq_ctx;
 	pthread_mutex_t lock;
-	char line[KTSTR_MAX_VCPUS][KTSTR_LINE_MAX];
-	uint32_t len[KTSTR_MAX_VCPUS];
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	int thri_pending, irq_level;
+	uint32_t nr_buffers;
+	char (*line)[KTSTR_LINE_MAX];
+	uint32_t *len;
 };
 
-void serial8250_init(struct serial8250 *s, uint16_t base, int out_fd);
+/* Returns 0, or -1 when the line buffers could not be allocated. */
+int serial8250_init(struct serial8250 *s, uint16_t base, uint32_t irq, int out_fd,
+		    uint32_t nr_buffers);
+void serial8250_destroy(struct serial8250 *s);
 /* Returns 1 when the port belongs to this UART (and was handled). */
 int serial8250_io(struct serial8250 *s, uint32_t vcpu, uint16_t port, int is_write, uint8_t *data);
 void serial8250_flush(struct serial8250 *s, uint32_t vcpu);
+void serial8250_flush_all(struct serial8250 *s);
 
 #endif

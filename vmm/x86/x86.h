@@ -13,9 +13,22 @@ uint32_t ktstr_bits_for(uint32_t count);
 struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, uint32_t cpu,
 				   char *err, size_t errlen);
 
-/* Identity page tables, GDT and registers for 64-bit entry at rip (regs.c). */
-int ktstr_setup_long_mode(int vcpu_fd, uint8_t *mem, uint64_t rip, uint64_t rsp, char *err,
-			  size_t errlen);
+/* Where and how a vCPU enters the guest in 64-bit mode. */
+struct ktstr_entry {
+	uint64_t rip, rsp, rsi, rdi;
+};
+
+/* Identity page tables (first 4 GiB) and the boot GDT, once per VM (regs.c). */
+void ktstr_write_boot_tables(uint8_t *mem);
+/* Segments, control registers, GPRs and FPU for 64-bit entry (regs.c). */
+int ktstr_setup_long_mode(int vcpu_fd, const struct ktstr_entry *e, char *err, size_t errlen);
+/* In-kernel LAPIC: LINT0 ExtINT, LINT1 NMI (regs.c). */
+int ktstr_setup_lapic(int vcpu_fd, char *err, size_t errlen);
+
+/* Load a bzImage (+ initrd, cmdline) per the boot protocol and fill boot_params at
+ * KTSTR_BOOT_PARAMS_ADDR; *entry = the 64-bit entry point (boot.c). */
+int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const char *initrd,
+		     const char *cmdline, uint64_t *entry, char *err, size_t errlen);
 
 /*
  * Guest physical memory map (x86):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Optional
 
 from ktstr.host.engines import CONSOLE_TAIL_BYTES, BootResult, BootSpec, ExitKind, TopologyLike
+from ktstr.host.engines.boot_io import ConsoleFollower, concatenate_initrds, file_tail
 from ktstr.host.engines.exit_kind import classify_exit
 
 QEMU_BINARY_ENV = "KTSTR_QEMU"
@@ -117,7 +118,7 @@ class QemuEngine:
         with open(qemu_log, "wb") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                     start_new_session=True)
-            follower = _ConsoleFollower(spec.console_path, spec.on_console)
+            follower = ConsoleFollower(spec.console_path, spec.on_console)
             follower.start()
             # A timer kills at the deadline; the wait itself blocks in waitpid (polling with
             # Popen.wait(timeout=...) would add up to 50 ms to every run).
@@ -129,7 +130,7 @@ class QemuEngine:
                 follower.stop()
             killed = deadline.fired
         wall = time.monotonic() - start
-        console = _tail(spec.console_path, CONSOLE_TAIL_BYTES)
+        console = file_tail(spec.console_path, CONSOLE_TAIL_BYTES)
         stream = spec.result_path.read_bytes()
         qemu_out = qemu_log.read_bytes().decode("utf-8", "replace").strip()
         if killed:
@@ -152,22 +153,6 @@ class QemuEngine:
                           "; ".join([why] + detail), self.name, why)
 
 
-def concatenate_initrds(parts: tuple[Path, ...], out: Path) -> Path:
-    """One initrd file from the layers (the kernel unpacks concatenated cpio archives)."""
-    if not parts:
-        raise ValueError("no initramfs given: a ktstr guest needs at least the base initramfs")
-    if len(parts) == 1:
-        return Path(parts[0])
-    with open(out, "wb") as dst:
-        for part in parts:
-            with open(part, "rb") as src:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            # newc archives are 4-byte aligned; pad so the next one starts on a boundary.
-            pad = (-dst.tell()) % 4
-            dst.write(b"\0" * pad)
-    return out
-
-
 class _Deadline:
     def __init__(self, proc: subprocess.Popen, timeout_s: float) -> None:
         self.proc = proc
@@ -186,42 +171,3 @@ class _Deadline:
 
     def cancel(self) -> None:
         self._timer.cancel()
-
-
-def _tail(path: Path, limit: int) -> bytes:
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        f.seek(max(0, size - limit))
-        return f.read()
-
-
-class _ConsoleFollower:
-    """Feeds console bytes to a callback while the guest runs (for terminal streaming)."""
-
-    def __init__(self, path: Path, callback) -> None:
-        self.path = path
-        self.callback = callback
-        self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
-
-    def start(self) -> None:
-        if self.callback is not None:
-            self._thread = threading.Thread(target=self._follow, daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _follow(self) -> None:
-        with open(self.path, "rb") as f:
-            while True:
-                chunk = f.read(65536)
-                if chunk:
-                    self.callback(chunk)
-                    continue
-                if self._stop.is_set():
-                    return
-                time.sleep(0.05)

@@ -1,0 +1,221 @@
+"""Python binding of the C VMM (vmm/include/ktstr_vmm.h) through cffi, ABI mode.
+
+ABI mode (dlopen of libktstr_vmm.so) needs no compiler at run time; the price is a cdef that
+must match the header, so `load()` checks the struct sizes against the library's own
+`ktstr_vmm_abi_size()` and refuses a mismatched build. cffi releases the GIL during the call,
+so a running VM does not stop Python threads (the console follower).
+"""
+
+from __future__ import annotations
+
+import enum
+import errno as errno_mod
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import cffi
+
+LIB_ENV = "KTSTR_VMM_LIB"
+LIB_NAME = "libktstr_vmm.so"
+
+CDEF = """
+struct ktstr_topology {
+    uint32_t numa_nodes;
+    uint32_t llcs;
+    uint32_t cores_per_llc;
+    uint32_t threads_per_core;
+};
+struct ktstr_vm_config {
+    struct ktstr_topology topo;
+    uint64_t memory_mib;
+    const char *kernel_path;
+    const char *initrd_path;
+    const char *cmdline;
+    const char *guest_path;
+    int console_fd;
+    int com2_fd;
+    uint32_t timeout_ms;
+    uint32_t flags;
+};
+enum ktstr_exit_kind {
+    KTSTR_EXIT_DEBUG_PORT = 1,
+    KTSTR_EXIT_TIMEOUT,
+    KTSTR_EXIT_SHUTDOWN,
+    KTSTR_EXIT_INTERNAL_ERROR,
+    KTSTR_EXIT_SETUP_ERROR,
+};
+struct ktstr_vm_stat {
+    char name[48];
+    uint64_t value;
+};
+struct ktstr_vm_report {
+    enum ktstr_exit_kind kind;
+    int32_t exit_status;
+    uint64_t rip;
+    uint8_t insn[16];
+    uint32_t insn_len;
+    uint32_t vcpus;
+    uint64_t setup_ns;
+    uint64_t run_ns;
+    int32_t error_errno;
+    uint32_t nr_stats;
+    struct ktstr_vm_stat stats[12];
+    char message[256];
+};
+int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *report);
+uint32_t ktstr_apic_id(const struct ktstr_topology *topo, uint32_t cpu);
+uint32_t ktstr_vmm_abi_size(uint32_t which);
+"""
+
+FLAG_SIPI = 1
+
+
+class ExitKind(enum.IntEnum):
+    DEBUG_PORT = 1
+    TIMEOUT = 2
+    SHUTDOWN = 3
+    INTERNAL_ERROR = 4
+    SETUP_ERROR = 5
+
+
+class VmmError(RuntimeError):
+    """The VMM library could not be loaded or does not match this binding."""
+
+
+class VmmSetupError(OSError):
+    """The VM could not be built: `call` names the ioctl/step, errno the reason."""
+
+    def __init__(self, message: str, err: int) -> None:
+        super().__init__(err, message)
+        self.call = message.split(":", 1)[0]
+        self.message = message
+
+    def __str__(self) -> str:
+        name = errno_mod.errorcode.get(self.errno, str(self.errno)) if self.errno else ""
+        return f"{self.message}" + (f" [{name}]" if name else "")
+
+
+@dataclass(frozen=True)
+class Topology:
+    numa_nodes: int = 1
+    llcs: int = 1
+    cores_per_llc: int = 1
+    threads_per_core: int = 1
+
+
+@dataclass
+class VmConfig:
+    topology: Topology
+    memory_mib: int = 64
+    kernel: Optional[Path] = None  # bzImage: boots Linux
+    initrd: Optional[Path] = None
+    cmdline: str = ""
+    guest: Optional[Path] = None  # synthetic flat binary
+    console_fd: int = -1
+    com2_fd: int = -1
+    timeout_ms: int = 0
+    sipi: bool = False
+
+
+@dataclass
+class VmReport:
+    kind: ExitKind
+    exit_status: int
+    rip: int
+    insn: bytes
+    vcpus: int
+    setup_ns: int
+    run_ns: int
+    message: str
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        parts = [self.kind.name.lower()]
+        if self.message:
+            parts.append(self.message)
+        if self.rip:
+            parts.append(f"rip={self.rip:#x}")
+        if self.insn:
+            parts.append(f"insn={self.insn.hex()}")
+        return "; ".join(parts)
+
+
+def find_library() -> Optional[Path]:
+    """$KTSTR_VMM_LIB, else the Bazel output of a source checkout."""
+    env = os.environ.get(LIB_ENV)
+    if env:
+        return Path(env)
+    root = Path(__file__).resolve().parents[3]
+    for candidate in (root / "bazel-bin" / "vmm" / LIB_NAME, root / "vmm" / LIB_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class Vmm:
+    def __init__(self, lib_path: Optional[Path] = None) -> None:
+        path = lib_path or find_library()
+        if path is None or not Path(path).is_file():
+            raise VmmError(f"{LIB_NAME} not found (set {LIB_ENV}, or build //vmm:{LIB_NAME})")
+        self.ffi = cffi.FFI()
+        self.ffi.cdef(CDEF)
+        try:
+            self.lib = self.ffi.dlopen(str(path))
+        except OSError as exc:
+            raise VmmError(f"cannot load {path}: {exc}") from exc
+        for which, struct in ((0, "struct ktstr_vm_config"), (1, "struct ktstr_vm_report")):
+            theirs, ours = self.lib.ktstr_vmm_abi_size(which), self.ffi.sizeof(struct)
+            if theirs != ours:
+                raise VmmError(f"{path}: sizeof({struct}) is {theirs}, the binding expects {ours}: "
+                               "rebuild //vmm or update ktstr/host/engines/vmm_binding.py")
+        self.path = Path(path)
+
+    def apic_id(self, topology: Topology, cpu: int) -> int:
+        topo = self.ffi.new("struct ktstr_topology *", _topo_dict(topology))
+        return int(self.lib.ktstr_apic_id(topo, cpu))
+
+    def run(self, config: VmConfig) -> VmReport:
+        """Run the VM to its end. Raises VmmSetupError when it cannot be built."""
+        keep = []  # the C strings must outlive the call
+
+        def cstr(value) -> object:
+            if value is None:
+                return self.ffi.NULL
+            s = self.ffi.new("char[]", os.fsencode(str(value)))
+            keep.append(s)
+            return s
+
+        cfg = self.ffi.new("struct ktstr_vm_config *")
+        cfg.topo = _topo_dict(config.topology)
+        cfg.memory_mib = config.memory_mib
+        cfg.kernel_path = cstr(config.kernel)
+        cfg.initrd_path = cstr(config.initrd)
+        cfg.cmdline = cstr(config.cmdline if config.kernel else None)
+        cfg.guest_path = cstr(config.guest)
+        cfg.console_fd = config.console_fd
+        cfg.com2_fd = config.com2_fd
+        cfg.timeout_ms = config.timeout_ms
+        cfg.flags = FLAG_SIPI if config.sipi else 0
+        report = self.ffi.new("struct ktstr_vm_report *")
+        rc = self.lib.ktstr_vm_run(cfg, report)
+        message = self.ffi.string(report.message).decode("utf-8", "replace")
+        if rc < 0:
+            raise VmmSetupError(message, report.error_errno)
+        return VmReport(
+            kind=ExitKind(report.kind),
+            exit_status=report.exit_status,
+            rip=report.rip,
+            insn=bytes(report.insn[0:report.insn_len]),
+            vcpus=report.vcpus,
+            setup_ns=report.setup_ns,
+            run_ns=report.run_ns,
+            message=message,
+            stats={self.ffi.string(s.name).decode(): s.value for s in report.stats[0:report.nr_stats]},
+        )
+
+
+def _topo_dict(t) -> dict:
+    return {"numa_nodes": t.numa_nodes, "llcs": t.llcs, "cores_per_llc": t.cores_per_llc,
+            "threads_per_core": t.threads_per_core}
