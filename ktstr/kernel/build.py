@@ -66,6 +66,11 @@ def load_fragments(paths: list[str | Path], extra_config: str = "") -> list[Frag
 
 def prepare_source(source: Path, workdir: Path) -> Path:
     """A kernel source tree: `source` itself, or `source` (a tarball) extracted in workdir."""
+    if not source.exists():
+        raise KernelBuildError(
+            f"kernel source {source} does not exist: pass a kernel tarball or tree "
+            f"(Debian: apt-get install linux-source-6.12 gives /usr/src/linux-source-6.12.tar.xz)"
+        )
     if source.is_dir():
         tree = source
     elif source.is_file() and source.name.endswith(TARBALL_SUFFIXES):
