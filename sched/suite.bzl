@@ -10,7 +10,7 @@ BASE_INITRAMFS = "//initramfs:base"
 # The test functions of scenarios.py, in file order.
 SCENARIOS = ["two_cgroup_fairness", "cpuset_isolation", "cgroup_churn", "mixed_work_types", "multi_llc"]
 
-def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}, **kwargs):
+def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}, intermittent_failures = {}, **kwargs):
     """One Bazel test per scheduler running every scenario in scenarios.py.
 
     Tests sharing a topology share a VM, so this is two boots (1n1l2c1t and 1n2l2c1t).
@@ -19,8 +19,12 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
     with the text the kernel's verdict must contain. Each reason becomes its own target,
     `<name>_known_<i>`, which passes only while the scheduler still fails that way: when a
     fix lands it turns red, and the scenarios move back into the main target.
+
+    intermittent_failures: {reason: [scenario, ...]}: timing-dependent failures. Each reason
+    becomes `<name>_intermittent_<i>`: a FAIL with that reason counts as PASS (the report
+    says it occurred), a PASS is a PASS, any other FAIL fails.
     """
-    failing = [t for tests in known_failures.values() for t in tests]
+    failing = [t for tests in known_failures.values() + intermittent_failures.values() for t in tests]
     for t in failing:
         if t not in SCENARIOS:
             fail("scheduler_suite %s: known failure %r is not a scenario (%s)" % (name, t, ", ".join(SCENARIOS)))
@@ -47,6 +51,19 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
             sched_args = sched_args,
             expect_fail = reason,
             timeout = 240,  # a stall takes the kernel watchdog (up to 30 s) plus RCU stall reports
+            **kwargs
+        )
+    for i, reason in enumerate(sorted(intermittent_failures)):
+        ktstr_test(
+            name = "%s_intermittent_%d" % (name, i),
+            srcs = ["scenarios.py"],
+            test = ",".join(intermittent_failures[reason]),
+            kernel = KERNEL,
+            initramfs = [BASE_INITRAMFS],
+            scheduler = scheduler,
+            sched_args = sched_args,
+            may_fail = reason,
+            timeout = 240,
             **kwargs
         )
 

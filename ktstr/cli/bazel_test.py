@@ -51,6 +51,7 @@ def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> runner.RunR
         cmdline_extra=cfg.get("cmdline", ""),
         engine=cfg.get("engine") or None,  # None: $KTSTR_ENGINE, then auto
         expect_fail=cfg.get("expect_fail", ""),
+        may_fail=cfg.get("may_fail", ""),
         selftests_runner=Path(selftests) if selftests else None,
         selftests_args=tuple(selftests_args),
         out_dir=out,

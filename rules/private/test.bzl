@@ -81,6 +81,7 @@ def _config_impl(ctx):
         "timeout": ctx.attr.vm_timeout,
         "engine": engine,
         "expect_fail": ctx.attr.expect_fail,
+        "may_fail": ctx.attr.may_fail,
         "cmdline": ctx.attr.cmdline,
         "selftests_runner": _runfile_path(ctx, selftests) if selftests != None else "",
         "selftests_args": ctx.attr.selftests_args,
@@ -110,6 +111,7 @@ _ktstr_test_config = rule(
         "vm_timeout": attr.int(default = 60),
         "engine": attr.string(values = _ENGINES),
         "expect_fail": attr.string(),
+        "may_fail": attr.string(),
         "cmdline": attr.string(),
         "_engine_flag": attr.label(default = "//rules:engine"),
         "_vmm_library": attr.label(default = "//vmm:libktstr_vmm.so", allow_single_file = True),
@@ -146,6 +148,7 @@ def ktstr_test(
         timeout = 60,
         engine = "",
         expect_fail = "",
+        may_fail = "",
         cmdline = "",
         tags = [],
         size = "medium",
@@ -167,6 +170,8 @@ def ktstr_test(
       engine: "" (flag --//rules:engine, then $KTSTR_ENGINE, then auto), auto, qemu-kvm,
         qemu-tcg, vmm.
       expect_fail: negative test: passes iff the run FAILs with this text in its evidence.
+      may_fail: a known intermittent failure: a FAIL with this text in its evidence counts
+        as PASS (and says so); other FAILs still fail. For timing-dependent findings.
       cmdline: extra guest kernel command line.
       tags: extra tags; "cpu:N" (N = vCPUs) is added so Bazel does not oversubscribe.
       size: Bazel test size (timeout category), "medium" by default.
@@ -187,6 +192,7 @@ def ktstr_test(
         vm_timeout = timeout,
         engine = engine,
         expect_fail = expect_fail,
+        may_fail = may_fail,
         cmdline = cmdline,
         testonly = True,
         visibility = ["//visibility:private"],

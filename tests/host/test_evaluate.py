@@ -106,3 +106,20 @@ def test_expectation_fails_on_unexpected_pass_or_wrong_reason(make_boot, passed)
     [o2] = evaluate(["t"], boot, GuestRun())
     apply_expectation(o2, "scx_bpf_error")
     assert o2.verdict == Verdict.FAIL and "expected FAIL containing 'scx_bpf_error'" in o2.reason
+
+
+def test_may_fail_accepts_the_known_failure_and_says_so(make_boot):
+    console = b'sched_ext: BPF scheduler "central" disabled (runtime error)\nreboot: Power down\n'
+    [o] = evaluate(["t"], make_boot(console=console), GuestRun())
+    apply_expectation(o, None, "runtime error")
+    assert o.verdict == Verdict.PASS and "known intermittent FAIL" in o.reason and "occurred" in o.reason
+
+
+def test_may_fail_keeps_a_pass_and_fails_any_other_failure(make_boot, passed):
+    [o] = evaluate(["t"], make_boot(), GuestRun(results={"t": passed("t")}))
+    apply_expectation(o, None, "disabled (")
+    assert o.verdict == Verdict.PASS and "did not occur" in o.expected
+    boot = make_boot(ExitKind.TIMEOUT, b"", "killed")
+    [o2] = evaluate(["t"], boot, GuestRun())
+    apply_expectation(o2, None, "disabled (")
+    assert o2.verdict == Verdict.FAIL
