@@ -64,8 +64,9 @@ def _config_impl(ctx):
         files.append(selftests)
     engine = ctx.attr.engine or ctx.attr._engine_flag[EngineFlagInfo].value
     vmm_library = ""
-    if engine == "vmm":
-        # Only then: a VMM change must not invalidate every cached QEMU test result.
+    if engine in ("", "auto", "vmm"):
+        # The VMM is what auto picks where KVM can boot Linux; with an explicit QEMU engine
+        # the library stays out, so a VMM change does not invalidate those cached results.
         files.append(ctx.file._vmm_library)
         vmm_library = _runfile_path(ctx, ctx.file._vmm_library)
     config = {

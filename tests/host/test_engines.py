@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from ktstr.host.engines import ENGINE_ENV, EngineSelectionError, ExitKind, requested_engine, select_engine
@@ -114,7 +116,20 @@ def test_auto_follows_the_kvm_probe(monkeypatch):
     with pytest.raises(EngineSelectionError, match="kvm-pvm here"):
         select_engine("qemu-kvm")
     monkeypatch.setattr(kvm, "probe", lambda: kvm.KvmVerdict(True, "ok"))
-    assert select_engine("auto").name == "qemu-kvm"
+    assert select_engine("qemu").name == "qemu-kvm"
+    monkeypatch.setenv("KTSTR_VMM_LIB", "/nonexistent/libktstr_vmm.so")
+    assert select_engine("auto").name == "qemu-kvm"  # no VMM library: QEMU with KVM
+
+
+def test_auto_prefers_the_vmm_where_kvm_can_boot_linux(monkeypatch):
+    lib = Path("vmm/libktstr_vmm.so")
+    if not lib.is_file():
+        pytest.skip("vmm/libktstr_vmm.so is not in this test's runfiles")
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    monkeypatch.setenv("KTSTR_VMM_LIB", str(lib.resolve()))
+    monkeypatch.setattr(kvm, "probe", lambda: kvm.KvmVerdict(True, "ok"))
+    assert select_engine("auto").name == "vmm"
+    assert select_engine("vmm").name == "vmm"
 
 
 def test_exit_classification():

@@ -4,10 +4,9 @@ One interface for every way of running a guest (QEMU with KVM, QEMU with TCG, th
 `Engine.run(BootSpec) -> BootResult`. The runner never cares which engine ran.
 
 Selection: `select_engine(name)` with name from the caller (Bazel attribute, CLI flag) or
-`$KTSTR_ENGINE`; `auto` picks QEMU+KVM when KVM can boot Linux here and QEMU+TCG otherwise.
-`vmm` (the project's C VMM) is chosen by name: it boots Linux through the boot protocol with
-ACPI topology tables, but a whole Linux run on it has only been seen on hosts whose KVM can
-run Linux; auto will prefer it once that is proven in CI (docs/vmm.md).
+`$KTSTR_ENGINE`. `auto`: where KVM can boot Linux, the project's C VMM (`vmm`) when its
+library is at hand, else QEMU+KVM; where it cannot (kvm-pvm, no /dev/kvm), QEMU+TCG. Either
+choice is said once per process, with how to override it. `qemu` = QEMU with KVM or TCG.
 """
 
 from __future__ import annotations
@@ -138,6 +137,15 @@ def select_engine(explicit: Optional[str] = None) -> Engine:
                 f"use {ENGINE_ENV}=qemu-tcg or auto"
             )
         return QemuEngine(accel="kvm")
+    if verdict.can_boot_linux and name == "auto":
+        from ktstr.host.engines.vmm import VmmEngine, VmmError
+
+        try:
+            engine = VmmEngine()
+            _say_once(f"KVM can boot Linux here; using the C VMM ({ENGINE_ENV}=qemu-kvm for QEMU)")
+            return engine
+        except VmmError as exc:
+            _say_once(f"the C VMM is not available ({exc}); using QEMU with KVM")
     # auto / qemu: KVM if it can boot Linux, TCG otherwise (said once per process).
     if verdict.can_boot_linux:
         return QemuEngine(accel="kvm")
