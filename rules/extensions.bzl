@@ -5,8 +5,7 @@ In MODULE.bazel:
     kernel = use_extension("@ktstr//rules:extensions.bzl", "kernel")
     kernel.source(
         name = "linux_6_12",
-        tarball = "/usr/src/linux-source-6.12.tar.xz",
-        sha256 = "...",
+        debian_package = "linux-source-6.12",
     )
     use_repo(kernel, "linux_6_12")
 """
@@ -17,6 +16,7 @@ _source = tag_class(
     doc = "One kernel_source repository; attributes as in kernel_source (repositories.bzl).",
     attrs = {
         "name": attr.string(mandatory = True),
+        "debian_package": attr.string(),
         "tarball": attr.string(),
         "urls": attr.string_list(),
         "sha256": attr.string(),
@@ -34,6 +34,7 @@ def _kernel_impl(mctx):
             seen[tag.name] = True
             kernel_source(
                 name = tag.name,
+                debian_package = tag.debian_package,
                 tarball = tag.tarball,
                 urls = tag.urls,
                 sha256 = tag.sha256,

@@ -1,10 +1,20 @@
 """kernel_source: a repository holding Linux kernel source for ktstr_kernel.
 
-Three ways to get the source (exactly one):
+Four ways to get the source (exactly one):
 
+    kernel_source(name = "linux_6_12", debian_package = "linux-source-6.12")
     kernel_source(name = "linux_6_12", tarball = "/usr/src/linux-source-6.12.tar.xz", sha256 = "...")
     kernel_source(name = "linux_6_12", urls = ["https://cdn.kernel.org/.../linux-6.12.1.tar.xz"], sha256 = "...")
     kernel_source(name = "linux_dev", path = "/home/me/linux")   # a local tree (not hashed)
+
+`debian_package` takes the tarball the installed Debian package put in /usr/src, checked
+against the md5sum dpkg recorded for it, whatever the package's version: a Debian point
+release (6.12.117 -> 6.12.118) must not break a fresh machine's build. The version is
+recorded (`:source` carries it) and the build's inputs are the tarball's bytes, so a new
+release rebuilds the kernel and an unchanged one is a cache hit. Pin a `sha256` as well to
+refuse any other release. ./bazelw passes the installed versions in
+KTSTR_KERNEL_SOURCE_STAMP, so an upgraded package re-runs this rule in an existing output
+base.
 
 The repository exposes:
     :source         KtstrKernelSourceInfo (tarball + version): what ktstr_kernel's `source` takes
@@ -35,6 +45,7 @@ kernel_source_info(
     tarball = "{tarball}",
     version = "{version}",
     sha256 = "{sha256}",
+    package_version = "{package_version}",
 )
 
 filegroup(
@@ -108,14 +119,56 @@ def _makefile_version(rctx):
         fail("kernel_source(%s): src/Makefile has no VERSION line: not a kernel tree" % rctx.name)
     return version + fields.get("EXTRAVERSION", "")
 
+def _debian_tarball(rctx, package):
+    """The tarball of an installed Debian linux-source package, verified by dpkg's md5sum."""
+    install_hint = "apt-get install %s (./bazelw installs it)" % package
+    res = rctx.execute(["dpkg-query", "-W", "-f=${db:Status-Abbrev}|${Version}", package])
+    if res.return_code != 0 or not res.stdout.startswith("ii"):
+        fail("kernel_source(%s): Debian package %s is not installed. Install it: %s" %
+             (rctx.name, package, install_hint))
+    deb_version = res.stdout.split("|", 1)[1].strip()
+    md5sums = rctx.path("/var/lib/dpkg/info/%s.md5sums" % package)
+    tarball = None
+    expected_md5 = None
+    if md5sums.exists:
+        for line in rctx.read(md5sums).splitlines():
+            parts = line.split("  ", 1)
+            if len(parts) == 2 and parts[1].startswith("usr/src/") and parts[1].endswith(".tar.xz"):
+                tarball, expected_md5 = "/" + parts[1], parts[0]
+    if not tarball:
+        tarball = "/usr/src/%s.tar.xz" % package
+    src = rctx.path(tarball)
+    if not src.exists:
+        fail("kernel_source(%s): %s (from %s %s) is missing. Reinstall: apt-get install --reinstall %s" %
+             (rctx.name, tarball, package, deb_version, package))
+    if expected_md5:
+        res = rctx.execute(["md5sum", str(src)], timeout = 300)
+        actual_md5 = res.stdout.split(" ")[0].strip()
+        if res.return_code != 0 or actual_md5 != expected_md5:
+            fail(("kernel_source(%s): %s does not match what dpkg installed for %s %s " +
+                  "(md5 %s, dpkg recorded %s). Reinstall: apt-get install --reinstall %s") %
+                 (rctx.name, tarball, package, deb_version, actual_md5, expected_md5, package))
+    return src, deb_version
+
 def _kernel_source_impl(rctx):
-    modes = [m for m in ("tarball", "urls", "path") if getattr(rctx.attr, m)]
+    modes = [m for m in ("debian_package", "tarball", "urls", "path") if getattr(rctx.attr, m)]
     if len(modes) != 1:
-        fail("kernel_source(%s): set exactly one of tarball, urls, path (got: %s)" %
+        fail("kernel_source(%s): set exactly one of debian_package, tarball, urls, path (got: %s)" %
              (rctx.name, ", ".join(modes) or "none"))
     mode = modes[0]
     sha256 = rctx.attr.sha256
-    if mode == "path":
+    package_version = ""
+    if mode == "debian_package":
+        src, package_version = _debian_tarball(rctx, rctx.attr.debian_package)
+        tarball = src.basename
+        rctx.symlink(src, tarball)
+        actual = _sha256_of(rctx, src)
+        if sha256 and actual != sha256:
+            fail(("kernel_source(%s): %s from %s %s has sha256 %s, but sha256 pins %s. Update " +
+                  "the pin if the new release is intended, or drop sha256 to follow Debian.") %
+                 (rctx.name, src, rctx.attr.debian_package, package_version, actual, sha256))
+        sha256 = actual
+    elif mode == "path":
         tree = rctx.path(rctx.attr.path)
         if not tree.get_child("Makefile").exists:
             fail("kernel_source(%s): path %s is not a kernel source tree (no Makefile)" % (rctx.name, tree))
@@ -168,16 +221,19 @@ def _kernel_source_impl(rctx):
         tarball = tarball,
         version = version,
         sha256 = sha256,
+        package_version = package_version,
     ))
     rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
 
 kernel_source = repository_rule(
     implementation = _kernel_source_impl,
-    doc = "Linux kernel source from a local tarball, URLs, or a local tree (see the file doc).",
+    doc = "Linux kernel source from a Debian package, a local tarball, URLs, or a local tree (see the file doc).",
+    environ = ["KTSTR_KERNEL_SOURCE_STAMP"],
     attrs = {
+        "debian_package": attr.string(doc = "Name of an installed Debian linux-source-X.Y package."),
         "tarball": attr.string(doc = "Absolute path of a local source tarball (with sha256)."),
         "urls": attr.string_list(doc = "Download URLs of a source tarball (with sha256)."),
-        "sha256": attr.string(doc = "sha256 of the tarball; required with tarball and urls."),
+        "sha256": attr.string(doc = "sha256 of the tarball; required with tarball and urls, optional pin with debian_package."),
         "path": attr.string(doc = "Absolute path of a local kernel source tree (not pinned)."),
     },
 )

@@ -51,12 +51,19 @@ def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> runner.RunR
         cmdline_extra=cfg.get("cmdline", ""),
         engine=cfg.get("engine") or None,  # None: $KTSTR_ENGINE, then auto
         expect_fail=cfg.get("expect_fail", ""),
-        may_fail=cfg.get("may_fail", ""),
+        may_fail=_texts(cfg.get("may_fail", ())),
         selftests_runner=Path(selftests) if selftests else None,
         selftests_args=tuple(selftests_args),
         out_dir=out,
         work_dir=tmp / "ktstr-work",
     )
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    """A config field that is one text or a list of them (older configs: a string)."""
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(v for v in value if v)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

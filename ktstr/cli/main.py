@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
         cmdline_extra=args.cmdline,
         engine=args.engine,
         expect_fail=args.expect_fail or "",
-        may_fail=args.may_fail or "",
+        may_fail=tuple(args.may_fail or ()),
         out_dir=out,
         work_dir=out / "work",
         stream_console=args.console,
@@ -146,7 +146,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--cmdline", default="", help="extra kernel command line")
     r.add_argument("--engine", choices=ENGINE_NAMES, help="default: $KTSTR_ENGINE or auto")
     r.add_argument("--expect-fail", help="negative test: pass iff FAIL with this text in the evidence")
-    r.add_argument("--may-fail", help="known intermittent failure: a FAIL with this text counts as PASS")
+    r.add_argument("--may-fail", action="append",
+                   help="known intermittent failure (repeatable): a FAIL with this text counts as PASS")
     r.add_argument("--out", default="ktstr-out", help="directory for logs and result.json")
     r.add_argument("--junit", help="also write JUnit XML here")
     r.add_argument("--suite")

@@ -17,7 +17,8 @@ import traceback
 from typing import Optional
 
 from ktstr.guest import system
-from ktstr.guest.kmsg import KmsgReader
+from ktstr.guest.kmsg import KmsgReader, mark
+from ktstr.wire.console_marks import TEST_MARK
 from ktstr.wire import ktstr_pb2 as pb
 from ktstr.wire.framing import HELLO, LOG, RUN_END, TEST_RESULT, TEST_START, FrameWriter
 
@@ -98,6 +99,7 @@ def run_test(entry: dict, config: dict, rep: Reporter, sched, topo) -> pb.TestRe
     if sched is not None:
         problem = sched.problem()
         if problem:
+            sched.wait_disabled()  # the kernel's reason lands in this test's log, not the next's
             outcome.add_failure(f"scheduler {sched.spec.name} died: {problem}")
         exit_reason = sched.exit_reason()
         if problem or not outcome.passed:
@@ -135,6 +137,7 @@ def run(config: dict, rep: Reporter) -> str:
                                         s.get("ops_name", "")), kmsg, "/tmp/scheduler.log")
     for entry in config["tests"]:
         rep.send(TEST_START, pb.TestStart(name=entry["name"]))
+        mark(TEST_MARK.format(name=entry["name"]))
         if sched is not None and sched.problem():
             if sched.attached:
                 rep.log(f"scheduler gone before {entry['name']} ({sched.problem()}); restarting it")

@@ -9,6 +9,22 @@ _DISABLED = re.compile(r'sched_ext: BPF scheduler "([^"]*)" disabled \(([^)]*)\)
 _MESSAGE = re.compile(r"sched_ext: ([^:]+): (.*)")
 
 
+def mark(text: str, path: str = "/dev/kmsg") -> None:
+    """Put a line of ours into the kernel log, in order with the kernel's own lines (the
+    host cuts the console at these; see ktstr.host.console_scan.TEST_MARK). Level 4 so it
+    reaches the console at loglevel=5."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.write(fd, f"<4>{text}\n".encode())
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class KmsgReader:
     def __init__(self, path: str = "/dev/kmsg") -> None:
         try:

@@ -15,6 +15,7 @@ ROOT_OPS = "/sys/kernel/sched_ext/root/ops"
 # Loading and verifying BPF programs under an emulated CPU takes seconds.
 ATTACH_TIMEOUT_S = 30.0
 STOP_GRACE_S = 3.0
+DISABLE_WAIT_S = 5.0
 TAIL_BYTES = 4000
 
 
@@ -78,6 +79,14 @@ class Scheduler:
         if state != "enabled":
             return f"sched_ext state is {state or 'unknown'}, not enabled"
         return None
+
+    def wait_disabled(self, timeout_s: float = DISABLE_WAIT_S) -> None:
+        """After sched_ext left `enabled`, wait (bounded) until it has finished disabling:
+        the kernel prints its reason at the end of that."""
+        deadline = time.monotonic() + timeout_s
+        while _read(STATE) not in ("disabled", "") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.kmsg.poll()
 
     def exit_reason(self) -> str:
         self.kmsg.poll()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ktstr.host.verdict import Splat
+from ktstr.wire.console_marks import TEST_MARK
 
 # Optional "[    1.234567] " printk timestamp and "<3>" level prefix before the message.
 _PREFIX = r"^(?:<\d>)?(?:\[\s*\d+\.\d+\]\s*)?(?:\[\s*[CT]\d+\]\s*)?"
@@ -62,12 +63,46 @@ class ScxExit:
         return f"{self.reason}: {self.message}" if self.message else self.reason
 
 
-def console_lines(console: bytes) -> list[str]:
+_TEST_MARK = re.compile(_PREFIX + re.escape(TEST_MARK).replace(r"\{name\}", r"(?P<name>\S+)") + r"\s*$")
+
+
+def console_lines(console: bytes | list[str]) -> list[str]:
+    if isinstance(console, list):
+        return console
     text = console.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
     return text.split("\n")
 
 
-def find_splats(console: bytes) -> list[Splat]:
+@dataclass
+class ConsoleWindows:
+    """The console cut at the agent's test marks: what the kernel said before any test
+    began (boot, and the tail of an older test whose mark scrolled out of the tail) and
+    while each test ran (from its mark to the next test's)."""
+
+    prelude: list[str]
+    by_test: dict[str, list[str]]
+
+    def lines_for(self, name: str) -> list[str]:
+        """What counts against a test: the prelude (a splat at boot taints every test of
+        the VM) and its own window. Without marks (an agent that writes none, the
+        selftests runner) that is the whole console."""
+        return self.prelude + self.by_test.get(name, [])
+
+
+def split_by_test(console: bytes | list[str]) -> ConsoleWindows:
+    lines = console_lines(console)
+    prelude: list[str] = []
+    by_test: dict[str, list[str]] = {}
+    current = prelude
+    for line in lines:
+        m = _TEST_MARK.search(line)
+        if m:
+            current = by_test.setdefault(m.group("name"), [])
+        current.append(line)
+    return ConsoleWindows(prelude, by_test)
+
+
+def find_splats(console: bytes | list[str]) -> list[Splat]:
     lines = console_lines(console)
     splats: list[Splat] = []
     for i, line in enumerate(lines):
@@ -79,7 +114,7 @@ def find_splats(console: bytes) -> list[Splat]:
     return splats
 
 
-def find_scx_exits(console: bytes) -> list[ScxExit]:
+def find_scx_exits(console: bytes | list[str]) -> list[ScxExit]:
     lines = console_lines(console)
     exits: list[ScxExit] = []
     for i, line in enumerate(lines):

@@ -24,7 +24,8 @@ from ktstr.host.verdict import TestOutcome, Verdict
 from ktstr.topology import Topology
 
 # PYTHONHASHSEED reaches init's environment: the guest Python must not wait for the CRNG.
-BASE_CMDLINE = "console=ttyS0 reboot=t panic=-1 loglevel=5 printk.time=1 PYTHONHASHSEED=0"
+BASE_CMDLINE = ("console=ttyS0 reboot=t panic=-1 loglevel=5 printk.time=1 printk.devkmsg=on "
+                "PYTHONHASHSEED=0")
 GUEST_TEST_DIR = "ktstr/tests"
 GUEST_SCHED_DIR = "ktstr/sched"
 DEFAULT_TOPOLOGY = "1n1l2c1t"
@@ -56,7 +57,7 @@ class RunRequest:
     cmdline_extra: str = ""
     engine: Optional[str] = None
     expect_fail: str = ""
-    may_fail: str = ""  # a known intermittent failure's text: such a FAIL counts as PASS
+    may_fail: tuple[str, ...] = ()  # known intermittent failures' texts: such a FAIL counts as PASS
     # A program to run instead of Python scenarios (the upstream sched_ext selftests
     # runner): its binary and argv tail; its output on the console is judged per selftest.
     selftests_runner: Optional[Path] = None

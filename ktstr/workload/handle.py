@@ -46,17 +46,23 @@ class WorkloadHandle:
         cfg.validate()
         peers = _make_peers(cfg)
         workers = []
-        for i in range(cfg.num_workers):
-            start_r, start_w = os.pipe()
-            report_r, report_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # child: never returns
-                os.close(start_w)
-                os.close(report_r)
-                _child(cfg, i, peers.get(i), start_r, report_w)
-            os.close(start_r)
-            os.close(report_w)
-            workers.append(_Worker(pid, start_w, report_r))
+        # SIGUSR1 (stop) stays blocked across fork until the child has its handler: a stop
+        # sent to a worker that has not got that far must not kill it with the default action.
+        parent_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        try:
+            for i in range(cfg.num_workers):
+                start_r, start_w = os.pipe()
+                report_r, report_w = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # child: never returns
+                    os.close(start_w)
+                    os.close(report_r)
+                    _child(cfg, i, peers.get(i), start_r, report_w, parent_mask)
+                os.close(start_r)
+                os.close(report_w)
+                workers.append(_Worker(pid, start_w, report_r))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, parent_mask)
         for fds in peers.values():
             for fd in fds[:2]:
                 try:
@@ -128,12 +134,13 @@ def _make_peers(cfg: WorkloadConfig) -> dict[int, tuple]:
     return peers
 
 
-def _child(cfg: WorkloadConfig, index: int, peer, start_r: int, report_w: int) -> None:
+def _child(cfg: WorkloadConfig, index: int, peer, start_r: int, report_w: int, mask) -> None:
     code = 0
     try:
         os.setpgid(0, 0)
         stopping = [False]
         signal.signal(signal.SIGUSR1, lambda *_: stopping.__setitem__(0, True))
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         ready, _, _ = select.select([start_r], [], [], START_TIMEOUT_S)
         if not ready or os.read(start_r, 1) != b"g":
             os._exit(3)  # never started: the parent went away

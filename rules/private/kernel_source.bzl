@@ -6,6 +6,7 @@ KtstrKernelSourceInfo = provider(
         "tarball": "File: the source tarball (one top-level directory)",
         "version": "string: VERSION.PATCHLEVEL.SUBLEVEL read from the top Makefile",
         "sha256": "string: sha256 of the tarball as fetched ('' for a local tree)",
+        "package_version": "string: the Debian package version it came from ('' otherwise)",
     },
 )
 
@@ -16,6 +17,7 @@ def _kernel_source_info_impl(ctx):
             tarball = ctx.file.tarball,
             version = ctx.attr.version,
             sha256 = ctx.attr.sha256,
+            package_version = ctx.attr.package_version,
         ),
     ]
 
@@ -26,5 +28,6 @@ kernel_source_info = rule(
         "tarball": attr.label(allow_single_file = True, mandatory = True),
         "version": attr.string(mandatory = True),
         "sha256": attr.string(default = ""),
+        "package_version": attr.string(default = ""),
     },
 )

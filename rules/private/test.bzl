@@ -112,7 +112,7 @@ _ktstr_test_config = rule(
         "vm_timeout": attr.int(default = 60),
         "engine": attr.string(values = _ENGINES),
         "expect_fail": attr.string(),
-        "may_fail": attr.string(),
+        "may_fail": attr.string_list(),
         "cmdline": attr.string(),
         "_engine_flag": attr.label(default = "//rules:engine"),
         "_vmm_library": attr.label(default = "//vmm:libktstr_vmm.so", allow_single_file = True),
@@ -149,7 +149,7 @@ def ktstr_test(
         timeout = 60,
         engine = "",
         expect_fail = "",
-        may_fail = "",
+        may_fail = [],
         cmdline = "",
         tags = [],
         size = "medium",
@@ -171,8 +171,8 @@ def ktstr_test(
       engine: "" (flag --//rules:engine, then $KTSTR_ENGINE, then auto), auto, qemu-kvm,
         qemu-tcg, vmm.
       expect_fail: negative test: passes iff the run FAILs with this text in its evidence.
-      may_fail: a known intermittent failure: a FAIL with this text in its evidence counts
-        as PASS (and says so); other FAILs still fail. For timing-dependent findings.
+      may_fail: known intermittent failures: a FAIL with one of these texts in its evidence
+        counts as PASS (and says so); other FAILs still fail. For timing-dependent findings.
       cmdline: extra guest kernel command line.
       tags: extra tags; "cpu:N" (N = vCPUs) is added so Bazel does not oversubscribe.
       size: Bazel test size (timeout category), "medium" by default.
@@ -193,7 +193,7 @@ def ktstr_test(
         vm_timeout = timeout,
         engine = engine,
         expect_fail = expect_fail,
-        may_fail = may_fail,
+        may_fail = [may_fail] if type(may_fail) == "string" else may_fail,
         cmdline = cmdline,
         testonly = True,
         visibility = ["//visibility:private"],

@@ -40,6 +40,31 @@ def test_sched_ext_error_exit_fails_with_kernel_reason(make_boot, passed):
     assert o.sched_ext_exit == "runnable task stall: spin[80] failed to run for 5.001s"
 
 
+def test_console_events_count_against_the_test_they_happened_in(make_boot, passed):
+    # Three tests share a VM; the scheduler is thrown out while the second one runs.
+    console = (b"[ 1.0] ktstr: test a begins\n"
+               b"[ 2.0] ktstr: test b begins\n"
+               b'[ 3.0] sched_ext: BPF scheduler "qmap" disabled (runnable task stall)\n'
+               b"[ 3.0] sched_ext: qmap: watchdog failed to check in for 5.004s\n"
+               b"[ 4.0] ktstr: test c begins\n"
+               b"[ 5.0] WARNING: CPU: 1 PID: 9 at kernel/sched/ext.c:1 x\n"
+               b"[ 6.0] reboot: Power down\n")
+    run = GuestRun(results={n: passed(n) for n in "abc"})
+    a, b, c = evaluate(["a", "b", "c"], make_boot(console=console), run)
+    assert a.verdict == Verdict.PASS and not a.splats and not a.sched_ext_exit
+    assert b.verdict == Verdict.FAIL and "runnable task stall" in b.reason and not b.splats
+    assert c.verdict == Verdict.FAIL and c.reason.startswith("kernel WARNING") and not c.sched_ext_exit
+
+
+def test_a_splat_before_any_test_taints_every_test_of_the_vm(make_boot, passed):
+    console = (b"[ 0.5] BUG: unable to handle page fault for address: 0\n"
+               b"[ 1.0] ktstr: test a begins\n[ 2.0] ktstr: test b begins\n")
+    outcomes = evaluate(["a", "b"], make_boot(console=console),
+                        GuestRun(results={n: passed(n) for n in "ab"}))
+    assert [o.verdict for o in outcomes] == [Verdict.FAIL, Verdict.FAIL]
+    assert all(o.splats[0].kind == "BUG" for o in outcomes)
+
+
 def test_timeout_without_result_is_a_hang(make_boot):
     boot = make_boot(ExitKind.TIMEOUT, b"[ 1.0] still booting\n", "killed after timeout of 30 s")
     [o] = evaluate(["t"], boot, GuestRun(started=["t"]))
@@ -122,4 +147,14 @@ def test_may_fail_keeps_a_pass_and_fails_any_other_failure(make_boot, passed):
     boot = make_boot(ExitKind.TIMEOUT, b"", "killed")
     [o2] = evaluate(["t"], boot, GuestRun())
     apply_expectation(o2, None, "disabled (")
+    assert o2.verdict == Verdict.FAIL
+
+
+def test_may_fail_takes_any_of_several_texts(make_boot, failed_claim):
+    result = GuestTestResult("t", Verdict.FAIL, reason="1 claim failed", claims=[failed_claim])
+    [o] = evaluate(["t"], make_boot(), GuestRun(results={"t": result}))
+    apply_expectation(o, None, ["init from non-central CPU", failed_claim.label])
+    assert o.verdict == Verdict.PASS and repr(failed_claim.label) in o.reason
+    [o2] = evaluate(["t"], make_boot(), GuestRun(results={"t": result}))
+    apply_expectation(o2, None, ["init from non-central CPU", "runtime error"])
     assert o2.verdict == Verdict.FAIL
