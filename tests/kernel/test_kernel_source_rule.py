@@ -1,0 +1,71 @@
+"""The kernel_source repository rule's errors, run by a real (nested) Bazel.
+
+A fetch that succeeds extracts 1.7 GB and is what every //kernels build does; these are the
+ways it must refuse, each naming the input and the fix, before anything is extracted.
+"""
+
+import glob
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+RULES = ["rules/repositories.bzl", "rules/private/kernel_source.bzl"]
+
+
+def real_bazel() -> str:
+    for candidate in sorted(glob.glob("/usr/bin/bazel-[0-9]*")) + [shutil.which("bazel") or ""]:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail("no Bazel binary found (tools/bazel installs bazel-bootstrap)")
+
+
+@pytest.fixture
+def fetch(tmp_path):
+    """fetch(attrs) -> (exit code, stderr) of `bazel query @k//:source` for
+    kernel_source(name = "k", **attrs), with ktstr's rules as @ktstr."""
+    ktstr = tmp_path / "ktstr"
+    for f in RULES:
+        (ktstr / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, ktstr / f)
+    (ktstr / "WORKSPACE").write_text('workspace(name = "ktstr")\n')
+    (ktstr / "rules/BUILD.bazel").write_text("")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "BUILD").write_text("")
+
+    def run(attrs: str) -> tuple[int, str]:
+        (ws / "WORKSPACE").write_text(
+            f'local_repository(name = "ktstr", path = "{ktstr}")\n'
+            'load("@ktstr//rules:repositories.bzl", "kernel_source")\n'
+            f'kernel_source(name = "k", {attrs})\n')
+        proc = subprocess.run(
+            [real_bazel(), "--batch", f"--output_user_root={tmp_path / 'root'}", "query", "@k//:source"],
+            cwd=ws, capture_output=True, text=True, timeout=300, env={**os.environ, "HOME": str(tmp_path)})
+        return proc.returncode, proc.stderr
+
+    return run
+
+
+def test_a_missing_debian_package_is_named_with_the_install_command(fetch):
+    rc, err = fetch('debian_package = "linux-source-0.0-not-a-package"')
+    assert rc != 0
+    assert "Debian package linux-source-0.0-not-a-package is not installed" in err
+    assert "apt-get install linux-source-0.0-not-a-package" in err
+
+
+def test_a_sha256_pin_refuses_another_release_naming_both_digests(fetch):
+    if not os.path.exists("/usr/src/linux-source-6.12.tar.xz"):
+        pytest.skip("linux-source-6.12 is not installed (tools/debian-packages.txt has it)")
+    rc, err = fetch('debian_package = "linux-source-6.12", sha256 = "' + "0" * 64 + '"')
+    assert rc != 0
+    assert "but sha256 pins " + "0" * 64 in err
+    assert "drop sha256 to follow Debian" in err
+
+
+def test_exactly_one_source_is_required(fetch):
+    rc, err = fetch('debian_package = "linux-source-6.12", path = "/usr/src"')
+    assert rc != 0
+    assert "set exactly one of debian_package, tarball, urls, path (got: debian_package, path)" in err
