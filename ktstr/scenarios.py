@@ -42,12 +42,13 @@ def cgroup_churn(ctx: Ctx) -> AssertResult:
 
 
 def mixed_work_types(ctx: Ctx) -> AssertResult:
-    """Spinners, sleepers, bursty and pipe ping-pong workers side by side."""
+    """Spinners, sleepers, bursty, pipe and futex ping-pong workers side by side."""
     defs = [
         CgroupDef("spin").workers(2).work(WorkType.SPIN_WAIT),
         CgroupDef("sleep").workers(2).work(WorkType.SLEEP_HEAVY),
         CgroupDef("bursty").workers(2).work(WorkType.BURSTY),
         CgroupDef("pingpong").workers(2).work(WorkType.PIPE_PINGPONG),
+        CgroupDef("futex").workers(2).work(WorkType.FUTEX_PINGPONG),
     ]
     return execute_defs(ctx, defs)
 

@@ -29,8 +29,8 @@ def cgroup_churn(ctx):
 
 @ktstr_test(llcs=1, cores=2, duration=1.5)
 def mixed_work_types(ctx):
-    """Spinners, sleepers, bursty and pipe ping-pong workers together: no starvation,
-    bounded wake latency."""
+    """Spinners, sleepers, bursty, pipe and futex ping-pong workers together: no
+    starvation, bounded wake latency."""
     return scenarios.mixed_work_types(ctx)
 
 

@@ -9,6 +9,7 @@ pipe and exits. A worker that does not report in time is SIGKILLed and reported 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import select
 import signal
@@ -17,7 +18,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from ktstr.workload import loops
-from ktstr.workload.types import WorkerReport, WorkloadConfig
+from ktstr.workload.types import WorkerReport, WorkloadConfig, WorkType
 
 START_TIMEOUT_S = 30.0
 COLLECT_TIMEOUT_S = 5.0
@@ -63,12 +64,8 @@ class WorkloadHandle:
                 workers.append(_Worker(pid, start_w, report_r))
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, parent_mask)
-        for fds in peers.values():
-            for fd in fds[:2]:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        for channel in peers.values():
+            channel.close_in_parent()
         return cls(cfg, workers)
 
     def start(self) -> None:
@@ -115,22 +112,25 @@ class WorkloadHandle:
             _reap(w.pid)
 
 
-def _make_peers(cfg: WorkloadConfig) -> dict[int, tuple]:
-    """Channels of paired work types: worker 2k talks to 2k+1. Value: (read, write, eventfd?)."""
-    peers: dict[int, tuple] = {}
+def _make_peers(cfg: WorkloadConfig) -> dict[int, loops.Channel]:
+    """Channels of paired work types: worker 2k talks to 2k+1."""
+    peers: dict[int, loops.Channel] = {}
     if cfg.work_type.group_size != 2:
         return peers
-    eventfd = cfg.work_type.name.startswith("EVENTFD")
     for a in range(0, cfg.num_workers, 2):
-        if eventfd:
+        if cfg.work_type is WorkType.FUTEX_PINGPONG:
+            shared = mmap.mmap(-1, loops.FUTEX_AREA_BYTES)  # MAP_SHARED: both children see it
+            peers[a] = loops.Channel("futex", shared=shared, side=0)
+            peers[a + 1] = loops.Channel("futex", shared=shared, side=1)
+        elif cfg.work_type is WorkType.EVENTFD_PINGPONG:
             to_a, to_b = os.eventfd(0), os.eventfd(0)
-            peers[a] = (to_a, to_b, True)
-            peers[a + 1] = (to_b, to_a, True)
+            peers[a] = loops.Channel("eventfd", to_a, to_b)
+            peers[a + 1] = loops.Channel("eventfd", to_b, to_a)
         else:
             a_r, b_w = os.pipe()
             b_r, a_w = os.pipe()
-            peers[a] = (a_r, a_w, False)
-            peers[a + 1] = (b_r, b_w, False)
+            peers[a] = loops.Channel("pipe", a_r, a_w)
+            peers[a + 1] = loops.Channel("pipe", b_r, b_w)
     return peers
 
 

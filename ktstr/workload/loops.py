@@ -4,9 +4,12 @@ work: tick records progress gaps, CPU changes and the iteration count."""
 from __future__ import annotations
 
 import ctypes
+import mmap
 import os
 import random
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 from ktstr.workload.types import WorkerReport, WorkType, WorkloadConfig
 
@@ -15,6 +18,37 @@ MAX_WAKE_SAMPLES = 10000
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _getcpu = _libc.sched_getcpu
+
+SYS_futex = 202  # x86_64
+FUTEX_WAIT, FUTEX_WAKE = 0, 1
+# The futex pair's shared area: u32 turn word (0: side 0 runs, 1: side 1 runs), pad, then
+# the u64 CLOCK_MONOTONIC stamp of the hand-over.
+FUTEX_AREA_BYTES = 16
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+@dataclass
+class Channel:
+    """One side of a paired worker's link to its partner."""
+
+    kind: str  # "pipe" | "eventfd" | "futex"
+    read_fd: int = -1
+    write_fd: int = -1
+    shared: Optional[mmap.mmap] = None  # futex: the pair's area
+    side: int = 0
+
+    def close_in_parent(self) -> None:
+        """After fork the parent keeps no ends: a child waiting on a pipe must see EOF when
+        its partner dies, not hang on the parent's copy."""
+        for fd in (self.read_fd, self.write_fd):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
 
 class Telemetry:
@@ -56,7 +90,7 @@ def spin(n: int) -> None:
         pass
 
 
-def run(cfg: WorkloadConfig, index: int, peer: tuple | None, stop, report: WorkerReport) -> None:
+def run(cfg: WorkloadConfig, index: int, peer: Channel | None, stop, report: WorkerReport) -> None:
     """Run cfg.work_type until stop() is true. `peer` holds the pair's channels."""
     t = Telemetry(report)
     wt = cfg.work_type
@@ -95,6 +129,8 @@ def run(cfg: WorkloadConfig, index: int, peer: tuple | None, stop, report: Worke
         os.unlink(path)
     elif wt in (WorkType.PIPE_PINGPONG, WorkType.EVENTFD_PINGPONG):
         _pingpong(cfg, index, peer, stop, t)
+    elif wt is WorkType.FUTEX_PINGPONG:
+        _futex_pingpong(cfg, peer, stop, t)
     elif wt is WorkType.CACHE_PRESSURE:
         buf = bytearray(256 * 1024)
         while not stop():
@@ -161,7 +197,7 @@ def run(cfg: WorkloadConfig, index: int, peer: tuple | None, stop, report: Worke
 def _pingpong(cfg, index, peer, stop, t: Telemetry) -> None:
     """Even workers serve, odd ones answer. Each message carries the sender's monotonic time
     (shared across processes), so the receiver measures send -> wake latency."""
-    read_fd, write_fd, is_eventfd = peer
+    read_fd, write_fd, is_eventfd = peer.read_fd, peer.write_fd, peer.kind == "eventfd"
     first = index % 2 == 0
     if first:
         _send(write_fd, is_eventfd)
@@ -174,6 +210,31 @@ def _pingpong(cfg, index, peer, stop, t: Telemetry) -> None:
         spin(cfg.spin_iters // 4)
         _send(write_fd, is_eventfd)
         t.tick()
+
+
+def _futex_pingpong(cfg, peer: Channel, stop, t: Telemetry) -> None:
+    """The pair hands a turn word back and forth: store the stamp, flip the word,
+    FUTEX_WAKE the partner, FUTEX_WAIT until the word comes back. A plain futex wake (no
+    WF_SYNC hint, unlike a pipe), the path of mutexes and condition variables."""
+    turn = ctypes.c_uint32.from_buffer(peer.shared, 0)
+    stamp = ctypes.c_uint64.from_buffer(peer.shared, 8)
+    me, other = peer.side, 1 - peer.side
+    wait_for = _Timespec(0, 100_000_000)  # wake up to look at stop() every 100 ms
+    futex = _libc.syscall
+    while not stop():
+        if turn.value != me:
+            futex(SYS_futex, ctypes.byref(turn), FUTEX_WAIT, other, ctypes.byref(wait_for), None, 0)
+            continue  # woken, timed out or the word changed before we slept: look again
+        if stamp.value:
+            t.wake(max(0.0, time.monotonic() - stamp.value / 1e9))
+        spin(cfg.spin_iters // 4)
+        stamp.value = int(time.monotonic() * 1e9)
+        turn.value = other
+        futex(SYS_futex, ctypes.byref(turn), FUTEX_WAKE, 1, None, None, 0)
+        t.tick()
+    turn.value = other  # do not leave the partner waiting for a turn that never comes
+    futex(SYS_futex, ctypes.byref(turn), FUTEX_WAKE, 1, None, None, 0)
+    del turn, stamp  # release the exported buffers before the mmap goes away
 
 
 def _send(fd: int, is_eventfd: bool) -> None:

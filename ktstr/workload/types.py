@@ -13,6 +13,7 @@ class WorkType(enum.Enum):
     SLEEP_HEAVY = "sleep_heavy"        # IO-like: short write to tmpfs, 100 us sleep
     PIPE_PINGPONG = "pipe_pingpong"    # pairs bounce a byte through pipes (wake latency)
     EVENTFD_PINGPONG = "eventfd_pingpong"  # pairs wake each other through eventfds
+    FUTEX_PINGPONG = "futex_pingpong"  # pairs hand a turn word back and forth (FUTEX_WAKE)
     CACHE_PRESSURE = "cache_pressure"  # strided writes over a buffer
     FORK_EXIT = "fork_exit"            # fork a child that exits, wait for it
     NICE_SWEEP = "nice_sweep"          # spin, then step nice through 0..19
@@ -21,7 +22,7 @@ class WorkType(enum.Enum):
 
     @property
     def group_size(self) -> int:
-        return 2 if self in (WorkType.PIPE_PINGPONG, WorkType.EVENTFD_PINGPONG) else 1
+        return 2 if self in _PAIRED else 1
 
     @classmethod
     def from_name(cls, name: str) -> "WorkType":
@@ -30,6 +31,9 @@ class WorkType(enum.Enum):
             if wt.value == key or wt.name.lower() == key:
                 return wt
         raise ValueError(f"unknown work type {name!r}; one of: {', '.join(w.value for w in cls)}")
+
+
+_PAIRED = frozenset({WorkType.PIPE_PINGPONG, WorkType.EVENTFD_PINGPONG, WorkType.FUTEX_PINGPONG})
 
 
 @dataclass

@@ -24,8 +24,10 @@ def test_every_work_type_makes_progress_and_reports(work_type):
             os.waitpid(pid, os.WNOHANG)  # reaped: no zombies left
 
 
-def test_wake_latency_is_sampled_for_ping_pong():
-    handle = WorkloadHandle.spawn(WorkloadConfig(num_workers=2, work_type=WorkType.PIPE_PINGPONG))
+@pytest.mark.parametrize("work_type", [WorkType.PIPE_PINGPONG, WorkType.EVENTFD_PINGPONG,
+                                       WorkType.FUTEX_PINGPONG], ids=lambda w: w.value)
+def test_wake_latency_is_sampled_for_ping_pong(work_type):
+    handle = WorkloadHandle.spawn(WorkloadConfig(num_workers=2, work_type=work_type))
     handle.start()
     time.sleep(0.2)
     reports = handle.stop_and_collect()
@@ -54,3 +56,13 @@ def test_a_hung_worker_is_killed_and_reported():
     reports = handle.stop_and_collect(timeout_s=0.5)
     assert not reports[0].completed
     assert "signal 9" in reports[0].exit_info
+
+
+def test_futex_pairs_take_turns():
+    # Strict alternation: in a pair the two sides' hand-overs differ by at most one.
+    handle = WorkloadHandle.spawn(WorkloadConfig(num_workers=4, work_type=WorkType.FUTEX_PINGPONG))
+    handle.start()
+    time.sleep(0.3)
+    reports = handle.stop_and_collect()
+    for a, b in ((reports[0], reports[1]), (reports[2], reports[3])):
+        assert a.iterations > 10 and abs(a.iterations - b.iterations) <= 1, (a.iterations, b.iterations)
