@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from vmm.tests.topology_model import apic_id, parse_topo
 
 VMM = Path("vmm/ktstr-vmm")
 TABLES = ("XSDT", "FACP", "DSDT", "APIC", "SRAT", "SLIT")
@@ -18,17 +19,8 @@ GAP_START, HIGH_START = 3 << 30, 4 << 30
 
 # (topology, memory MiB): the topologies, a 3-node one, a large one whose last APIC
 # ID (255) needs an x2APIC entry, and memory that straddles the 3-4 GiB MMIO gap.
-CASES = [("1n1l1c1t", 256), ("1n2l4c2t", 512), ("2n4l2c2t", 1024), ("3n3l2c1t", 768),
+CASES = [("1n1l1c1t", 256), ("1n2l4c2t", 512), ("2n4l2c2t", 1024), ("3n3l2c1t", 768), ("2n6l1c1t", 512),
          ("2n2l16c8t", 4096)]
-
-
-def parse_topo(name: str) -> tuple[int, int, int, int]:
-    return tuple(map(int, re.match(r"(\d+)n(\d+)l(\d+)c(\d+)t$", name).groups()))
-
-
-def apic_id(cpu: int, l: int, c: int, t: int) -> int:
-    tb, cb = (t - 1).bit_length(), (c - 1).bit_length()
-    return ((cpu // (c * t)) << (tb + cb)) | (((cpu // t) % c) << tb) | (cpu % t)
 
 
 def dump(tmp_path: Path, topo: str, memory_mib: int) -> Path:
@@ -103,7 +95,7 @@ def test_madt_lists_every_apic_id_and_the_ioapic(tables):
             ioapics.append(struct.unpack_from("<BxII", e, 2))
         elif kind == 4:
             nmis.append(e)
-    expected = [(cpu, apic_id(cpu, l, c, th), 1) for cpu in range(l * c * th)]
+    expected = [(cpu, apic_id(cpu, n, l, c, th), 1) for cpu in range(l * c * th)]
     assert cpus == expected
     assert ioapics == [(0, 0xFEC00000, 0)]
     assert nmis == [bytes([4, 6, 0xFF, 0, 0, 1])]
@@ -128,7 +120,7 @@ def test_srat_maps_cpus_and_memory_to_nodes(tables):
             assert flags == 1
             memory.append((node, base, length))
     llcs_per_node = l // n
-    assert node_of == {apic_id(cpu, l, c, th): cpu // (c * th) // llcs_per_node for cpu in range(l * c * th)}
+    assert node_of == {apic_id(cpu, n, l, c, th): cpu // (c * th) // llcs_per_node for cpu in range(l * c * th)}
     # RAM split into n contiguous shares (2 MiB aligned, the last takes the rest), laid out
     # around the MMIO gap like the e820 map
     total = mem_mib << 20

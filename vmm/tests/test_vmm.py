@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from vmm.tests.topology_model import apic_id, bits, parse_topo
 
 VMM = Path("vmm/ktstr-vmm")
 GUESTS = Path("vmm/tests/guests")
@@ -27,19 +28,17 @@ def run(guest: str, *args: str, wrapper=()) -> tuple[int, str, dict]:
     return proc.returncode, proc.stdout, report
 
 
-def bits(n: int) -> int:
-    return (n - 1).bit_length()
+def host_is_amd() -> bool:
+    with open("/proc/cpuinfo") as f:
+        head = f.read(4096)
+    return "AuthenticAMD" in head or "HygonGenuine" in head
 
 
-def expected_apic(cpu: int, llcs: int, cores: int, threads: int) -> int:
-    """Independent of the C code: [llc | core | thread] fields sized to powers of two."""
-    thread, core, llc = cpu % threads, (cpu // threads) % cores, cpu // (cores * threads)
-    return (llc << (bits(threads) + bits(cores))) | (core << bits(threads)) | thread
-
-
-@pytest.mark.parametrize("topo", ["1n1l1c1t", "1n2l4c2t", "2n4l2c2t", "1n3l3c1t"])
+# Power-of-two and odd counts; 2n6l1c1t has 3 LLCs per node, so the node field of the APIC
+# ID must start past a 2-bit LLC field that 3 LLCs do not fill.
+@pytest.mark.parametrize("topo", ["1n1l1c1t", "1n2l4c2t", "2n4l2c2t", "1n3l3c1t", "2n6l1c1t"])
 def test_every_vcpu_sees_its_apic_id_and_llc_sharing(topo):
-    n, l, c, t = map(int, re.match(r"(\d+)n(\d+)l(\d+)c(\d+)t", topo).groups())
+    n, l, c, t = parse_topo(topo)
     rc, out, report = run("cpuid_probe", "--topology", topo)
     assert rc == 0 and report["exit"] == "debug_exit", report
     rows = {}
@@ -48,15 +47,30 @@ def test_every_vcpu_sees_its_apic_id_and_llc_sharing(topo):
         rows[int(fields["cpu"])] = {k: int(v) for k, v in fields.items()}
     assert sorted(rows) == list(range(l * c * t)), "every vCPU must report exactly once"
     llc_shift = bits(t) + bits(c)
+    pkg_bits = llc_shift + bits(l // n)
+    per_llc, per_node = c * t, l // n * c * t
     for cpu, row in rows.items():
-        apic = expected_apic(cpu, l, c, t)
+        apic = apic_id(cpu, n, l, c, t)
         assert row["apic"] == apic and row["x2apic"] == apic
         assert row["llc_sharing"] == 1 << llc_shift  # CPUs sharing the L3, as an ID field
         assert row["smt_shift"] == bits(t) and row["llc_shift"] == llc_shift
-    # CPUs in the same LLC, and only those, share apic >> llc_shift (how Linux groups them).
+        # On an AMD host the guest's vendor is AMD and Linux reads the 0x8000_00xx leaves.
+        assert row["amd"] == int(host_is_amd())
+        if row["amd"]:
+            assert row["topoext"] == 1
+            assert row["amd_llc_sharing"] == 1 << llc_shift
+            assert row["ext_apic"] == apic
+            assert row["amd_threads"] == t
+            assert row["amd_core"] == (apic >> bits(t)) & ((1 << (pkg_bits - bits(t))) - 1)
+            assert row["amd_node"] == cpu // per_node
+            assert row["amd_nc"] == per_node and row["amd_pkg_bits"] == pkg_bits
+    # CPUs in the same LLC, and only those, share apic >> llc_shift (how Linux groups them),
+    # and the same node, and only those, share apic >> pkg_bits.
     for cpu, row in rows.items():
-        same = {o for o, r in rows.items() if r["apic"] >> llc_shift == row["apic"] >> llc_shift}
-        assert same == set(range(cpu // (c * t) * c * t, (cpu // (c * t) + 1) * c * t))
+        same_llc = {o for o, r in rows.items() if r["apic"] >> llc_shift == row["apic"] >> llc_shift}
+        assert same_llc == set(range(cpu // per_llc * per_llc, (cpu // per_llc + 1) * per_llc))
+        same_node = {o for o, r in rows.items() if r["apic"] >> pkg_bits == row["apic"] >> pkg_bits}
+        assert same_node == set(range(cpu // per_node * per_node, (cpu // per_node + 1) * per_node))
 
 
 def test_debug_exit_port_status_is_the_exit_code():

@@ -7,6 +7,12 @@
  *          (L1/L2 per core, L3 per LLC), EAX[31:26] = cores per package - 1
  *   0xB    extended topology: SMT level, then core level (x2APIC ID in EDX)
  *   0x1F   the same as 0xB plus a die level per LLC
+ * and, when the vendor is AMD or Hygon (Linux then reads caches and nodes elsewhere):
+ *   0x80000001  ECX.TOPOEXT, so Linux uses the leaves below
+ *   0x80000008  ECX: threads per package - 1, APIC ID bits per package
+ *   0x8000001D  cache topology: EAX[25:14] = CPUs sharing the cache - 1 (L3 per LLC), which
+ *               is where Linux takes cpu_llc_id and cache/index3/shared_cpu_list from
+ *   0x8000001E  extended APIC ID, core ID and threads per core, node ID
  * A package here is one NUMA node's worth of LLCs.
  */
 #include <errno.h>
@@ -38,6 +44,62 @@ static struct kvm_cpuid_entry2 *add(struct kvm_cpuid2 *c, uint32_t fn, uint32_t 
 	e->index = idx;
 	e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	return e;
+}
+
+static int vendor_is_amd_like(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *e = find(c, 0, 0);
+
+	/* "AuthenticAMD" / "HygonGenuine": EBX holds the first four characters. */
+	return e && (e->ebx == 0x68747541 || e->ebx == 0x6f677948);
+}
+
+/* Deterministic cache parameters in the layout leaf 4 and 0x8000001D share (EAX..ECX). */
+static void cache_level(struct kvm_cpuid_entry2 *e, uint32_t i, uint32_t sharing)
+{
+	static const uint32_t type_level[4][2] = { {1, 1}, {2, 1}, {3, 2}, {3, 3} };
+
+	/* Sharing rounded up to a power of two, as APIC ID fields are sized. */
+	sharing = 1u << ktstr_bits_for(sharing);
+	e->eax = type_level[i][0] | (type_level[i][1] << 5) | (1u << 8) | ((sharing - 1) << 14);
+	e->ebx = 63 | (0 << 12) | (7u << 22);     /* 64-byte lines, 8 ways */
+	e->ecx = i < 3 ? 63 : 4095;               /* sets */
+	e->edx = 0;
+}
+
+static void amd_topology(struct kvm_cpuid2 *c, const struct ktstr_topology *t, uint32_t cpu,
+			 uint32_t apic)
+{
+	uint32_t tbits = ktstr_bits_for(t->threads_per_core);
+	uint32_t llcs_per_node = t->llcs / t->numa_nodes;
+	uint32_t pkg_bits = tbits + ktstr_bits_for(t->cores_per_llc) + ktstr_bits_for(llcs_per_node);
+	uint32_t per_llc = t->cores_per_llc * t->threads_per_core;
+	uint32_t per_pkg = per_llc * llcs_per_node;
+	struct kvm_cpuid_entry2 *e;
+
+	if ((e = find(c, 0x80000000, 0)) && e->eax < 0x8000001e)
+		e->eax = 0x8000001e;
+	if ((e = add(c, 0x80000001, 0)))
+		e->ecx |= 1u << 22; /* TOPOEXT */
+	if ((e = add(c, 0x80000008, 0)))
+		e->ecx = (e->ecx & ~0xf0ffu) | (pkg_bits << 12) | ((per_pkg - 1) & 0xff);
+	for (uint32_t i = 0; i < 4; i++)
+		if ((e = add(c, 0x8000001d, i)))
+			cache_level(e, i, i < 3 ? t->threads_per_core : per_llc);
+	if ((e = add(c, 0x8000001d, 4)))
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+	if ((e = add(c, 0x8000001e, 0))) {
+		e->eax = apic;
+		e->ebx = ((apic >> tbits) & ((1u << (pkg_bits - tbits)) - 1) & 0xff) |
+			 ((t->threads_per_core - 1) << 8);
+		e->ecx = (cpu / per_pkg) & 0xff; /* node ID; one node per package */
+		e->edx = 0;
+		e->flags = 0;
+	}
+	/* A host's own extended topology leaf would override ours (Linux prefers it on AMD). */
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0x80000026)
+			c->entries[i].eax = c->entries[i].ebx = c->entries[i].ecx = c->entries[i].edx = 0;
 }
 
 /* One level of leaf 0xB/0x1F: shift to the next level's ID, CPUs at this level, type. */
@@ -80,20 +142,13 @@ struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, u
 	}
 	/* Leaf 4: four cache levels. Sharing counts are CPUs - 1, bounded by the field. */
 	for (uint32_t i = 0; i < 4; i++) {
-		static const uint32_t type_level[4][2] = { {1, 1}, {2, 1}, {3, 2}, {3, 3} };
-		uint32_t sharing = i < 3 ? t->threads_per_core : per_llc;
 		uint32_t cores_in_pkg = t->cores_per_llc * llcs_per_node;
 
 		e = add(c, 4, i);
 		if (!e)
 			break;
-		/* Sharing rounded up to a power of two, as APIC ID fields are sized. */
-		sharing = 1u << ktstr_bits_for(sharing);
-		e->eax = type_level[i][0] | (type_level[i][1] << 5) | (1u << 8) |
-			 ((sharing - 1) << 14) | (((1u << ktstr_bits_for(cores_in_pkg)) - 1) << 26);
-		e->ebx = 63 | (0 << 12) | (7u << 22);     /* 64-byte lines, 8 ways */
-		e->ecx = i < 3 ? 63 : 4095;               /* sets */
-		e->edx = 0;
+		cache_level(e, i, i < 3 ? t->threads_per_core : per_llc);
+		e->eax |= ((1u << ktstr_bits_for(cores_in_pkg)) - 1) << 26;
 	}
 	e = add(c, 4, 4); /* terminator: type 0 */
 	if (e)
@@ -115,5 +170,7 @@ struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, u
 	}
 	if ((e = find(c, 0, 0)) && e->eax < 0x1f)
 		e->eax = 0x1f;
+	if (vendor_is_amd_like(c))
+		amd_topology(c, t, cpu, apic);
 	return c;
 }

@@ -2,66 +2,70 @@
 /*
  * Synthetic guest: every vCPU enters here in 64-bit mode (rdi = vCPU index) and prints
  *   cpu=<index> apic=<CPUID.1:EBX[31:24]> x2apic=<CPUID.B.0:EDX> llc_sharing=<CPUID.4.3
- *   EAX[25:14]+1> smt_shift=<CPUID.B.0:EAX[4:0]> llc_shift=<CPUID.1F.1:EAX[4:0]>
+ *   EAX[25:14]+1> smt_shift=<CPUID.B.0:EAX[4:0]> llc_shift=<CPUID.1F.1:EAX[4:0]> amd=<0|1>
+ * and, when the vendor is AMD or Hygon, what Linux reads there instead:
+ *   topoext=<80000001:ECX[22]> amd_nc=<80000008:ECX[7:0]+1> amd_pkg_bits=<80000008:ECX[15:12]>
+ *   amd_llc_sharing=<8000001D.3:EAX[25:14]+1> ext_apic=<8000001E:EAX>
+ *   amd_core=<8000001E:EBX[7:0]> amd_threads=<8000001E:EBX[15:8]+1> amd_node=<8000001E:ECX[7:0]>
  * on COM1, then halts. The VM ends when every vCPU has halted.
  */
 	.code64
 	.text
 	.globl _start
-_start:
-	mov	%rdi, %r12		/* vCPU index */
-	mov	$1, %eax
-	xor	%ecx, %ecx
-	cpuid
-	shr	$24, %ebx
-	mov	%rbx, %r13		/* initial APIC ID */
-	mov	$0xb, %eax
-	xor	%ecx, %ecx
-	cpuid
-	mov	%rdx, %r14		/* x2APIC ID */
-	and	$0x1f, %eax
-	mov	%rax, %rbp		/* SMT level shift */
-	mov	$4, %eax
-	mov	$3, %ecx
-	cpuid
-	shr	$14, %eax
-	and	$0xfff, %eax
-	inc	%eax
-	mov	%rax, %r15		/* CPUs sharing the L3 */
-	mov	$0x1f, %eax
-	mov	$1, %ecx
-	cpuid
-	and	$0x1f, %eax
-	mov	%rax, %rbx		/* LLC (core level) shift */
 
-	lea	s_cpu(%rip), %rsi
-	call	puts
-	mov	%r12, %rax
-	call	putdec
-	lea	s_apic(%rip), %rsi
+/* Print " name=" then ((CPUID(leaf, subleaf).reg >> shift) & mask) + add in decimal. */
+.macro field name, leaf, subleaf, reg, shift, mask, add
+	mov	$\leaf, %eax
+	mov	$\subleaf, %ecx
+	cpuid
+	mov	%\reg, %r13d
+	shr	$\shift, %r13d
+	and	$\mask, %r13d
+	add	$\add, %r13d
+	lea	\name(%rip), %rsi
 	call	puts
 	mov	%r13, %rax
 	call	putdec
-	lea	s_x2apic(%rip), %rsi
+.endm
+
+_start:
+	lea	s_cpu(%rip), %rsi
 	call	puts
-	mov	%r14, %rax
+	mov	%rdi, %rax
 	call	putdec
-	lea	s_sharing(%rip), %rsi
+	field	s_apic, 1, 0, ebx, 24, 0xff, 0
+	field	s_x2apic, 0xb, 0, edx, 0, 0xffffffff, 0
+	field	s_sharing, 4, 3, eax, 14, 0xfff, 1
+	field	s_smt, 0xb, 0, eax, 0, 0x1f, 0
+	field	s_llc, 0x1f, 1, eax, 0, 0x1f, 0
+	xor	%eax, %eax
+	cpuid
+	xor	%r13d, %r13d
+	cmp	$0x68747541, %ebx	/* "Auth"enticAMD */
+	je	1f
+	cmp	$0x6f677948, %ebx	/* "Hygo"nGenuine */
+	jne	2f
+1:	inc	%r13d
+2:	push	%r13
+	lea	s_amd(%rip), %rsi
 	call	puts
-	mov	%r15, %rax
+	mov	%r13, %rax
 	call	putdec
-	lea	s_smt(%rip), %rsi
-	call	puts
-	mov	%rbp, %rax
-	call	putdec
-	lea	s_llc(%rip), %rsi
-	call	puts
-	mov	%rbx, %rax
-	call	putdec
-	mov	$'\n', %al
+	pop	%r13
+	test	%r13, %r13
+	jz	3f
+	field	s_topoext, 0x80000001, 0, ecx, 22, 1, 0
+	field	s_amd_nc, 0x80000008, 0, ecx, 0, 0xff, 1
+	field	s_amd_pkg_bits, 0x80000008, 0, ecx, 12, 0xf, 0
+	field	s_amd_sharing, 0x8000001d, 3, eax, 14, 0xfff, 1
+	field	s_ext_apic, 0x8000001e, 0, eax, 0, 0xffffffff, 0
+	field	s_amd_core, 0x8000001e, 0, ebx, 0, 0xff, 0
+	field	s_amd_threads, 0x8000001e, 0, ebx, 8, 0xff, 1
+	field	s_amd_node, 0x8000001e, 0, ecx, 0, 0xff, 0
+3:	mov	$'\n', %al
 	call	putc
 	hlt
-1:	jmp	1b
+4:	jmp	4b
 
 /* putc: al -> COM1 */
 putc:
@@ -101,3 +105,12 @@ s_x2apic:	.asciz " x2apic="
 s_sharing:	.asciz " llc_sharing="
 s_smt:		.asciz " smt_shift="
 s_llc:		.asciz " llc_shift="
+s_amd:		.asciz " amd="
+s_topoext:	.asciz " topoext="
+s_amd_nc:	.asciz " amd_nc="
+s_amd_pkg_bits:	.asciz " amd_pkg_bits="
+s_amd_sharing:	.asciz " amd_llc_sharing="
+s_ext_apic:	.asciz " ext_apic="
+s_amd_core:	.asciz " amd_core="
+s_amd_threads:	.asciz " amd_threads="
+s_amd_node:	.asciz " amd_node="
