@@ -18,6 +18,7 @@ from typing import Optional
 
 from ktstr.guest import system
 from ktstr.guest.kmsg import KmsgReader, mark
+from ktstr.guest.scx_dump import ScxDump
 from ktstr.wire.console_marks import TEST_MARK
 from ktstr.wire import ktstr_pb2 as pb
 from ktstr.wire.framing import HELLO, LOG, RUN_END, TEST_RESULT, TEST_START, FrameWriter
@@ -66,7 +67,7 @@ def _load_test(path: str, name: str):
     return fn
 
 
-def run_test(entry: dict, config: dict, rep: Reporter, sched, topo) -> pb.TestResult:
+def run_test(entry: dict, config: dict, rep: Reporter, sched, topo, dump: ScxDump) -> pb.TestResult:
     from ktstr.checks.assertions import Assert
     from ktstr.checks.result import AssertResult
     from ktstr.scenario.cgroups import CgroupManager
@@ -107,6 +108,8 @@ def run_test(entry: dict, config: dict, rep: Reporter, sched, topo) -> pb.TestRe
         if problem and exit_reason:
             result.sched_ext_exit = exit_reason
             outcome.reason = f"{outcome.reason}; sched_ext {exit_reason}"
+        if problem:
+            result.sched_ext_dump = dump.collect()
     result.status = {"PASS": pb.PASS, "FAIL": pb.FAIL, "SKIP": pb.SKIP,
                      "INCONCLUSIVE": pb.INCONCLUSIVE}[outcome.status]
     result.reason = outcome.reason
@@ -130,6 +133,7 @@ def run(config: dict, rep: Reporter) -> str:
     rep.send(HELLO, pb.Hello(kernel_release=os.uname().release, topology=topo.shape(),
                              cpus=len(topo.cpus), uptime_s=uptime))
     kmsg = KmsgReader()
+    dump = ScxDump()
     sched = None
     if config.get("scheduler"):
         s = config["scheduler"]
@@ -138,20 +142,23 @@ def run(config: dict, rep: Reporter) -> str:
     for entry in config["tests"]:
         rep.send(TEST_START, pb.TestStart(name=entry["name"]))
         mark(TEST_MARK.format(name=entry["name"]))
+        dump.clear()  # a dump read after this test is this test's
         if sched is not None and sched.problem():
             if sched.attached:
                 rep.log(f"scheduler gone before {entry['name']} ({sched.problem()}); restarting it")
                 sched.stop()
             problem = sched.start()
             if problem:
+                sched.wait_disabled()
                 result = pb.TestResult(name=entry["name"], status=pb.FAIL,
                                        reason=f"scheduler {sched.spec.name} did not attach: {problem}",
                                        scheduler_output=sched.output_tail(),
-                                       sched_ext_exit=sched.exit_reason())
+                                       sched_ext_exit=sched.exit_reason(),
+                                       sched_ext_dump=dump.collect())
                 rep.send(TEST_RESULT, result)
                 continue
             rep.log(f"scheduler {sched.spec.name} attached")
-        rep.send(TEST_RESULT, run_test(entry, config, rep, sched, topo))
+        rep.send(TEST_RESULT, run_test(entry, config, rep, sched, topo, dump))
     if sched is not None:
         sched.stop()
     return ""

@@ -57,6 +57,7 @@ def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
             scheduler_output=result.scheduler_output,
             duration_s=result.duration_s,
             stats=dict(result.stats),
+            sched_ext_dump=result.sched_ext_dump,
         )
     where = "while running" if name in guest.started else "before starting"
     why = boot.exit_reason or boot.detail
@@ -130,6 +131,7 @@ def _evidence(outcome: TestOutcome) -> str:
         outcome.reason, outcome.sched_ext_exit, *outcome.details,
         *(c.text() for c in outcome.failed_claims),
         *(s.line for s in outcome.splats),
+        outcome.sched_ext_dump,
     ])
 
 

@@ -6,7 +6,7 @@ schema do not break it. Frame types (u16 in the frame header):
   2 Log(text)                            agent log line (kept as evidence)
   3 TestStart(name)                      a test began (tells "hung while running" apart)
   4 TestResult(name, status, reason, claims[label,value,bound,passed], details,
-               scheduler_output, sched_ext_exit, duration_s, stats)
+               scheduler_output, sched_ext_exit, duration_s, stats, sched_ext_dump)
   5 RunEnd(agent_error)                  the agent is done; powers off next
 An unknown type or an undecodable payload is a stream error, never ignored.
 """
@@ -80,6 +80,7 @@ def test_result_from_message(msg: Any) -> GuestTestResult:
         sched_ext_exit=getattr(msg, "sched_ext_exit", ""),
         duration_s=float(getattr(msg, "duration_s", 0.0)),
         stats=_stats(msg),
+        sched_ext_dump=getattr(msg, "sched_ext_dump", ""),
     )
 
 

@@ -193,6 +193,8 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
             apply_expectation(o, req.expect_fail, req.may_fail)
             if o.scheduler_output:
                 (req.out_dir / f"scheduler-{o.name}.log").write_text(o.scheduler_output)
+            if o.sched_ext_dump:
+                (req.out_dir / f"sched_ext_dump-{o.name}.txt").write_text(o.sched_ext_dump + "\n")
         report.outcomes += outcomes
         report.boots.append(BootRecord(topology, names, boot, spec.console_path, spec.result_path, guest))
     report.wall_s = time.monotonic() - start

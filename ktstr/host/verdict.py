@@ -57,6 +57,7 @@ class GuestTestResult:
     sched_ext_exit: str = ""  # e.g. "runnable task stall: ..." when sched_ext left enabled
     duration_s: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
+    sched_ext_dump: str = ""  # the kernel's debug dump of the ejected scheduler
 
 
 @dataclass
@@ -83,6 +84,7 @@ class TestOutcome:
     duration_s: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
     expected: Optional[str] = None  # "expect FAIL containing ..." note, when inverted
+    sched_ext_dump: str = ""  # the kernel's debug dump (run queues, tasks) at the ejection
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0bktstr.proto\x12\nktstr.wire\"Q\n\x05Hello\x12\x16\n\x0ekernel_release\x18\x01 \x01(\t\x12\x10\n\x08topology\x18\x02 \x01(\t\x12\x0c\n\x04\x63pus\x18\x03 \x01(\r\x12\x10\n\x08uptime_s\x18\x04 \x01(\x01\"\x13\n\x03Log\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x19\n\tTestStart\x12\x0c\n\x04name\x18\x01 \x01(\t\"D\n\x05\x43laim\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\r\n\x05\x62ound\x18\x03 \x01(\t\x12\x0e\n\x06passed\x18\x04 \x01(\x08\"\xa8\x02\n\nTestResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\"\n\x06status\x18\x02 \x01(\x0e\x32\x12.ktstr.wire.Status\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12!\n\x06\x63laims\x18\x04 \x03(\x0b\x32\x11.ktstr.wire.Claim\x12\x0f\n\x07\x64\x65tails\x18\x05 \x03(\t\x12\x18\n\x10scheduler_output\x18\x06 \x01(\t\x12\x16\n\x0esched_ext_exit\x18\x07 \x01(\t\x12\x12\n\nduration_s\x18\x08 \x01(\x01\x12\x30\n\x05stats\x18\t \x03(\x0b\x32!.ktstr.wire.TestResult.StatsEntry\x1a,\n\nStatsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x1d\n\x06RunEnd\x12\x13\n\x0b\x61gent_error\x18\x01 \x01(\t*P\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x08\n\x04PASS\x10\x01\x12\x08\n\x04\x46\x41IL\x10\x02\x12\x08\n\x04SKIP\x10\x03\x12\x10\n\x0cINCONCLUSIVE\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0bktstr.proto\x12\nktstr.wire\"Q\n\x05Hello\x12\x16\n\x0ekernel_release\x18\x01 \x01(\t\x12\x10\n\x08topology\x18\x02 \x01(\t\x12\x0c\n\x04\x63pus\x18\x03 \x01(\r\x12\x10\n\x08uptime_s\x18\x04 \x01(\x01\"\x13\n\x03Log\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x19\n\tTestStart\x12\x0c\n\x04name\x18\x01 \x01(\t\"D\n\x05\x43laim\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\r\n\x05\x62ound\x18\x03 \x01(\t\x12\x0e\n\x06passed\x18\x04 \x01(\x08\"\xc0\x02\n\nTestResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\"\n\x06status\x18\x02 \x01(\x0e\x32\x12.ktstr.wire.Status\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12!\n\x06\x63laims\x18\x04 \x03(\x0b\x32\x11.ktstr.wire.Claim\x12\x0f\n\x07\x64\x65tails\x18\x05 \x03(\t\x12\x18\n\x10scheduler_output\x18\x06 \x01(\t\x12\x16\n\x0esched_ext_exit\x18\x07 \x01(\t\x12\x12\n\nduration_s\x18\x08 \x01(\x01\x12\x30\n\x05stats\x18\t \x03(\x0b\x32!.ktstr.wire.TestResult.StatsEntry\x12\x16\n\x0esched_ext_dump\x18\n \x01(\t\x1a,\n\nStatsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x1d\n\x06RunEnd\x12\x13\n\x0b\x61gent_error\x18\x01 \x01(\t*P\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x08\n\x04PASS\x10\x01\x12\x08\n\x04\x46\x41IL\x10\x02\x12\x08\n\x04SKIP\x10\x03\x12\x10\n\x0cINCONCLUSIVE\x10\x04\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ktstr_pb2', globals())
@@ -22,8 +22,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _TESTRESULT_STATSENTRY._options = None
   _TESTRESULT_STATSENTRY._serialized_options = b'8\001'
-  _STATUS._serialized_start=558
-  _STATUS._serialized_end=638
+  _STATUS._serialized_start=582
+  _STATUS._serialized_end=662
   _HELLO._serialized_start=27
   _HELLO._serialized_end=108
   _LOG._serialized_start=110
@@ -33,9 +33,9 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CLAIM._serialized_start=158
   _CLAIM._serialized_end=226
   _TESTRESULT._serialized_start=229
-  _TESTRESULT._serialized_end=525
-  _TESTRESULT_STATSENTRY._serialized_start=481
-  _TESTRESULT_STATSENTRY._serialized_end=525
-  _RUNEND._serialized_start=527
-  _RUNEND._serialized_end=556
+  _TESTRESULT._serialized_end=549
+  _TESTRESULT_STATSENTRY._serialized_start=505
+  _TESTRESULT_STATSENTRY._serialized_end=549
+  _RUNEND._serialized_start=551
+  _RUNEND._serialized_end=580
 # @@protoc_insertion_point(module_scope)

@@ -35,7 +35,8 @@ def _schema():
         ("name", F.TYPE_STRING, opt, None), ("status", F.TYPE_ENUM, opt, ".hosttest.Status"),
         ("reason", F.TYPE_STRING, opt, None), ("claims", F.TYPE_MESSAGE, rep, ".hosttest.Claim"),
         ("details", F.TYPE_STRING, rep, None), ("scheduler_output", F.TYPE_STRING, opt, None),
-        ("sched_ext_exit", F.TYPE_STRING, opt, None), ("duration_s", F.TYPE_DOUBLE, opt, None))
+        ("sched_ext_exit", F.TYPE_STRING, opt, None), ("duration_s", F.TYPE_DOUBLE, opt, None),
+        ("sched_ext_dump", F.TYPE_STRING, opt, None))
     msg("RunEnd", ("agent_error", F.TYPE_STRING, opt, None))
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fd)
@@ -56,7 +57,8 @@ def _parse(classes):
 def test_a_whole_run_decodes(classes):
     c = classes
     result = c[TEST_RESULT](name="fair", status=2, reason="1 claim failed", details=["cg_0 ran 3% of the time"],
-                           scheduler_output="scx_simple: exiting", duration_s=1.5)
+                           scheduler_output="scx_simple: exiting", duration_s=1.5,
+                           sched_ext_dump="CPU states\n----------")
     result.claims.add(label="cg_0.share_pct", value=3.0, bound=">= 30", passed=False)
     result.claims.add(label="cg_1.share_pct", value=97.0, bound="<= 70", passed=False)
     stream = b"".join([
@@ -76,6 +78,7 @@ def test_a_whole_run_decodes(classes):
     assert r.status == Verdict.FAIL
     assert [cl.text() for cl in r.claims] == ["cg_0.share_pct = 3.0 (bound: >= 30)", "cg_1.share_pct = 97.0 (bound: <= 70)"]
     assert r.duration_s == 1.5 and r.scheduler_output == "scx_simple: exiting"
+    assert r.sched_ext_dump == "CPU states\n----------"
     assert "agent up: kernel 6.12.117, topology 1n1l2c1t" in guest.agent_log
 
 

@@ -11,7 +11,8 @@ def _outcomes():
         TestOutcome("gap", Verdict.FAIL, "1 claim failed",
                     failed_claims=[Claim("cg_0.max_gap_ms", "2500", "<= 2000")],
                     splats=[Splat("WARNING", "WARNING: CPU: 0 PID: 1 at x.c:1", ["Call Trace:"])],
-                    sched_ext_exit="runnable task stall: x"),
+                    sched_ext_exit="runnable task stall: x",
+                    sched_ext_dump="kworker/u8:1[27] triggered exit kind 1026:\n  runnable task stall (x)\n"),
         TestOutcome("smt", Verdict.SKIP, "needs threads_per_core >= 2"),
         TestOutcome("noisy", Verdict.INCONCLUSIVE, "engine error: qemu\x01 missing"),
     ]
@@ -41,6 +42,8 @@ def test_terminal_report_fits_a_screen_and_points_at_logs(tmp_path):
     lines = text.splitlines()
     assert lines[0] == "ktstr //sched:simple_test: 1 PASS, 1 SKIP, 1 INCONCLUSIVE, 1 FAIL (qemu-tcg, 7.2 s)"
     assert any("claim: cg_0.max_gap_ms = 2500" in l for l in lines)
+    assert any(l.startswith("    sched_ext dump: 2 lines in sched_ext_dump-gap.txt; first: kworker/u8:1[27] triggered")
+               for l in lines)
     assert "line 99" in text and "line 80" not in text
     assert lines[-1].startswith(f"full logs: {tmp_path}")
     assert len(lines) <= 50
