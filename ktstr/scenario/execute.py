@@ -43,7 +43,8 @@ class ScenarioRun:
         if d.cpuset_spec is not None:
             self._set_cpuset(d.name, d.cpuset_spec.resolve(self.ctx.topo))
         cfg = WorkloadConfig(num_workers=d.num_workers, work_type=d.work_type, nice=d.nice_value,
-                             cpus=d.affinity.resolve(self.ctx.topo) if d.affinity else None)
+                             cpus=d.affinity.resolve(self.ctx.topo) if d.affinity else None,
+                             name=d.name)
         handle = WorkloadHandle.spawn(cfg)
         try:
             self.ctx.cgroups.move_tasks(d.name, handle.pids)

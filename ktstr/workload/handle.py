@@ -138,6 +138,7 @@ def _child(cfg: WorkloadConfig, index: int, peer, start_r: int, report_w: int, m
     code = 0
     try:
         os.setpgid(0, 0)
+        loops.set_comm(cfg.comm(index))
         stopping = [False]
         signal.signal(signal.SIGUSR1, lambda *_: stopping.__setitem__(0, True))
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)

@@ -26,6 +26,13 @@ FUTEX_WAIT, FUTEX_WAKE = 0, 1
 FUTEX_AREA_BYTES = 16
 
 
+PR_SET_NAME = 15
+
+
+def set_comm(name: str) -> None:
+    _libc.prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+
+
 class _Timespec(ctypes.Structure):
     _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
 

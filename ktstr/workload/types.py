@@ -45,6 +45,13 @@ class WorkloadConfig:
     burst_ms: float = 20.0           # BURSTY
     sleep_ms: float = 20.0           # BURSTY
     spin_iters: int = 2000           # size of one spin unit
+    name: str = ""                   # the workers' comm is "<name>/<index>" (default: work type)
+
+    def comm(self, index: int) -> str:
+        """What the worker calls itself (15 bytes: the kernel's TASK_COMM_LEN), so sched_ext
+        dumps, traces and ps name it instead of showing another "init"."""
+        suffix = f"/{index}"
+        return (self.name or self.work_type.value)[: 15 - len(suffix)] + suffix
 
     def validate(self) -> None:
         if self.num_workers < 1:

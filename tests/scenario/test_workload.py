@@ -66,3 +66,17 @@ def test_futex_pairs_take_turns():
     reports = handle.stop_and_collect()
     for a, b in ((reports[0], reports[1]), (reports[2], reports[3])):
         assert a.iterations > 10 and abs(a.iterations - b.iterations) <= 1, (a.iterations, b.iterations)
+
+
+def test_workers_are_named_after_their_cgroup_or_work_type():
+    named = WorkloadHandle.spawn(WorkloadConfig(num_workers=2, name="a_long_cgroup_name"))
+    plain = WorkloadHandle.spawn(WorkloadConfig(num_workers=1, work_type=WorkType.YIELD_HEAVY))
+    deadline = time.monotonic() + 5
+    while True:  # the children name themselves right after fork
+        comms = [open(f"/proc/{pid}/comm").read().strip() for pid in named.pids + plain.pids]
+        if all("/" in c for c in comms) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    named.stop_and_collect()
+    plain.stop_and_collect()
+    assert comms == ["a_long_cgroup/0", "a_long_cgroup/1", "yield_heavy/0"]
