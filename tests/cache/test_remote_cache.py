@@ -1,21 +1,14 @@
 """A Bazel build is served from ktstr's nginx remote cache after `bazel clean`."""
 
-import glob
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.nested_bazel import real_bazel
+
 from tools.remote_cache import remote_cache
-
-
-def real_bazel() -> str:
-    for candidate in sorted(glob.glob("/usr/bin/bazel-[0-9]*")) + [shutil.which("bazel") or ""]:
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.fail("no Bazel binary found (tools/bazel installs bazel-bootstrap)")
 
 
 @pytest.fixture

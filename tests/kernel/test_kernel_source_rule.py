@@ -4,7 +4,6 @@ A fetch that succeeds extracts 1.7 GB and is what every //kernels build does; th
 ways it must refuse, each naming the input and the fix, before anything is extracted.
 """
 
-import glob
 import os
 import shutil
 import subprocess
@@ -12,14 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.nested_bazel import real_bazel
+
 RULES = ["rules/repositories.bzl", "rules/private/kernel_source.bzl"]
-
-
-def real_bazel() -> str:
-    for candidate in sorted(glob.glob("/usr/bin/bazel-[0-9]*")) + [shutil.which("bazel") or ""]:
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.fail("no Bazel binary found (tools/bazel installs bazel-bootstrap)")
 
 
 @pytest.fixture
