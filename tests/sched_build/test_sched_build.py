@@ -21,11 +21,14 @@ def toolchain() -> Path:
 
 
 def kernel_src() -> Path:
-    # @linux_6_12//:tools_sources lands under external/ (or ../) in runfiles.
-    for cand in (Path("external/linux_6_12/src"), Path("../linux_6_12/src")):
+    # @linux_6_12//:tools_sources lands under external/ (or ../) in runfiles; outside Bazel
+    # (plain pytest after a build) it is in the output base, next to bazel-out's execroot.
+    out = Path("bazel-out").resolve()
+    for cand in (Path("external/linux_6_12/src"), Path("../linux_6_12/src"),
+                 out.parents[2] / "external/linux_6_12/src" if len(out.parents) > 2 else Path("/nonexistent")):
         if (cand / "tools/sched_ext").is_dir():
             return cand
-    pytest.fail("kernel tools sources not in runfiles")
+    pytest.fail("kernel tools sources not in runfiles (outside Bazel: run ./bazelw build //sched/... first)")
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES) + ["scx_ktstr/scx_ktstr"])
