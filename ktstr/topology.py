@@ -12,6 +12,35 @@ from pathlib import Path
 
 _SPEC = re.compile(r"^(\d+)n(\d+)l(\d+)c(\d+)t$")
 
+# Named shapes, as the original ktstr's gauntlet presets (rules/private/presets.bzl holds the
+# same table for Starlark; a test keeps them equal). Topology.parse takes either form.
+PRESETS: dict[str, str] = {
+    "tiny-1llc": "1n1l4c1t",
+    "tiny-2llc": "1n2l2c1t",
+    "odd-3llc": "1n3l3c1t",
+    "odd-5llc": "1n5l3c1t",
+    "odd-7llc": "1n7l2c1t",
+    "smt-2llc": "1n2l2c2t",
+    "smt-3llc": "1n3l2c2t",
+    "medium-4llc": "1n4l4c2t",
+    "medium-8llc": "1n8l4c2t",
+    "large-4llc": "1n4l16c2t",
+    "large-8llc": "1n8l8c2t",
+    "near-max-llc": "1n15l8c2t",
+    "max-cpu": "1n14l9c2t",
+    "medium-4llc-nosmt": "1n4l8c1t",
+    "medium-8llc-nosmt": "1n8l8c1t",
+    "large-4llc-nosmt": "1n4l32c1t",
+    "large-8llc-nosmt": "1n8l16c1t",
+    "near-max-llc-nosmt": "1n15l16c1t",
+    "max-cpu-nosmt": "1n14l18c1t",
+    "numa2-4llc": "2n4l4c1t",
+    "numa2-8llc": "2n8l8c2t",
+    "numa2-8llc-nosmt": "2n8l16c1t",
+    "numa4-8llc": "4n8l4c1t",
+    "numa4-12llc": "4n12l8c2t",
+}
+
 
 class TopologyError(ValueError):
     pass
@@ -33,10 +62,11 @@ class Topology:
 
     @classmethod
     def parse(cls, spec: str) -> "Topology":
-        m = _SPEC.match(spec.strip())
+        """"1n2l4c2t" or a preset name ("tiny-2llc", see PRESETS)."""
+        m = _SPEC.match(PRESETS.get(spec.strip(), spec.strip()))
         if not m:
             raise TopologyError(f"bad topology {spec!r}: expected {{nodes}}n{{llcs}}l{{cores}}c"
-                                f"{{threads}}t, e.g. 1n2l4c2t")
+                                f"{{threads}}t, e.g. 1n2l4c2t, or a preset: {', '.join(PRESETS)}")
         return cls(*(int(g) for g in m.groups()))
 
     def __str__(self) -> str:

@@ -13,7 +13,13 @@ load(
     _ktstr_sched_ext_toolchain = "ktstr_sched_ext_toolchain",
     _ktstr_scheduler = "ktstr_scheduler",
 )
-load("//rules:private/test.bzl", _ktstr_selftests_test = "ktstr_selftests_test", _ktstr_test = "ktstr_test")
+load("//rules:private/presets.bzl", _TOPOLOGY_PRESETS = "TOPOLOGY_PRESETS")
+load(
+    "//rules:private/test.bzl",
+    _ktstr_gauntlet = "ktstr_gauntlet",
+    _ktstr_selftests_test = "ktstr_selftests_test",
+    _ktstr_test = "ktstr_test",
+)
 load(
     ":providers.bzl",
     _KtstrInitramfsInfo = "KtstrInitramfsInfo",
@@ -28,6 +34,8 @@ KtstrInitramfsInfo = _KtstrInitramfsInfo
 ktstr_kernel = _ktstr_kernel
 ktstr_initramfs = _ktstr_initramfs
 ktstr_test = _ktstr_test
+ktstr_gauntlet = _ktstr_gauntlet
+TOPOLOGY_PRESETS = _TOPOLOGY_PRESETS
 ktstr_selftests_test = _ktstr_selftests_test
 KtstrBpfToolchainInfo = _KtstrBpfToolchainInfo
 ktstr_bpf_scheduler = _ktstr_bpf_scheduler

@@ -26,9 +26,12 @@ class GuestRun:
     agent_error: str = ""  # agent-level failure (scheduler never attached, import error, ...)
     agent_log: list[str] = field(default_factory=list)
     finished: bool = False  # the agent sent its end-of-run frame
+    topology: str = ""  # the shape the guest saw in sysfs (Hello), e.g. "1n2l2c1t"
 
 
-def evaluate(expected: Sequence[str], boot: BootResult, guest: GuestRun) -> list[TestOutcome]:
+def evaluate(expected: Sequence[str], boot: BootResult, guest: GuestRun,
+             topology: str = "") -> list[TestOutcome]:
+    """`topology`: the shape asked for; a guest that saw another one proves nothing about it."""
     # Tests sharing a VM are judged on their own part of the console: a scheduler thrown
     # out during the second test is the second test's failure, not the first's.
     windows = split_by_test(boot.console_tail)
@@ -36,6 +39,7 @@ def evaluate(expected: Sequence[str], boot: BootResult, guest: GuestRun) -> list
     for name in expected:
         lines = windows.lines_for(name)
         outcome = _base_outcome(name, boot, guest)
+        _apply_topology(outcome, topology, guest.topology)
         _apply_splats(outcome, find_splats(lines))
         _apply_scx_exit(outcome, [e for e in find_scx_exits(lines) if e.is_error])
         _apply_stream_errors(outcome, guest.stream_errors)
@@ -76,6 +80,17 @@ def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
     if guest.stream_errors:
         reason += f"; the result stream had {len(guest.stream_errors)} corrupt part(s): {guest.stream_errors[0]}"
     return TestOutcome(name=name, verdict=verdict, reason=reason)
+
+
+def _apply_topology(outcome: TestOutcome, wanted: str, seen: str) -> None:
+    if not wanted or not seen or wanted == seen:
+        return
+    note = (f"the guest saw topology {seen} in sysfs, not the {wanted} asked for: the engine "
+            f"or the kernel did not build it, so the test says nothing about {wanted}")
+    outcome.details.append(note)
+    if outcome.verdict in (Verdict.PASS, Verdict.SKIP):
+        outcome.verdict = Verdict.FAIL
+        outcome.reason = note
 
 
 def _apply_splats(outcome: TestOutcome, splats: list[Splat]) -> None:

@@ -93,6 +93,7 @@ def to_guest_run(frames: Iterable[RawFrame], parse: Callable[[int, bytes], Any] 
         try:
             msg = parse(frame.type, frame.payload)
             if frame.type == HELLO:
+                guest.topology = getattr(msg, "topology", "")
                 guest.agent_log.append(f"agent up: kernel {getattr(msg, 'kernel_release', '?')}, "
                                        f"topology {getattr(msg, 'topology', '?')}")
             elif frame.type == LOG:

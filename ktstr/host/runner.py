@@ -188,7 +188,7 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
         boot = engine.run(spec)
         guest = decode(boot.result_stream)
         names = [t.name for t in tests]
-        outcomes = evaluate(names, boot, guest)
+        outcomes = evaluate(names, boot, guest, topology)
         for o in outcomes:
             apply_expectation(o, req.expect_fail, req.may_fail)
             if o.scheduler_output:

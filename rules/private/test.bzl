@@ -8,6 +8,7 @@ scheduler, initramfs, sources and attributes mean a cached PASS.
 
 load("@rules_python//python:defs.bzl", "py_test")
 load("//rules:providers.bzl", "KtstrInitramfsInfo", "KtstrKernelInfo", "KtstrSchedulerInfo")
+load("//rules:private/presets.bzl", "TOPOLOGY_PRESETS")
 
 _ENGINES = ["", "auto", "qemu", "qemu-kvm", "qemu-tcg", "vmm"]
 
@@ -119,6 +120,10 @@ _ktstr_test_config = rule(
     },
 )
 
+def _resolve_topology(topology):
+    """A preset name ("tiny-2llc") -> its shape; a shape stays as it is."""
+    return TOPOLOGY_PRESETS.get(topology, topology)
+
 def _topology_cpus(topology):
     # "{n}n{l}l{c}c{t}t": CPUs = l * c * t (llcs is the total over all nodes).
     if not topology:
@@ -128,7 +133,8 @@ def _topology_cpus(topology):
     for unit in ["n", "l", "c", "t"]:
         parts = rest.split(unit, 1)
         if len(parts) != 2 or not parts[0].isdigit():
-            fail("topology %r: expected {n}n{l}l{c}c{t}t, e.g. 1n2l4c1t" % topology)
+            fail("topology %r: expected {n}n{l}l{c}c{t}t, e.g. 1n2l4c1t, or a preset name: %s" %
+                 (topology, ", ".join(sorted(TOPOLOGY_PRESETS))))
         counts.append(int(parts[0]))
         rest = parts[1]
     if rest:
@@ -164,7 +170,8 @@ def ktstr_test(
       test: one function name; "" runs all of them (one VM per distinct topology).
       scheduler: a ktstr_bpf_scheduler target; None means the kernel's EEVDF.
       sched_args: extra scheduler arguments after its defaults.
-      topology: "{n}n{l}l{c}c{t}t"; "" = each test's decorator topology (else 1n1l2c1t).
+      topology: "{n}n{l}l{c}c{t}t" or a preset name (rules/private/presets.bzl, e.g.
+        "tiny-2llc"); "" = each test's decorator topology (else 1n1l2c1t).
       memory_mib: guest memory.
       duration: workload seconds passed to the tests (None = each test's own).
       timeout: seconds per VM before it is killed and reported hung.
@@ -178,6 +185,7 @@ def ktstr_test(
       size: Bazel test size (timeout category), "medium" by default.
       **kwargs: passed to the py_test (visibility, flaky, ...).
     """
+    topology = _resolve_topology(topology)
     config = name + "_ktstr_config"
     _ktstr_test_config(
         name = config,
@@ -241,6 +249,7 @@ def ktstr_selftests_test(
       size: Bazel test size ("large": the whole runner takes ~45 s under TCG).
       **kwargs: passed to the py_test.
     """
+    topology = _resolve_topology(topology)
     config = name + "_ktstr_config"
     _ktstr_test_config(
         name = config,
@@ -268,3 +277,30 @@ def ktstr_selftests_test(
         tags = tags + ["cpu:%d" % _topology_cpus(topology), "ktstr"],
         **kwargs
     )
+
+def ktstr_gauntlet(name, topologies, memory_mib = None, tags = [], **kwargs):
+    """The same ktstr_test on several topologies: one target per topology, named
+    `<name>_<topology>` (preset names with `-` as `_`), and a test_suite `name` of them all.
+
+    Args:
+      name: the test_suite's name and the targets' prefix.
+      topologies: shapes ("1n2l2c2t") or preset names ("tiny-2llc", "smt-2llc", ...).
+      memory_mib: guest memory; default max(1024, 64 per vCPU).
+      tags: tags of every target and of the suite.
+      **kwargs: everything else ktstr_test takes (srcs, kernel, initramfs, scheduler, ...).
+    """
+    if not topologies:
+        fail("ktstr_gauntlet %s: topologies is empty" % name)
+    tests = []
+    for topology in topologies:
+        shape = _resolve_topology(topology)
+        target = "%s_%s" % (name, topology.replace("-", "_"))
+        ktstr_test(
+            name = target,
+            topology = shape,
+            memory_mib = memory_mib or max(1024, 64 * _topology_cpus(shape)),
+            tags = tags,
+            **kwargs
+        )
+        tests.append(":" + target)
+    native.test_suite(name = name, tests = tests, tags = tags)

@@ -158,3 +158,13 @@ def test_may_fail_takes_any_of_several_texts(make_boot, failed_claim):
     [o2] = evaluate(["t"], make_boot(), GuestRun(results={"t": result}))
     apply_expectation(o2, None, ["init from non-central CPU", "runtime error"])
     assert o2.verdict == Verdict.FAIL
+
+
+def test_a_guest_that_saw_another_topology_cannot_pass(make_boot, passed):
+    run = GuestRun(results={"t": passed("t")}, topology="1n1l4c1t")
+    [o] = evaluate(["t"], make_boot(), run, topology="1n2l2c1t")
+    assert o.verdict == Verdict.FAIL
+    assert "saw topology 1n1l4c1t in sysfs, not the 1n2l2c1t asked for" in o.reason
+    [same] = evaluate(["t"], make_boot(), GuestRun(results={"t": passed("t")}, topology="1n2l2c1t"),
+                      topology="1n2l2c1t")
+    assert same.verdict == Verdict.PASS

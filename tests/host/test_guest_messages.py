@@ -80,6 +80,7 @@ def test_a_whole_run_decodes(classes):
     assert r.duration_s == 1.5 and r.scheduler_output == "scx_simple: exiting"
     assert r.sched_ext_dump == "CPU states\n----------"
     assert "agent up: kernel 6.12.117, topology 1n1l2c1t" in guest.agent_log
+    assert guest.topology == "1n1l2c1t"
 
 
 def test_garbled_payload_and_duplicate_result_are_errors(classes):
