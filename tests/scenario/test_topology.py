@@ -1,5 +1,7 @@
 """Topology specs and the sysfs view of a guest."""
 
+from pathlib import Path
+
 import pytest
 
 from ktstr.topology import SysTopology, Topology, TopologyError, format_cpulist, parse_cpulist
@@ -58,3 +60,14 @@ def test_sysfs_without_numa_is_one_node(tmp_path):
     _fake_sysfs(tmp_path, [[0, 1, 2]], [])
     topo = SysTopology.read(tmp_path)
     assert topo.numa_nodes() == 1 and topo.shape() == "1n1l3c1t"
+
+
+def test_presets_match_the_starlark_table_and_parse():
+    from ktstr.topology import PRESETS
+
+    starlark: dict = {}
+    exec(Path("rules/private/presets.bzl").read_text(), starlark)  # a plain dict literal
+    assert starlark["TOPOLOGY_PRESETS"] == PRESETS
+    for name, shape in PRESETS.items():
+        assert str(Topology.parse(name)) == shape
+    assert Topology.parse("numa4-12llc").cpus == 192
