@@ -150,7 +150,7 @@ def ktstr_test(
         scheduler = None,
         sched_args = [],
         topology = "",
-        memory_mib = 1024,
+        memory_mib = None,
         duration = None,
         timeout = 60,
         engine = "",
@@ -172,7 +172,7 @@ def ktstr_test(
       sched_args: extra scheduler arguments after its defaults.
       topology: "{n}n{l}l{c}c{t}t" or a preset name (rules/private/presets.bzl, e.g.
         "tiny-2llc"); "" = each test's decorator topology (else 1n1l2c1t).
-      memory_mib: guest memory.
+      memory_mib: guest memory; default max(1024, 64 per vCPU) (percpu areas grow with CPUs).
       duration: workload seconds passed to the tests (None = each test's own).
       timeout: seconds per VM before it is killed and reported hung.
       engine: "" (flag --//rules:engine, then $KTSTR_ENGINE, then auto), auto, qemu-kvm,
@@ -186,6 +186,8 @@ def ktstr_test(
       **kwargs: passed to the py_test (visibility, flaky, ...).
     """
     topology = _resolve_topology(topology)
+    if memory_mib == None:
+        memory_mib = max(1024, 64 * _topology_cpus(topology))
     config = name + "_ktstr_config"
     _ktstr_test_config(
         name = config,
@@ -285,7 +287,7 @@ def ktstr_gauntlet(name, topologies, memory_mib = None, tags = [], **kwargs):
     Args:
       name: the test_suite's name and the targets' prefix.
       topologies: shapes ("1n2l2c2t") or preset names ("tiny-2llc", "smt-2llc", ...).
-      memory_mib: guest memory; default max(1024, 64 per vCPU).
+      memory_mib: guest memory (default as ktstr_test's: max(1024, 64 per vCPU)).
       tags: tags of every target and of the suite.
       **kwargs: everything else ktstr_test takes (srcs, kernel, initramfs, scheduler, ...).
     """
@@ -298,7 +300,7 @@ def ktstr_gauntlet(name, topologies, memory_mib = None, tags = [], **kwargs):
         ktstr_test(
             name = target,
             topology = shape,
-            memory_mib = memory_mib or max(1024, 64 * _topology_cpus(shape)),
+            memory_mib = memory_mib,
             tags = tags,
             **kwargs
         )
