@@ -53,3 +53,28 @@ def test_vm_setup_failure_is_an_engine_error_with_the_vmm_words(tmp_path):
     initrd.write_bytes(b"x" * 64)
     result = VmmEngine(LIBRARY).run(spec(tmp_path, Path("vmm/tests/guests/exit_status.bin"), [initrd]))
     assert result.exit_kind == ExitKind.ENGINE_ERROR and "not a bzImage" in result.exit_reason
+
+
+def test_auto_runs_the_boot_again_under_qemu_when_the_vmm_cannot_build_the_vm(tmp_path):
+    from ktstr.host.engines.fallback import FallbackEngine
+    from ktstr.host.engines.qemu import QemuEngine
+
+    initrd = tmp_path / "i.cpio"
+    initrd.write_bytes(b"x" * 64)
+    boot = spec(tmp_path, Path("vmm/tests/guests/exit_status.bin"), [initrd], timeout_s=30)
+    result = FallbackEngine(VmmEngine(LIBRARY), QemuEngine(accel="tcg")).run(boot)
+    assert result.engine == "qemu-tcg"  # QEMU's own verdict on this non-kernel
+    assert result.detail.startswith("the vmm engine did not bring the guest up (the VMM could not build the VM")
+    assert "not a bzImage" in result.detail and "console.vmm-failed.log" in result.detail
+    assert (tmp_path / "out" / "console.vmm-failed.log").exists()
+
+
+def test_auto_keeps_the_vmm_result_when_the_guest_ran(tmp_path):
+    from ktstr.host.engines.fallback import FallbackEngine
+    from ktstr.host.engines.qemu import QemuEngine
+
+    base = tmp_path / "base.cpio"
+    base.write_bytes(b"BASELAYR" + b"\0" * 56)
+    result = FallbackEngine(VmmEngine(LIBRARY), QemuEngine(accel="tcg")).run(spec(tmp_path, FAKE_KERNEL, [base]))
+    assert result.engine == "vmm" and "initrd_head=BASELAYR" in result.console_tail.decode()
+    assert not (tmp_path / "out" / "console.vmm-failed.log").exists()

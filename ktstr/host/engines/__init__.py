@@ -5,8 +5,9 @@ One interface for every way of running a guest (QEMU with KVM, QEMU with TCG, th
 
 Selection: `select_engine(name)` with name from the caller (Bazel attribute, CLI flag) or
 `$KTSTR_ENGINE`. `auto`: where KVM can boot Linux, the project's C VMM (`vmm`) when its
-library is at hand, else QEMU+KVM; where it cannot (kvm-pvm, no /dev/kvm), QEMU+TCG. Either
-choice is said once per process, with how to override it. `qemu` = QEMU with KVM or TCG.
+library is at hand, with QEMU+KVM for a boot the VMM could not bring up (fallback.py), else
+QEMU+KVM; where it cannot (kvm-pvm, no /dev/kvm), QEMU+TCG. Either choice is said once per
+process, with how to override it. `qemu` = QEMU with KVM or TCG.
 """
 
 from __future__ import annotations
@@ -138,12 +139,14 @@ def select_engine(explicit: Optional[str] = None) -> Engine:
             )
         return QemuEngine(accel="kvm")
     if verdict.can_boot_linux and name == "auto":
+        from ktstr.host.engines.fallback import FallbackEngine
         from ktstr.host.engines.vmm import VmmEngine, VmmError
 
         try:
             engine = VmmEngine()
-            _say_once(f"KVM can boot Linux here; using the C VMM ({ENGINE_ENV}=qemu-kvm for QEMU)")
-            return engine
+            _say_once(f"KVM can boot Linux here; using the C VMM, QEMU+KVM where it cannot bring "
+                      f"the guest up ({ENGINE_ENV}=qemu-kvm for QEMU only, =vmm for the VMM only)")
+            return FallbackEngine(engine, QemuEngine(accel="kvm"))
         except VmmError as exc:
             _say_once(f"the C VMM is not available ({exc}); using QEMU with KVM")
     # auto / qemu: KVM if it can boot Linux, TCG otherwise (said once per process).
