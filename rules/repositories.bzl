@@ -122,6 +122,10 @@ def _makefile_version(rctx):
 def _debian_tarball(rctx, package):
     """The tarball of an installed Debian linux-source package, verified by dpkg's md5sum."""
     install_hint = "apt-get install %s (./bazelw installs it)" % package
+    if rctx.which("dpkg-query") == None:
+        fail(("kernel_source(%s): debian_package = %r needs a Debian host (no dpkg-query on PATH). " +
+              "Elsewhere declare the source with tarball + sha256, urls + sha256 or path " +
+              "(see kernels/README.md)") % (rctx.name, package))
     res = rctx.execute(["dpkg-query", "-W", "-f=${db:Status-Abbrev}|${Version}", package])
     if res.return_code != 0 or not res.stdout.startswith("ii"):
         fail("kernel_source(%s): Debian package %s is not installed. Install it: %s" %

@@ -16,6 +16,14 @@ from tests.nested_bazel import real_bazel
 RULES = ["rules/repositories.bzl", "rules/private/kernel_source.bzl"]
 
 
+def java_home() -> str:
+    """Debian's Bazel runs on the system JDK; with a bare PATH it needs JAVA_HOME."""
+    if os.environ.get("JAVA_HOME"):
+        return os.environ["JAVA_HOME"]
+    javac = shutil.which("javac") or shutil.which("java")
+    return str(Path(os.path.realpath(javac)).parents[1]) if javac else ""
+
+
 @pytest.fixture
 def fetch(tmp_path):
     """fetch(attrs) -> (exit code, stderr) of `bazel query @k//:source` for
@@ -30,14 +38,15 @@ def fetch(tmp_path):
     ws.mkdir()
     (ws / "BUILD").write_text("")
 
-    def run(attrs: str) -> tuple[int, str]:
+    def run(attrs: str, path: str = os.environ.get("PATH", "")) -> tuple[int, str]:
         (ws / "WORKSPACE").write_text(
             f'local_repository(name = "ktstr", path = "{ktstr}")\n'
             'load("@ktstr//rules:repositories.bzl", "kernel_source")\n'
             f'kernel_source(name = "k", {attrs})\n')
         proc = subprocess.run(
             [real_bazel(), "--batch", f"--output_user_root={tmp_path / 'root'}", "query", "@k//:source"],
-            cwd=ws, capture_output=True, text=True, timeout=300, env={**os.environ, "HOME": str(tmp_path)})
+            cwd=ws, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "HOME": str(tmp_path), "PATH": path, "JAVA_HOME": java_home()})
         return proc.returncode, proc.stderr
 
     return run
@@ -63,3 +72,10 @@ def test_exactly_one_source_is_required(fetch):
     rc, err = fetch('debian_package = "linux-source-6.12", path = "/usr/src"')
     assert rc != 0
     assert "set exactly one of debian_package, tarball, urls, path (got: debian_package, path)" in err
+
+
+def test_debian_package_off_debian_says_what_to_declare_instead(fetch):
+    rc, err = fetch('debian_package = "linux-source-6.12"', path="/nonexistent")  # no dpkg-query
+    assert rc != 0
+    assert "needs a Debian host (no dpkg-query on PATH)" in err
+    assert "tarball + sha256, urls + sha256 or path" in err
