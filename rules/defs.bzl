@@ -18,6 +18,7 @@ load(
     "//rules:private/test.bzl",
     _ktstr_gauntlet = "ktstr_gauntlet",
     _ktstr_selftests_test = "ktstr_selftests_test",
+    _ktstr_shell = "ktstr_shell",
     _ktstr_test = "ktstr_test",
 )
 load(
@@ -35,6 +36,7 @@ ktstr_kernel = _ktstr_kernel
 ktstr_initramfs = _ktstr_initramfs
 ktstr_test = _ktstr_test
 ktstr_gauntlet = _ktstr_gauntlet
+ktstr_shell = _ktstr_shell
 TOPOLOGY_PRESETS = _TOPOLOGY_PRESETS
 ktstr_selftests_test = _ktstr_selftests_test
 KtstrBpfToolchainInfo = _KtstrBpfToolchainInfo

@@ -95,3 +95,19 @@ def _bazel_log_hint(env: dict[str, str]) -> Optional[str]:
         return None
     package, name = target[2:].split(":", 1)
     return f"bazel-testlogs/{package}/{name}/test.outputs/outputs.zip"
+
+
+def shell_main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ktstr_shell targets (`bazel run`): the config's VM with a shell."""
+    from ktstr.host.engines import EngineSelectionError
+
+    p = argparse.ArgumentParser(prog="ktstr_shell")
+    p.add_argument("--config", required=True)
+    args = p.parse_args(argv)
+    cfg = json.loads(Path(args.config).read_text())
+    req = request_from_config({**cfg, "srcs": [], "test": ""}, {})
+    try:
+        return runner.shell(req, os.environ.get("TERM", "vt100"))
+    except (EngineSelectionError, FileNotFoundError, ValueError) as exc:
+        print(f"ktstr_shell {cfg.get('suite')}: {exc}", file=sys.stderr)
+        return 2

@@ -1,6 +1,7 @@
 """`ktstr` command line.
 
   ktstr run  --kernel bzImage --initramfs base.cpio [--scheduler BIN ...] tests.py...
+  ktstr shell --kernel bzImage --initramfs base.cpio [--scheduler BIN] [--topology T]
   ktstr list tests.py...
   ktstr show out/result.json
 """
@@ -29,12 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     if not tests:
         print("ktstr: no @ktstr_test functions selected in " + ", ".join(args.sources), file=sys.stderr)
         return 2
-    sched = runner.EEVDF
-    if args.scheduler:
-        binary = Path(args.scheduler)
-        sched = runner.SchedulerSpec(name=args.scheduler_name or binary.name, binary=binary,
-                                     args=tuple(args.sched_arg), ops_name=args.ops_name or "",
-                                     runtime_files=tuple(Path(p) for p in args.runtime_file))
+    sched = _scheduler(args)
     out = Path(args.out)
     req = runner.RunRequest(
         suite=args.suite or Path(args.sources[0]).stem,
@@ -55,6 +51,41 @@ def _run(args: argparse.Namespace) -> int:
         stream_console=args.console,
     )
     return execute(req, Path(args.junit) if args.junit else None)
+
+
+def _scheduler(args: argparse.Namespace) -> runner.SchedulerSpec:
+    if not args.scheduler:
+        return runner.EEVDF
+    binary = Path(args.scheduler)
+    return runner.SchedulerSpec(name=args.scheduler_name or binary.name, binary=binary,
+                                args=tuple(args.sched_arg), ops_name=args.ops_name or "",
+                                runtime_files=tuple(Path(p) for p in args.runtime_file))
+
+
+def _shell(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from ktstr.host.engines import EngineSelectionError
+
+    work = Path(tempfile.mkdtemp(prefix="ktstr-shell-"))
+    req = runner.RunRequest(
+        suite="shell", kernel=Path(args.kernel), initrds=[Path(p) for p in args.initramfs], tests=[],
+        scheduler=_scheduler(args), topology=args.topology or "", memory_mib=args.memory_mib,
+        cmdline_extra=args.cmdline, engine=args.engine, out_dir=work / "out", work_dir=work)
+    try:
+        return runner.shell(req, os.environ.get("TERM", "vt100"))
+    except (EngineSelectionError, FileNotFoundError, ValueError) as exc:
+        print(f"ktstr shell: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_scheduler_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scheduler", help="scheduler binary (omit for EEVDF)")
+    p.add_argument("--scheduler-name")
+    p.add_argument("--ops-name", help="name shown in /sys/kernel/sched_ext/root/ops")
+    p.add_argument("--sched-arg", action="append", default=[])
+    p.add_argument("--runtime-file", action="append", default=[])
 
 
 def _selftests(args: argparse.Namespace) -> int:
@@ -134,12 +165,9 @@ def parser() -> argparse.ArgumentParser:
                    help="base initramfs cpio (repeat for more layers, in order)")
     r.add_argument("--test", help="run only this test function")
     r.add_argument("--filter", help="comma list of test names/substrings")
-    r.add_argument("--scheduler", help="scheduler binary (omit for EEVDF)")
-    r.add_argument("--scheduler-name")
-    r.add_argument("--ops-name", help="name shown in /sys/kernel/sched_ext/root/ops")
-    r.add_argument("--sched-arg", action="append", default=[])
-    r.add_argument("--runtime-file", action="append", default=[])
-    r.add_argument("--topology", help="e.g. 1n2l4c1t (default: each test's own, else 1n1l2c1t)")
+    _add_scheduler_args(r)
+    r.add_argument("--topology", help="e.g. 1n2l4c1t or a preset such as tiny-2llc "
+                                      "(default: each test's own, else 1n1l2c1t)")
     r.add_argument("--memory-mib", type=int, default=1024)
     r.add_argument("--duration", type=float)
     r.add_argument("--timeout", type=float, default=120.0, help="per VM boot, seconds")
@@ -169,6 +197,16 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--suite")
     st.add_argument("--console", action="store_true")
     st.set_defaults(func=_selftests)
+
+    sh = sub.add_parser("shell", help="boot a test VM (topology, scheduler) with a shell on this terminal")
+    sh.add_argument("--kernel", required=True, help="bzImage")
+    sh.add_argument("--initramfs", action="append", required=True, help="base initramfs cpio (repeatable)")
+    _add_scheduler_args(sh)
+    sh.add_argument("--topology", help="e.g. 2n4l2c1t or a preset (default 1n1l2c1t)")
+    sh.add_argument("--memory-mib", type=int, default=1024)
+    sh.add_argument("--cmdline", default="", help="extra kernel command line")
+    sh.add_argument("--engine", choices=ENGINE_NAMES, help="a QEMU engine (default: auto)")
+    sh.set_defaults(func=_shell)
 
     l = sub.add_parser("list", help="list @ktstr_test functions")
     l.add_argument("sources", nargs="+")

@@ -173,6 +173,16 @@ def main() -> int:
         print(f"ktstr-agent: cannot read {RUN_JSON}: {exc}", flush=True)
         system.power_off()
         return 1
+    if config.get("mode") == "shell":
+        from ktstr.guest import shell
+
+        for p in problems:
+            print(f"ktstr-agent: mount problem: {p}", flush=True)
+        try:
+            shell.run(config)
+        finally:
+            system.power_off()
+        return 0
     try:
         rep = Reporter(config.get("result_port", "/dev/ttyS1"))
     except OSError as exc:

@@ -201,6 +201,27 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
     return report
 
 
+def shell(req: RunRequest, term: str = "vt100") -> int:
+    """Boot the VM a test of `req` would get (kernel, initramfs, topology, scheduler) with an
+    interactive shell on this terminal instead of tests. QEMU only: the C VMM has no console
+    input. Returns QEMU's exit status."""
+    from ktstr.host.engines import EngineSelectionError
+    from ktstr.host.engines.qemu import QemuEngine
+
+    engine = select_engine(req.engine)
+    if not isinstance(engine, QemuEngine):
+        engine = getattr(engine, "fallback", None)  # auto's VMM-first engine: its QEMU side
+    if not isinstance(engine, QemuEngine):
+        raise EngineSelectionError("the shell needs QEMU (the C VMM has no console input): use "
+                                   "--engine qemu-kvm, qemu-tcg or auto")
+    topology = str(Topology.parse(req.topology or DEFAULT_TOPOLOGY))
+    boot_dir = req.work_dir / "shell"
+    config = {**run_config(req, topology, []), "mode": "shell", "term": term}
+    layer = write_run_layer(boot_dir / "run-layer.cpio", config, _layer_files(req, []))
+    spec = _boot_spec(req, topology, tuple(req.initrds) + (layer,), "", boot_dir)
+    return engine.interactive(spec)
+
+
 def _boot_spec(req: RunRequest, topology: str, initrds: tuple[Path, ...], suffix: str, boot_dir: Path) -> BootSpec:
     return BootSpec(
         kernel=req.kernel,

@@ -6,7 +6,7 @@ ktstr's Bazel entry point. Bazel caches the result like any test: unchanged kern
 scheduler, initramfs, sources and attributes mean a cached PASS.
 """
 
-load("@rules_python//python:defs.bzl", "py_test")
+load("@rules_python//python:defs.bzl", "py_binary", "py_test")
 load("//rules:providers.bzl", "KtstrInitramfsInfo", "KtstrKernelInfo", "KtstrSchedulerInfo")
 load("//rules:private/presets.bzl", "TOPOLOGY_PRESETS")
 
@@ -306,3 +306,55 @@ def ktstr_gauntlet(name, topologies, memory_mib = None, tags = [], **kwargs):
         )
         tests.append(":" + target)
     native.test_suite(name = name, tests = tests, tags = tags)
+
+def ktstr_shell(
+        name,
+        kernel,
+        initramfs,
+        scheduler = None,
+        sched_args = [],
+        topology = "1n1l2c1t",
+        memory_mib = None,
+        engine = "",
+        cmdline = "",
+        **kwargs):
+    """`bazel run` target: the VM a ktstr_test would boot (kernel, initramfs, topology,
+    scheduler attached), with an interactive shell on the terminal instead of tests. Leaving
+    the shell powers the VM off; Ctrl-A X quits QEMU. QEMU engines only.
+
+    Args:
+      name: target name.
+      kernel, initramfs, scheduler, sched_args, topology, memory_mib, engine, cmdline: as
+        for ktstr_test.
+      **kwargs: passed to the py_binary.
+    """
+    topology = _resolve_topology(topology)
+    if memory_mib == None:
+        memory_mib = max(1024, 64 * _topology_cpus(topology))
+    config = name + "_ktstr_config"
+    _ktstr_test_config(
+        name = config,
+        kernel = kernel,
+        initramfs = initramfs,
+        scheduler = scheduler,
+        sched_args = sched_args,
+        topology = topology,
+        memory_mib = memory_mib,
+        engine = engine,
+        cmdline = cmdline,
+        testonly = True,
+        visibility = ["//visibility:private"],
+    )
+    main = Label("//rules:private/ktstr_shell_main.py")
+    py_binary(
+        name = name,
+        srcs = [main],
+        main = main,
+        deps = [Label("//ktstr")],
+        data = [":" + config],
+        args = ["--config", "$(rootpath :%s)" % config],
+        python_version = "PY3",
+        srcs_version = "PY3",
+        testonly = True,
+        **kwargs
+    )

@@ -148,6 +148,22 @@ class QemuEngine:
             why = f"{why}: {qemu_out.splitlines()[-1]}"
         return BootResult(kind, wall, console, stream, "; ".join(detail), self.name, why)
 
+    def interactive(self, spec: BootSpec) -> int:
+        """Boot with COM1 (the console) on this process's stdin/stdout and no timeout; the
+        result port goes nowhere. Returns QEMU's exit status. Ctrl-A X quits QEMU, Ctrl-C
+        reaches the guest."""
+        missing = [str(p) for p in (spec.kernel, *spec.initrds) if not Path(p).is_file()]
+        if missing:
+            raise FileNotFoundError(f"missing boot input(s): {', '.join(missing)}")
+        if shutil.which(self.qemu) is None:
+            raise FileNotFoundError(f"{self.qemu} not found on PATH (install qemu-system-x86 or set "
+                                    f"{QEMU_BINARY_ENV})")
+        spec.work_dir.mkdir(parents=True, exist_ok=True)
+        cmd = self.command(spec, concatenate_initrds(spec.initrds, spec.work_dir / "initrd.cpio"))
+        cmd[cmd.index(f"file,id=com1,path={spec.console_path}")] = "stdio,id=com1,mux=on,signal=off"
+        cmd[cmd.index(f"file,id=com2,path={spec.result_path}")] = "null,id=com2"
+        return subprocess.run(cmd).returncode
+
     def _error(self, start: float, why: str, detail: list[str]) -> BootResult:
         return BootResult(ExitKind.ENGINE_ERROR, time.monotonic() - start, b"", b"",
                           "; ".join([why] + detail), self.name, why)

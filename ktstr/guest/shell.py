@@ -1,0 +1,61 @@
+"""Shell mode: the VM a test would get (kernel, topology, scheduler attached), with an
+interactive shell on the console instead of tests. For poking at a scheduler by hand:
+/sys/kernel/sched_ext, cgroups, tracing, `taskset`, `top`. Leaving the shell powers off.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import termios
+
+from ktstr.guest.kmsg import KmsgReader
+from ktstr.guest.scheduler import Scheduler, SchedulerSpec
+
+CONSOLE = "/dev/ttyS0"
+SHELL = "/bin/sh"
+
+
+def _say(text: str) -> None:
+    print(f"ktstr shell: {text}", flush=True)
+
+
+def run(config: dict) -> int:
+    from ktstr.topology import SysTopology
+
+    topo = SysTopology.read()
+    sched = None
+    if config.get("scheduler"):
+        s = config["scheduler"]
+        sched = Scheduler(SchedulerSpec(s["name"], s["binary"], tuple(s.get("args", ())),
+                                        s.get("ops_name", "")), KmsgReader(), "/tmp/scheduler.log")
+        problem = sched.start()
+        if problem:
+            _say(f"scheduler {s['name']} did not attach: {problem} (its output: /tmp/scheduler.log)")
+        else:
+            _say(f"scheduler {s['name']} attached ({' '.join([s['binary'], *s.get('args', ())])}, "
+                 f"output in /tmp/scheduler.log)")
+    _say(f"kernel {os.uname().release}, topology {topo.shape()} ({len(topo.cpus)} CPUs); "
+         f"exit the shell to power off")
+    status = _interactive_shell(config.get("term") or "vt100")
+    if sched is not None:
+        sched.stop()
+    return status
+
+
+def _interactive_shell(term: str) -> int:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            fd = os.open(CONSOLE, os.O_RDWR)
+            fcntl.ioctl(fd, termios.TIOCSCTTY, 0)  # a controlling tty: job control, ^C
+            for std in (0, 1, 2):
+                os.dup2(fd, std)
+            env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "TERM": term,
+                   "PS1": "ktstr:\\w# "}
+            os.execve(SHELL, [SHELL, "-i"], env)
+        finally:
+            os._exit(127)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
