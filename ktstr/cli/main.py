@@ -143,7 +143,7 @@ def _show(args: argparse.Namespace) -> int:
             failed_claims=[Claim(**c) for c in t.get("failed_claims", [])],
             details=t.get("details", []), splats=[Splat(**s) for s in t.get("splats", [])],
             sched_ext_exit=t.get("sched_ext_exit", ""), scheduler_output=t.get("scheduler_output", ""),
-            duration_s=t.get("duration_s", 0.0)))
+            duration_s=t.get("duration_s", 0.0), sched_ext_dump=t.get("sched_ext_dump", "")))
     console = ""
     if data.get("boots"):
         log = path.parent / data["boots"][-1]["console_log"]

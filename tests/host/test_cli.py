@@ -31,7 +31,8 @@ def test_show_reprints_a_failure_from_the_sidecar(tmp_path, capsys):
     (tmp_path / "console.log").write_text("boot\nsched_ext: oops\n")
     boot = BootResult(ExitKind.POWEROFF, 3.0, b"", b"", "guest powered off", "qemu-tcg", "guest powered off")
     report = RunReport("//sched:x_test", "qemu-tcg", [
-        TestOutcome("alpha", Verdict.FAIL, "1 claim failed", failed_claims=[Claim("cg_0.gap_ms", "900", "<= 500")]),
+        TestOutcome("alpha", Verdict.FAIL, "1 claim failed", failed_claims=[Claim("cg_0.gap_ms", "900", "<= 500")],
+                    sched_ext_dump="kworker/0:1[9] triggered exit kind 1026:"),
         TestOutcome("beta", Verdict.PASS, "guest reported success")],
         [BootRecord("1n1l2c1t", ["alpha", "beta"], boot, tmp_path / "console.log", tmp_path / "r.bin", GuestRun())], 4.0)
     write_sidecar(report, tmp_path / "result.json")
@@ -41,6 +42,7 @@ def test_show_reprints_a_failure_from_the_sidecar(tmp_path, capsys):
     assert "1 PASS, 1 FAIL" in out
     assert "claim: cg_0.gap_ms = 900 (bound: <= 500)" in out
     assert "sched_ext: oops" in out
+    assert "sched_ext dump: 1 lines in sched_ext_dump-alpha.txt; first: kworker/0:1[9] triggered" in out
 
 
 def test_show_names_a_missing_file(tmp_path, capsys):
