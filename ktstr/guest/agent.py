@@ -80,7 +80,7 @@ def run_test(entry: dict, config: dict, rep: Reporter, sched, topo, dump: ScxDum
         fn = _load_test(entry["file"], name)
         meta = getattr(fn, "ktstr_entry", None)
         duration = config.get("duration_s") or (meta.duration if meta else 2.0)
-        assert_ = Assert.default_checks()
+        assert_ = Assert.default_checks(emulated=config.get("emulated", True))
         if meta and meta.scheduler and meta.scheduler.assert_:
             assert_ = assert_.merge(meta.scheduler.assert_)
         if meta and meta.assert_:

@@ -137,11 +137,14 @@ def _guest_path(src: Path) -> str:
     return f"{GUEST_TEST_DIR}/{src.name}"
 
 
-def run_config(req: RunRequest, topology: str, tests: Sequence[DeclaredTest]) -> dict[str, Any]:
-    """The /ktstr/run.json the guest agent reads."""
+def run_config(req: RunRequest, topology: str, tests: Sequence[DeclaredTest],
+               emulated: bool = True) -> dict[str, Any]:
+    """The /ktstr/run.json the guest agent reads. `emulated`: the engine emulates the CPU
+    (QEMU TCG), so the default checks use their looser limits."""
     sched = req.scheduler
     return {
         "version": 1,
+        "emulated": emulated,
         "suite": req.suite,
         "topology": topology,
         "duration_s": req.duration_s,
@@ -182,7 +185,8 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
     for index, (topology, tests) in enumerate(plan):
         suffix = "" if len(plan) == 1 else f"-{index}-{topology}"
         boot_dir = req.work_dir / f"boot{index}"
-        layer = write_run_layer(boot_dir / "run-layer.cpio", run_config(req, topology, tests),
+        layer = write_run_layer(boot_dir / "run-layer.cpio",
+                                run_config(req, topology, tests, emulated=engine.name == "qemu-tcg"),
                                 _layer_files(req, tests))
         spec = _boot_spec(req, topology, tuple(req.initrds) + (layer,), suffix, boot_dir)
         boot = engine.run(spec)

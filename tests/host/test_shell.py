@@ -7,6 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 SHELL = Path("sched/scx_simple_shell")
 # `bazel run` passes the target's args (--config ...); run directly, the test passes them.
 CONFIG = Path("sched/scx_simple_shell_ktstr_config.json")
@@ -22,10 +24,21 @@ def read_until(proc: subprocess.Popen, marker: bytes, timeout: float) -> bytes:
     return out
 
 
-def test_the_shell_vm_has_the_scheduler_attached_and_the_topology(tmp_path):
+def runfiles_root() -> Path:
+    """Here in Bazel; outside it (plain pytest after a build) the binary's own runfiles."""
+    if SHELL.exists():
+        return Path(".")
+    built = Path("bazel-bin/sched/scx_simple_shell.runfiles/ktstr")
+    if (built / SHELL).exists():
+        return built
+    pytest.skip("//sched:scx_simple_shell is not built: bazel test //tests/host:shell_test")
+
+
+def test_the_shell_vm_has_the_scheduler_attached_and_the_topology():
+    root = runfiles_root()
     env = {**os.environ, "KTSTR_ENGINE": os.environ.get("KTSTR_ENGINE", "auto"), "TERM": "dumb"}
     proc = subprocess.Popen([str(SHELL), "--config", str(CONFIG)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env=env)
+                            stderr=subprocess.STDOUT, env=env, cwd=root)
     try:
         banner = read_until(proc, BANNER, timeout=120)
         assert BANNER in banner, banner.decode(errors="replace")[-3000:]

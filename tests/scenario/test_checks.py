@@ -92,3 +92,10 @@ def test_result_merge_and_status():
     m = a.merge(b)
     assert m.status == "FAIL" and m.reason == "first"
     assert AssertResult.skip("x").status == "SKIP"
+
+
+def test_default_limits_are_looser_under_an_emulator():
+    tcg, kvm = Assert.default_checks(emulated=True), Assert.default_checks(emulated=False)
+    assert (tcg.max_spread_pct, tcg.max_gap_ms) == (35.0, 3000.0)
+    assert (kvm.max_spread_pct, kvm.max_gap_ms) == (15.0, 2000.0)
+    assert Assert.default_checks() == tcg  # without word from the host: the safe side
