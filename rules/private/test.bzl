@@ -141,6 +141,33 @@ def _topology_cpus(topology):
         fail("topology %r: trailing text %r" % (topology, rest))
     return counts[1] * counts[2] * counts[3]
 
+def _guest_memory(memory_mib, topology):
+    """Guest memory: as given, else max(1024, 64 per vCPU) (percpu areas grow with CPUs)."""
+    return memory_mib if memory_mib != None else max(1024, 64 * _topology_cpus(topology))
+
+def _ktstr_target(name, kind, main, config_attrs, **kwargs):
+    """The JSON config of one VM run and the Python entry point reading it: a py_test
+    (`kind` = py_test) or a `bazel run` py_binary."""
+    config = name + "_ktstr_config"
+    _ktstr_test_config(
+        name = config,
+        testonly = True,
+        visibility = ["//visibility:private"],
+        **config_attrs
+    )
+    main = Label(main)
+    kind(
+        name = name,
+        srcs = [main],
+        main = main,
+        deps = [Label("//ktstr")],
+        data = [":" + config],
+        args = ["--config", "$(rootpath :%s)" % config],
+        python_version = "PY3",
+        srcs_version = "PY3",
+        **kwargs
+    )
+
 def ktstr_test(
         name,
         srcs,
@@ -186,41 +213,28 @@ def ktstr_test(
       **kwargs: passed to the py_test (visibility, flaky, ...).
     """
     topology = _resolve_topology(topology)
-    if memory_mib == None:
-        memory_mib = max(1024, 64 * _topology_cpus(topology))
-    config = name + "_ktstr_config"
-    _ktstr_test_config(
-        name = config,
-        srcs = srcs,
-        test = test,
-        kernel = kernel,
-        initramfs = initramfs,
-        scheduler = scheduler,
-        sched_args = sched_args,
-        topology = topology,
-        memory_mib = memory_mib,
-        duration = "" if duration == None else str(duration),
-        vm_timeout = timeout,
-        engine = engine,
-        expect_fail = expect_fail,
-        may_fail = [may_fail] if type(may_fail) == "string" else may_fail,
-        cmdline = cmdline,
-        testonly = True,
-        visibility = ["//visibility:private"],
-    )
-    cpus = _topology_cpus(topology)
-    main = Label("//rules:private/ktstr_test_main.py")
-    py_test(
-        name = name,
-        srcs = [main],
-        main = main,
-        deps = [Label("//ktstr")],
-        data = [":" + config],
-        args = ["--config", "$(rootpath :%s)" % config],
-        python_version = "PY3",
-        srcs_version = "PY3",
+    _ktstr_target(
+        name,
+        py_test,
+        "//rules:private/ktstr_test_main.py",
+        dict(
+            srcs = srcs,
+            test = test,
+            kernel = kernel,
+            initramfs = initramfs,
+            scheduler = scheduler,
+            sched_args = sched_args,
+            topology = topology,
+            memory_mib = _guest_memory(memory_mib, topology),
+            duration = "" if duration == None else str(duration),
+            vm_timeout = timeout,
+            engine = engine,
+            expect_fail = expect_fail,
+            may_fail = [may_fail] if type(may_fail) == "string" else may_fail,
+            cmdline = cmdline,
+        ),
         size = size,
-        tags = tags + ["cpu:%d" % cpus, "ktstr"],
+        tags = tags + ["cpu:%d" % _topology_cpus(topology), "ktstr"],
         **kwargs
     )
 
@@ -252,29 +266,19 @@ def ktstr_selftests_test(
       **kwargs: passed to the py_test.
     """
     topology = _resolve_topology(topology)
-    config = name + "_ktstr_config"
-    _ktstr_test_config(
-        name = config,
-        kernel = kernel,
-        selftests_runner = runner,
-        selftests_args = runner_args,
-        topology = topology,
-        memory_mib = memory_mib,
-        vm_timeout = timeout,
-        engine = engine,
-        testonly = True,
-        visibility = ["//visibility:private"],
-    )
-    main = Label("//rules:private/ktstr_test_main.py")
-    py_test(
-        name = name,
-        srcs = [main],
-        main = main,
-        deps = [Label("//ktstr")],
-        data = [":" + config],
-        args = ["--config", "$(rootpath :%s)" % config],
-        python_version = "PY3",
-        srcs_version = "PY3",
+    _ktstr_target(
+        name,
+        py_test,
+        "//rules:private/ktstr_test_main.py",
+        dict(
+            kernel = kernel,
+            selftests_runner = runner,
+            selftests_args = runner_args,
+            topology = topology,
+            memory_mib = memory_mib,
+            vm_timeout = timeout,
+            engine = engine,
+        ),
         size = size,
         tags = tags + ["cpu:%d" % _topology_cpus(topology), "ktstr"],
         **kwargs
@@ -329,32 +333,20 @@ def ktstr_shell(
       **kwargs: passed to the py_binary.
     """
     topology = _resolve_topology(topology)
-    if memory_mib == None:
-        memory_mib = max(1024, 64 * _topology_cpus(topology))
-    config = name + "_ktstr_config"
-    _ktstr_test_config(
-        name = config,
-        kernel = kernel,
-        initramfs = initramfs,
-        scheduler = scheduler,
-        sched_args = sched_args,
-        topology = topology,
-        memory_mib = memory_mib,
-        engine = engine,
-        cmdline = cmdline,
-        testonly = True,
-        visibility = ["//visibility:private"],
-    )
-    main = Label("//rules:private/ktstr_shell_main.py")
-    py_binary(
-        name = name,
-        srcs = [main],
-        main = main,
-        deps = [Label("//ktstr")],
-        data = [":" + config],
-        args = ["--config", "$(rootpath :%s)" % config],
-        python_version = "PY3",
-        srcs_version = "PY3",
+    _ktstr_target(
+        name,
+        py_binary,
+        "//rules:private/ktstr_shell_main.py",
+        dict(
+            kernel = kernel,
+            initramfs = initramfs,
+            scheduler = scheduler,
+            sched_args = sched_args,
+            topology = topology,
+            memory_mib = _guest_memory(memory_mib, topology),
+            engine = engine,
+            cmdline = cmdline,
+        ),
         testonly = True,
         **kwargs
     )
