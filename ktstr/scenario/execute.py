@@ -71,6 +71,17 @@ class ScenarioRun:
     def _op_clear_cpuset(self, op: Op) -> None:
         self._set_cpuset(op.cgroup, None)
 
+    def _op_swap_cpusets(self, op: Op) -> None:
+        for name in (op.cgroup, op.target):
+            if name not in self.groups:
+                raise KeyError(f"swap_cpusets: no cgroup {name!r} in this scenario")
+        a, b = self.groups[op.cgroup].cpuset, self.groups[op.target].cpuset
+        # Widen first, then narrow: a cpuset write must never leave a cgroup's tasks with
+        # no CPU, and cpuset v2 accepts any subset of the parent's CPUs in either order.
+        self._set_cpuset(op.cgroup, None)
+        self._set_cpuset(op.target, a)
+        self._set_cpuset(op.cgroup, b)
+
     def _op_stop_cgroup(self, op: Op) -> None:
         g = self.groups.get(op.cgroup)
         if g is None:

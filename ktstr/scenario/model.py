@@ -37,6 +37,21 @@ class CpusetSpec:
         """The part-th of `parts` disjoint, contiguous, near-equal slices of all CPUs."""
         return CpusetSpec("split", (part, parts))
 
+    @staticmethod
+    def range(start_frac: float, end_frac: float) -> "CpusetSpec":
+        """CPUs [len*start_frac, len*end_frac) of all CPUs, e.g. range(0, 0.5) = first half."""
+        if not (0.0 <= start_frac < end_frac <= 1.0):
+            raise ValueError(f"cpuset range({start_frac}, {end_frac}): need 0 <= start < end <= 1")
+        return CpusetSpec("range", (start_frac, end_frac))
+
+    @staticmethod
+    def overlap(part: int, parts: int, frac: float) -> "CpusetSpec":
+        """split(part, parts) widened on both sides by frac of a slice: neighbouring cgroups
+        share CPUs (frac 0 = split, 1 = each reaches into its neighbours' whole slices)."""
+        if not 0.0 <= frac <= 1.0:
+            raise ValueError(f"cpuset overlap frac {frac}: need 0 <= frac <= 1")
+        return CpusetSpec("overlap", (part, parts, frac))
+
     def resolve(self, topo: SysTopology) -> list[int]:
         all_cpus = topo.all_cpuset()
         if self.kind == "all":
@@ -50,12 +65,23 @@ class CpusetSpec:
             if bad:
                 raise ValueError(f"cpuset {list(self.arg)}: cpus {bad} do not exist (guest has {all_cpus})")
             return sorted(self.arg)
-        if self.kind == "split":
-            part, parts = self.arg
+        if self.kind in ("split", "overlap"):
+            part, parts = self.arg[:2]
+            if not 0 <= part < parts:
+                raise ValueError(f"cpuset {self.kind}({part}, {parts}): part must be in 0..{parts - 1}")
             if parts > len(all_cpus):
                 raise ValueError(f"cannot split {len(all_cpus)} cpus into {parts} non-empty cpusets")
             lo = part * len(all_cpus) // parts
             hi = (part + 1) * len(all_cpus) // parts
+            if self.kind == "overlap":
+                widen = int((len(all_cpus) // parts) * self.arg[2])
+                lo, hi = max(0, lo - widen), min(len(all_cpus), hi + widen)
+            return all_cpus[lo:hi]
+        if self.kind == "range":
+            start, end = self.arg
+            lo, hi = int(len(all_cpus) * start), int(len(all_cpus) * end)
+            if hi <= lo:
+                raise ValueError(f"cpuset range({start}, {end}) of {len(all_cpus)} cpus is empty")
             return all_cpus[lo:hi]
         raise ValueError(f"unknown cpuset kind {self.kind!r}")
 
@@ -136,6 +162,11 @@ class Op:
     @staticmethod
     def clear_cpuset(name: str) -> "Op":
         return Op("clear_cpuset", name)
+
+    @staticmethod
+    def swap_cpusets(a: str, b: str) -> "Op":
+        """Exchange two cgroups' cpusets (their running workers follow)."""
+        return Op("swap_cpusets", a, target=b)
 
     @staticmethod
     def move_tasks(src: str, dst: str) -> "Op":

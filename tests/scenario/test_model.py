@@ -69,3 +69,36 @@ def test_cgroup_manager_on_a_cgroup2_like_tree(tmp_path):
     (p / "cpuset.cpus").unlink()
     mgr.remove("cg_0")
     assert not p.exists() and mgr.created == []
+
+
+def test_range_and_overlap_cpusets():
+    assert CpusetSpec.range(0, 0.5).resolve(TOPO) == [0, 1, 2, 3]
+    assert CpusetSpec.range(0.25, 1.0).resolve(TOPO) == [2, 3, 4, 5, 6, 7]
+    # 8 CPUs in 2 slices of 4, each widened by half a slice into its neighbour.
+    assert CpusetSpec.overlap(0, 2, 0.5).resolve(TOPO) == [0, 1, 2, 3, 4, 5]
+    assert CpusetSpec.overlap(1, 2, 0.5).resolve(TOPO) == [2, 3, 4, 5, 6, 7]
+    assert CpusetSpec.overlap(1, 2, 0.0).resolve(TOPO) == CpusetSpec.split(1, 2).resolve(TOPO)
+    with pytest.raises(ValueError, match="need 0 <= start < end <= 1"):
+        CpusetSpec.range(0.5, 0.5)
+    with pytest.raises(ValueError, match=r"part must be in 0..1"):
+        CpusetSpec.overlap(2, 2, 0.1).resolve(TOPO)
+
+
+def test_swap_cpusets_exchanges_the_files(tmp_path):
+    from ktstr.scenario.ctx import Ctx
+    from ktstr.scenario.execute import ScenarioRun
+
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu\n")
+    (tmp_path / "cgroup.subtree_control").write_text("")
+    (tmp_path / "ktstr").mkdir()
+    (tmp_path / "ktstr" / "cgroup.controllers").write_text("cpuset cpu\n")
+    mgr = CgroupManager(parent="ktstr", root=tmp_path)
+    mgr.setup()
+    run = ScenarioRun(Ctx(cgroups=mgr, topo=TOPO))
+    for op in (Op.add_cgroup("a"), Op.add_cgroup("b"), Op.set_cpuset("a", CpusetSpec.llc(0)),
+               Op.set_cpuset("b", [6, 7]), Op.swap_cpusets("a", "b")):
+        run.apply(op)
+    assert (tmp_path / "ktstr/a/cpuset.cpus").read_text() == "6-7"
+    assert (tmp_path / "ktstr/b/cpuset.cpus").read_text() == "0-3"
+    with pytest.raises(KeyError, match="no cgroup 'c'"):
+        run.apply(Op.swap_cpusets("a", "c"))
