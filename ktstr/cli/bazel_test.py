@@ -3,8 +3,9 @@
 Reads the config the rule wrote (paths relative to the runfiles root, which is the cwd) and
 Bazel's test environment: JUnit to $XML_OUTPUT_FILE, logs + result.json to
 $TEST_UNDECLARED_OUTPUTS_DIR, scratch in $TEST_TMPDIR, --test_filter via
-$TESTBRIDGE_TEST_ONLY, and $KTSTR_ENGINE (pass it with --test_env) when neither the
-target's engine attribute nor --//rules:engine chose one.
+$TESTBRIDGE_TEST_ONLY, sharding (`shard_count` on the target: test functions are dealt
+round-robin over $TEST_TOTAL_SHARDS, each shard booting its own VMs), and $KTSTR_ENGINE (pass
+it with --test_env) when neither the target's engine attribute nor --//rules:engine chose one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> runner.RunR
     selftests = cfg.get("selftests_runner") or ""
     tests = [] if selftests else select(list_all([Path(s) for s in cfg["srcs"]]), cfg.get("test", ""),
                                         env.get("TESTBRIDGE_TEST_ONLY", ""))
+    shards = int(env.get("TEST_TOTAL_SHARDS") or 0)
+    if shards > 1 and not selftests:
+        shard = int(env.get("TEST_SHARD_INDEX") or 0)
+        tests = [t for i, t in enumerate(tests) if i % shards == shard]
     selftests_args = list(cfg.get("selftests_args") or [])
     if selftests and env.get("TESTBRIDGE_TEST_ONLY"):
         # --test_filter=NAME runs only the selftests whose names contain NAME (runner -t).
@@ -75,11 +80,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cfg = json.loads(Path(args.config).read_text())
     if cfg.get("vmm_library"):  # engine "vmm": the C VMM built for this test
         os.environ.setdefault("KTSTR_VMM_LIB", str(Path(cfg["vmm_library"]).resolve()))
+    if os.environ.get("TEST_SHARD_STATUS_FILE"):
+        Path(os.environ["TEST_SHARD_STATUS_FILE"]).touch()  # tells Bazel sharding is honoured
     try:
         req = request_from_config(cfg, dict(os.environ))
     except (TestListingError, ValueError) as exc:
         print(f"ktstr_test {cfg.get('suite')}: {exc}", file=sys.stderr)
         return 2
+    shard = int(os.environ.get("TEST_SHARD_INDEX") or 0)
+    if int(os.environ.get("TEST_TOTAL_SHARDS") or 0) > 1 and (
+            (req.selftests_runner is not None and shard > 0) or (req.selftests_runner is None and not req.tests)):
+        print(f"ktstr_test {cfg['suite']}: shard {shard} has no test to run", file=sys.stderr)
+        return 0
     if not req.tests and req.selftests_runner is None:
         print(f"ktstr_test {cfg['suite']}: no test selected (filter: "
               f"{os.environ.get('TESTBRIDGE_TEST_ONLY', '')!r}); nothing to run", file=sys.stderr)

@@ -210,7 +210,8 @@ def ktstr_test(
       cmdline: extra guest kernel command line.
       tags: extra tags; "cpu:N" (N = vCPUs) is added so Bazel does not oversubscribe.
       size: Bazel test size (timeout category), "medium" by default.
-      **kwargs: passed to the py_test (visibility, flaky, ...).
+      **kwargs: passed to the py_test (visibility, flaky, shard_count: test functions are
+        dealt round-robin over the shards, each shard booting its own VMs, ...).
     """
     topology = _resolve_topology(topology)
     _ktstr_target(

@@ -66,3 +66,14 @@ def test_bazel_config_honours_env(tmp_path):
     assert req.scheduler.binary == Path("s/scx_simple") and req.scheduler.args == ("-v",)
     assert req.duration_s == 1.5 and req.timeout_s == 30 and req.engine is None
     assert _bazel_log_hint({"TEST_TARGET": "//sched:x_test"}) == "bazel-testlogs/sched/x_test/test.outputs/outputs.zip"
+
+
+def test_bazel_sharding_deals_tests_round_robin(tmp_path):
+    src = tmp_path / "t.py"
+    src.write_text(SRC)
+    cfg = {"suite": "//sched:x_test", "kernel": "k", "initramfs": ["a.cpio"], "srcs": [str(src)]}
+    base = {"TEST_TMPDIR": str(tmp_path / "tmp"), "TEST_TOTAL_SHARDS": "2"}
+    shard0 = request_from_config(cfg, {**base, "TEST_SHARD_INDEX": "0"})
+    shard1 = request_from_config(cfg, {**base, "TEST_SHARD_INDEX": "1"})
+    assert [t.name for t in shard0.tests] == ["alpha"] and [t.name for t in shard1.tests] == ["beta"]
+    assert [t.name for t in request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path / "tmp")}).tests] == ["alpha", "beta"]
