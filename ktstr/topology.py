@@ -85,6 +85,30 @@ class Topology:
     def node_of_llc(self, llc: int) -> int:
         return llc // (self.llcs // self.numa_nodes)
 
+    def apic_id(self, cpu: int) -> int:
+        """The APIC ID both engines give a CPU: [node | llc in node | core | thread], each
+        field as wide as its count needs (vmm/x86/topology.c; QEMU packs the same way)."""
+        def bits(n: int) -> int:
+            return (n - 1).bit_length()
+
+        per_node = self.llcs // self.numa_nodes
+        tb, cb, lb = bits(self.threads_per_core), bits(self.cores_per_llc), bits(per_node)
+        llc = self.llc_of(cpu)
+        core = (cpu // self.threads_per_core) % self.cores_per_llc
+        return ((llc // per_node) << (tb + cb + lb)) | ((llc % per_node) << (tb + cb)) | \
+            (core << tb) | (cpu % self.threads_per_core)
+
+    def check_xapic(self) -> None:
+        """Guests here use xAPIC (8-bit IDs, 255 = broadcast): a topology whose last APIC
+        ID is above 254 needs x2APIC with interrupt remapping, which the engines do not set
+        up yet."""
+        last = self.apic_id(self.cpus - 1)
+        if last > 254:
+            raise TopologyError(
+                f"topology {self}: its last CPU's APIC ID is {last} (ID fields are powers of two "
+                f"wide), above the 254 xAPIC can address; x2APIC guests are not supported yet: "
+                f"use at most 254 APIC IDs, e.g. power-of-two cores per LLC")
+
     def llc_cpus(self, llc: int) -> list[int]:
         per = self.cores_per_llc * self.threads_per_core
         return list(range(llc * per, (llc + 1) * per))

@@ -71,3 +71,11 @@ def test_presets_match_the_starlark_table_and_parse():
     for name, shape in PRESETS.items():
         assert str(Topology.parse(name)) == shape
     assert Topology.parse("numa4-12llc").cpus == 192
+
+
+def test_apic_ids_and_the_xapic_limit():
+    t = Topology.parse("2n6l1c1t")  # 3 LLCs per node: node 1 starts at APIC ID 4
+    assert [t.apic_id(c) for c in range(6)] == [0, 1, 2, 4, 5, 6]
+    Topology.parse("numa4-12llc").check_xapic()  # 192 CPUs, last APIC ID 223
+    with pytest.raises(TopologyError, match=r"topology 1n14l9c2t: its last CPU's APIC ID is 433"):
+        Topology.parse("max-cpu").check_xapic()

@@ -1,6 +1,9 @@
-"""What the VMM's topology must look like to a guest, written independently of the C code."""
+"""What the VMM's topology must look like to a guest, written independently of the C code
+(the APIC ID layout is ktstr.topology's, which QEMU's numbering matches too)."""
 
 import re
+
+from ktstr.topology import Topology
 
 
 def parse_topo(name: str) -> tuple[int, int, int, int]:
@@ -15,7 +18,4 @@ def bits(n: int) -> int:
 
 def apic_id(cpu: int, n: int, l: int, c: int, t: int) -> int:
     """[node | llc in node | core | thread], each field as wide as its count needs."""
-    per_node = l // n
-    thread, core, llc = cpu % t, (cpu // t) % c, cpu // (c * t)
-    return ((llc // per_node) << (bits(t) + bits(c) + bits(per_node))) | \
-        ((llc % per_node) << (bits(t) + bits(c))) | (core << bits(t)) | thread
+    return Topology(n, l, c, t).apic_id(cpu)

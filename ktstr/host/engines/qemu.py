@@ -45,6 +45,8 @@ def topology_args(topo: TopologyLike, memory_mib: int) -> list[str]:
         raise ValueError(f"topology llcs ({l}) must be divisible by numa_nodes ({n})")
     if memory_mib < 64 * n:
         raise ValueError(f"memory_mib {memory_mib} is too small for {n} NUMA node(s): need >= {64 * n}")
+    if hasattr(topo, "check_xapic"):
+        topo.check_xapic()  # a TopologyError (ValueError) naming the topology
     dies = l // n
     cpus = n * dies * c * t
     args = [
