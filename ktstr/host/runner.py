@@ -209,15 +209,14 @@ def shell(req: RunRequest, term: str = "vt100") -> int:
     """Boot the VM a test of `req` would get (kernel, initramfs, topology, scheduler) with an
     interactive shell on this terminal instead of tests. QEMU only: the C VMM has no console
     input. Returns QEMU's exit status."""
-    from ktstr.host.engines import EngineSelectionError
-    from ktstr.host.engines.qemu import QemuEngine
+    from ktstr.host.engines import EngineSelectionError, requested_engine
 
-    engine = select_engine(req.engine)
-    if not isinstance(engine, QemuEngine):
-        engine = getattr(engine, "fallback", None)  # auto's VMM-first engine: its QEMU side
-    if not isinstance(engine, QemuEngine):
+    name = requested_engine(req.engine)
+    if name == "vmm":
         raise EngineSelectionError("the shell needs QEMU (the C VMM has no console input): use "
                                    "--engine qemu-kvm, qemu-tcg or auto")
+    # auto means QEMU here: with KVM where KVM can boot Linux, TCG elsewhere.
+    engine = select_engine("qemu" if name == "auto" else name)
     topology = str(Topology.parse(req.topology or DEFAULT_TOPOLOGY))
     boot_dir = req.work_dir / "shell"
     config = {**run_config(req, topology, []), "mode": "shell", "term": term}
