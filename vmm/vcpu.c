@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One thread per vCPU: KVM_RUN, then handle the exit. Port I/O goes to the devices (COM1,
- * COM2, CMOS, ACPI sleep registers, i8042, the debug-exit port); anything else reads as all
- * ones, as on a bus with nothing there. Every way a guest can end is turned into the report:
+ * One thread per vCPU: KVM_RUN, then handle the exit. Port I/O goes through the device
+ * table (vm->pio, devices/pio.h); a port with no device reads as all ones. Every way a guest can end is turned into the report:
  * debug-exit status, power-off, shutdown (triple fault, reset), internal errors with the RIP
  * and the instruction bytes.
  */
@@ -12,8 +11,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
-#include "devices/acpi_sleep.h"
-#include "devices/i8042.h"
 #include "vm.h"
 
 /* RIP and, when the page is mapped, the instruction bytes there. */
@@ -54,41 +51,26 @@ static void __attribute__((format(printf, 2, 3))) fail_vcpu(struct vcpu *v, cons
 	ktstr_end_vm(v->vm, KTSTR_EXIT_INTERNAL_ERROR, -1, full);
 }
 
-/* Returns 1 when the VM ends. */
+/* One byte of port I/O through the device table; returns 1 when the VM ends. */
 static int port_io(struct vcpu *v, uint16_t port, int is_write, uint8_t *data)
 {
 	struct vm *vm = v->vm;
 
-	if (port == KTSTR_DEBUG_EXIT_PORT && is_write) {
+	switch (pio_bus_io(&vm->pio, v->index, port, is_write, data)) {
+	case PIO_HANDLED:
+		return 0;
+	case PIO_DEBUG_EXIT:
 		serial8250_flush(&vm->com1, v->index);
 		ktstr_end_vm(vm, KTSTR_EXIT_DEBUG_PORT, data[0], NULL);
 		return 1;
-	}
-	if (serial8250_io(&vm->com1, v->index, port, is_write, data) ||
-	    serial8250_io(&vm->com2, v->index, port, is_write, data) ||
-	    cmos_io(&vm->cmos, port, is_write, data))
-		return 0;
-	switch (acpi_sleep_io(port, is_write, data)) {
-	case ACPI_SLEEP_POWER_OFF:
+	case PIO_POWER_OFF:
 		ktstr_end_vm(vm, KTSTR_EXIT_SHUTDOWN, 0, "guest powered off (ACPI S5)");
 		return 1;
-	case ACPI_SLEEP_HANDLED:
-		return 0;
-	case ACPI_SLEEP_NOT_MINE:
-		break;
-	}
-	switch (i8042_io(port, is_write, data)) {
-	case I8042_RESET:
+	case PIO_RESET:
 		record_rip(v);
 		ktstr_end_vm(vm, KTSTR_EXIT_SHUTDOWN, -1, "guest reset through the i8042 (reboot)");
 		return 1;
-	case I8042_HANDLED:
-		return 0;
-	case I8042_NOT_MINE:
-		break;
 	}
-	if (!is_write)
-		*data = 0xff; /* nothing there */
 	return 0;
 }
 
@@ -112,9 +94,11 @@ void *ktstr_vcpu_loop(void *arg)
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 
-	while (!vm->ended) {
-		if (!vm->first_run_ns) /* the first vCPU to enter the guest stamps it */
-			__sync_bool_compare_and_swap(&vm->first_run_ns, 0, ktstr_now_ns());
+	while (!atomic_load(&vm->ended)) {
+		uint64_t unset = 0;
+
+		if (!atomic_load(&vm->first_run_ns)) /* the first vCPU to enter the guest stamps it */
+			atomic_compare_exchange_strong(&vm->first_run_ns, &unset, ktstr_now_ns());
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -132,10 +116,7 @@ void *ktstr_vcpu_loop(void *arg)
 			break;
 		case KVM_EXIT_HLT: /* only without the in-kernel irqchip (synthetic guests) */
 			serial8250_flush(&vm->com1, v->index);
-			pthread_mutex_lock(&vm->lock);
-			vm->halted++;
-			pthread_mutex_unlock(&vm->lock);
-			if (vm->halted == vm->nr_vcpus)
+			if (atomic_fetch_add(&vm->halted, 1) + 1 == vm->nr_vcpus)
 				ktstr_end_vm(vm, KTSTR_EXIT_DEBUG_PORT, 0, "all vCPUs halted");
 			return NULL;
 		case KVM_EXIT_SHUTDOWN:

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "devices/debug_exit.h"
+#include "devices/i8042.h"
 #include "kvm_stats.h"
 #include "vm.h"
 #include "x86/x86.h"
@@ -41,8 +43,8 @@ static void on_kick(int sig)
 void ktstr_end_vm(struct vm *vm, enum ktstr_exit_kind kind, int32_t status, const char *msg)
 {
 	pthread_mutex_lock(&vm->lock);
-	if (!vm->ended) {
-		vm->ended = 1;
+	if (!atomic_load(&vm->ended)) {
+		atomic_store(&vm->ended, 1);
 		vm->report->kind = kind;
 		vm->report->exit_status = status;
 		if (msg)
@@ -286,6 +288,7 @@ static void teardown(struct vm *vm)
 	serial8250_flush_all(&vm->com2);
 	serial8250_destroy(&vm->com1);
 	serial8250_destroy(&vm->com2);
+	pm_timer_destroy(&vm->pm_timer);
 	free(vm->vcpus);
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
@@ -306,11 +309,11 @@ static void wait_for_end(struct vm *vm)
 
 		deadline.tv_sec = at / 1000000000ULL;
 		deadline.tv_nsec = at % 1000000000ULL;
-		while (!vm->ended)
+		while (!atomic_load(&vm->ended))
 			if (pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline) == ETIMEDOUT)
 				break;
 	} else {
-		while (!vm->ended)
+		while (!atomic_load(&vm->ended))
 			pthread_cond_wait(&vm->cond, &vm->lock);
 	}
 	pthread_mutex_unlock(&vm->lock);
@@ -323,12 +326,26 @@ static int init_devices(struct vm *vm)
 	uint32_t com1_buffers = vm->cfg->guest_path ? vm->nr_vcpus : 1;
 
 	if (serial8250_init(&vm->com1, KTSTR_COM1_PORT, COM1_IRQ, vm->cfg->console_fd, com1_buffers) < 0 ||
-	    serial8250_init(&vm->com2, KTSTR_COM2_PORT, COM2_IRQ, vm->cfg->com2_fd, 1) < 0) {
+	    serial8250_init(&vm->com2, KTSTR_COM2_PORT, COM2_IRQ, vm->cfg->com2_fd, 1) < 0 ||
+	    pm_timer_init(&vm->pm_timer, vm->nr_vcpus, ktstr_now_ns) < 0) {
 		errno = ENOMEM;
-		return fail(vm, "serial line buffers");
+		return fail(vm, "device state (serial line buffers, PM timer latches)");
 	}
 	vm->com1.set_irq = vm->com2.set_irq = set_irq_line;
 	vm->com1.irq_ctx = vm->com2.irq_ctx = vm;
+	/* The I/O-space map: one entry per device, all with the same handler signature. */
+	if (pio_bus_add(&vm->pio, "com1", KTSTR_COM1_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io, &vm->com1) ||
+	    pio_bus_add(&vm->pio, "com2", KTSTR_COM2_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io, &vm->com2) ||
+	    pio_bus_add(&vm->pio, "cmos", KTSTR_CMOS_PORT, KTSTR_CMOS_PORTS, cmos_io, &vm->cmos) ||
+	    pio_bus_add(&vm->pio, "i8042", KTSTR_I8042_PORT, KTSTR_I8042_PORTS, i8042_io, NULL) ||
+	    pio_bus_add(&vm->pio, "acpi-pm1", KTSTR_ACPI_PM1_EVT_PORT, KTSTR_ACPI_PM1_PORTS,
+			acpi_pm1_io, &vm->pm1) ||
+	    pio_bus_add(&vm->pio, "pm-timer", KTSTR_PM_TIMER_PORT, KTSTR_PM_TIMER_LEN, pm_timer_io,
+			&vm->pm_timer) ||
+	    pio_bus_add(&vm->pio, "debug-exit", KTSTR_DEBUG_EXIT_PORT, 1, debug_exit_io, NULL)) {
+		errno = EEXIST;
+		return fail(vm, "port I/O map: overlapping devices");
+	}
 	return 0;
 }
 

@@ -4,8 +4,12 @@
 #define KTSTR_VM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include "devices/acpi_pm1.h"
 #include "devices/cmos.h"
+#include "devices/pio.h"
+#include "devices/pm_timer.h"
 #include "devices/serial8250.h"
 #include "include/ktstr_vmm.h"
 
@@ -35,11 +39,15 @@ struct vm {
 	struct vcpu *vcpus;
 	struct serial8250 com1, com2;
 	struct cmos cmos;
+	struct acpi_pm1 pm1;
+	struct pm_timer pm_timer;
+	struct pio_bus pio;       /* every port-I/O device; fixed before the vCPUs start */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int ended;
-	uint32_t halted;
-	uint64_t first_run_ns;
+	/* Read by every vCPU thread without the lock: atomics. Written under the lock. */
+	atomic_int ended;
+	atomic_uint halted;
+	_Atomic uint64_t first_run_ns;
 	struct ktstr_vm_report *report;
 };
 

@@ -29,19 +29,18 @@ static uint8_t read_reg(uint8_t reg)
 	}
 }
 
-int cmos_io(struct cmos *c, uint16_t port, int is_write, uint8_t *data)
+enum pio_result cmos_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write, uint8_t *data)
 {
-	if (port == 0x70) {
+	struct cmos *c = dev;
+
+	(void)vcpu;
+	if (offset == 0) {
 		if (is_write)
 			c->index = *data & 0x7f; /* bit 7 is the NMI mask */
 		else
 			*data = 0xff;
-		return 1;
+	} else if (!is_write) {
+		*data = read_reg(c->index);
 	}
-	if (port == 0x71) {
-		if (!is_write)
-			*data = read_reg(c->index);
-		return 1;
-	}
-	return 0;
+	return PIO_HANDLED;
 }

@@ -3,6 +3,7 @@
 #define KTSTR_CMOS_H
 
 #include <stdint.h>
+#include "pio.h"
 
 /*
  * The MC146818 RTC/CMOS at ports 0x70 (index) and 0x71 (data), read-only: Linux reads the
@@ -13,7 +14,10 @@ struct cmos {
 	uint8_t index;
 };
 
-/* Returns 1 when the port belongs to the CMOS (and was handled). */
-int cmos_io(struct cmos *c, uint16_t port, int is_write, uint8_t *data);
+#define KTSTR_CMOS_PORT 0x70
+#define KTSTR_CMOS_PORTS 2
+
+/* The pio handler (offset 0: index, 1: data); dev is a struct cmos. */
+enum pio_result cmos_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write, uint8_t *data);
 
 #endif

@@ -185,16 +185,17 @@ static void write_reg(struct serial8250 *s, uint32_t vcpu, uint16_t reg, uint8_t
 	}
 }
 
-int serial8250_io(struct serial8250 *s, uint32_t vcpu, uint16_t port, int is_write, uint8_t *data)
+enum pio_result serial8250_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write,
+			      uint8_t *data)
 {
-	if (port < s->base || port >= s->base + 8)
-		return 0;
+	struct serial8250 *s = dev;
+
 	pthread_mutex_lock(&s->lock);
 	if (is_write)
-		write_reg(s, vcpu, port - s->base, *data);
+		write_reg(s, vcpu, offset, *data);
 	else
-		*data = read_reg(s, port - s->base);
+		*data = read_reg(s, offset);
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
-	return 1;
+	return PIO_HANDLED;
 }

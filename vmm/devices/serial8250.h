@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include "pio.h"
 
 #define KTSTR_LINE_MAX 512
 
@@ -34,8 +35,11 @@ struct serial8250 {
 int serial8250_init(struct serial8250 *s, uint16_t base, uint32_t irq, int out_fd,
 		    uint32_t nr_buffers);
 void serial8250_destroy(struct serial8250 *s);
-/* Returns 1 when the port belongs to this UART (and was handled). */
-int serial8250_io(struct serial8250 *s, uint32_t vcpu, uint16_t port, int is_write, uint8_t *data);
+#define KTSTR_SERIAL8250_PORTS 8
+
+/* The pio handler (offset: register 0-7); dev is a struct serial8250. */
+enum pio_result serial8250_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write,
+			      uint8_t *data);
 void serial8250_flush(struct serial8250 *s, uint32_t vcpu);
 void serial8250_flush_all(struct serial8250 *s);
 

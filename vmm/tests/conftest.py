@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-VMM = Path("vmm/ktstr-vmm")
+# The binary under test: the plain build, or the ASan/UBSan one (vmm_sanitized_test).
+VMM = Path(os.environ.get("KTSTR_VMM_BINARY", "vmm/ktstr-vmm"))
 GUESTS = Path("vmm/tests/guests")
 LIBRARY = Path("vmm/libktstr_vmm.so")
+
+
+def valgrind_or_skip() -> None:
+    """Skip a valgrind run where it cannot happen, saying why."""
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed (tools/debian-packages.txt has it)")
+    if "sanitized" in VMM.name:
+        pytest.skip("the ASan/UBSan build checks itself (valgrind cannot run it)")
 
 
 def kvm_usable() -> bool:

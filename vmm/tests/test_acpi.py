@@ -49,7 +49,11 @@ def tables(request, tmp_path):
 
 def test_every_checksum_and_the_links_between_tables(tables):
     _, _, _, t = tables
-    assert sorted(t) == sorted(("RSDP",) + TABLES)
+    assert sorted(t) == sorted(("RSDP", "FACS") + TABLES)
+    facs = t["FACS"]  # no checksum; 64 bytes, 64-byte aligned, FIRMWARE_CTRL points at it
+    assert facs[:4] == b"FACS" and struct.unpack_from("<I", facs, 4)[0] == 64 == len(facs)
+    facs_addr = struct.unpack_from("<I", t["FACP"], 36)[0]
+    assert facs_addr % 64 == 0 and 0xE0000 <= facs_addr < 0x100000
     rsdp = t["RSDP"]
     assert rsdp[:8] == b"RSD PTR " and rsdp[15] == 2 and len(rsdp) == 36
     assert sum(rsdp[:20]) % 256 == 0 and sum(rsdp) % 256 == 0
@@ -63,16 +67,34 @@ def test_every_checksum_and_the_links_between_tables(tables):
     assert struct.unpack_from("<Q", rsdp, 24)[0] >= 0xE0000
 
 
-def test_fadt_is_hardware_reduced_with_s5_power_off(tables):
+def gas(fadt: bytes, offset: int) -> tuple[int, int, int, int]:
+    """A Generic Address Structure: (space, bit width, access size, address)."""
+    space, width, _, access, addr = struct.unpack_from("<BBBBQ", fadt, offset)
+    return space, width, access, addr
+
+
+def test_fadt_has_pm1_blocks_pm_timer_and_s5_power_off(tables):
     _, _, _, t = tables
     fadt, dsdt = t["FACP"], t["DSDT"]
     assert len(fadt) == 276 and fadt[8] == 6
     flags = struct.unpack_from("<I", fadt, 112)[0]
-    assert flags & (1 << 20), "HW_REDUCED_ACPI"
-    # sleep control / status registers: byte-wide, system I/O, where the VMM listens
-    assert fadt[244:248] == bytes([1, 8, 0, 1]) and struct.unpack_from("<Q", fadt, 248)[0] == 0x600
-    assert fadt[256:260] == bytes([1, 8, 0, 1]) and struct.unpack_from("<Q", fadt, 260)[0] == 0x601
-    assert struct.unpack_from("<Q", fadt, 116 + 4)[0] == 0x64 and fadt[128] == 0xFE  # reset: i8042
+    # Not hardware-reduced: Linux would drop the legacy PIC and every ISA IRQ (the UARTs').
+    assert not flags & (1 << 20), "HW_REDUCED_ACPI must be off"
+    assert flags & (1 << 8), "TMR_VAL_EXT: a 32-bit PM timer"
+    assert flags & 1, "WBINVD"
+    sci, smi_cmd = struct.unpack_from("<HI", fadt, 46)
+    assert sci == 9 and smi_cmd == 0  # no SMI port: ACPI mode from the start
+    pm1a_evt, pm1b_evt, pm1a_cnt, pm1b_cnt, pm2, pm_tmr, gpe0, gpe1 = struct.unpack_from("<8I", fadt, 56)
+    assert (pm1a_evt, pm1a_cnt, pm_tmr) == (0x600, 0x604, 0x608)
+    assert pm1b_evt == pm1b_cnt == pm2 == gpe0 == gpe1 == 0
+    assert tuple(fadt[88:92]) == (4, 2, 0, 4)  # PM1_EVT_LEN, PM1_CNT_LEN, PM2_CNT_LEN, PM_TMR_LEN
+    # The extended blocks say the same (ACPICA warns when they differ); system I/O.
+    assert gas(fadt, 148) == (1, 32, 3, 0x600)
+    assert gas(fadt, 172) == (1, 16, 2, 0x604)
+    assert gas(fadt, 208) == (1, 32, 3, 0x608)
+    assert fadt[244:268] == bytes(24)  # sleep registers: hardware-reduced only
+    assert gas(fadt, 116)[3] == 0x64 and fadt[128] == 0xFE  # reset: i8042
+    assert fadt[108] == 0x32  # CMOS century register
     # Name (_S5, Package (4) {5, 0, 0, 0}): SLP_TYP 5 for power-off
     assert bytes.fromhex("085f53355f1207040a05000000") in dsdt[36:]
 
@@ -147,7 +169,7 @@ def test_slit_distances(tables):
 @pytest.mark.skipif(shutil.which("iasl") is None, reason="iasl missing (acpica-tools is in tools/debian-packages.txt)")
 def test_iasl_disassembles_every_table_without_complaint(tables):
     _, _, out, _ = tables
-    for name in TABLES:  # (iasl -d has no RSDP disassembler; the RSDP is checked above)
+    for name in TABLES + ("FACS",):  # (iasl -d has no RSDP disassembler; the RSDP is checked above)
         proc = subprocess.run(["iasl", "-d", f"{name}.dat"], cwd=out, capture_output=True, text=True, timeout=60)
         said = proc.stdout + proc.stderr
         assert proc.returncode == 0, said

@@ -5,10 +5,10 @@ BSP starts the APs with INIT/SIPI through the in-kernel LAPIC, as Linux does.
 """
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from vmm.tests.conftest import valgrind_or_skip
 
 GUESTS = Path("vmm/tests/guests")
 FAKE_KERNEL = str(GUESTS / "fake_bzimage.bin")
@@ -101,8 +101,7 @@ def test_init_sipi_brings_up_every_ap(vmm, topo):
 
 
 def test_linux_path_and_sipi_are_clean_under_valgrind(vmm, initrd):
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed (tools/debian-packages.txt has it)")
+    valgrind_or_skip()
     grind = ("valgrind", "--error-exitcode=99", "--leak-check=full",
              "--errors-for-leak-kinds=definite,indirect", "-q")
     r = vmm("--kernel", FAKE_KERNEL, "--initrd", str(initrd), "--cmdline", CMDLINE, wrapper=grind)

@@ -3,14 +3,13 @@ vCPU, each exit path, and a clean run under valgrind."""
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from vmm.tests.conftest import VMM, valgrind_or_skip
 from vmm.tests.topology_model import apic_id, bits, parse_topo
 
-VMM = Path("vmm/ktstr-vmm")
 GUESTS = Path("vmm/tests/guests")
 
 
@@ -102,8 +101,7 @@ def test_missing_guest_is_named():
 
 
 def test_no_leaks_or_invalid_accesses_under_valgrind():
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed (tools/debian-packages.txt has it)")
+    valgrind_or_skip()
     rc, out, report = run("cpuid_probe", "--topology", "1n2l2c1t",
                           wrapper=("valgrind", "--error-exitcode=99", "--leak-check=full",
                                    "--errors-for-leak-kinds=definite,indirect", "-q"))

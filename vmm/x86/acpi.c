@@ -3,9 +3,13 @@
  * ACPI tables describing the VM, written into guest memory at KTSTR_ACPI_ADDR (the BIOS area
  * Linux also scans for the RSDP; boot_params.acpi_rsdp_addr points there directly):
  *
- *   RSDP (rev 2) -> XSDT -> FACP  (rev 6, hardware-reduced: no PM blocks, no SCI; sleep
- *                           control/status registers in I/O space for S5 power-off; reset
- *                           register = i8042 0x64/0xfe) -> DSDT (\_S5 only)
+ *   RSDP (rev 2) -> XSDT -> FACP  (rev 6, a PC with fixed hardware: PM1a event/control
+ *                           blocks for S5 power-off, the PM timer, SCI on IRQ 9 (never
+ *                           raised), no SMI port (ACPI mode from the start); reset register
+ *                           = i8042 0x64/0xfe) -> DSDT (\_S5 only), FACS
+ *                           Not hardware-reduced: in that mode Linux drops the legacy PIC
+ *                           and with it every ISA IRQ, so the 16550s' IRQs 4 and 3 would
+ *                           never reach their driver (and the PIT would not be set up).
  *                        -> APIC  (MADT: one Local APIC, or x2APIC above ID 254, per vCPU;
  *                           the IOAPIC; LINT1 = NMI)
  *                        -> SRAT  (every APIC ID and an even, 2 MiB-aligned share of RAM
@@ -18,7 +22,8 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "../devices/acpi_sleep.h"
+#include "../devices/acpi_pm1.h"
+#include "../devices/pm_timer.h"
 #include "x86.h"
 
 #define OEM_ID "KTSTR "
@@ -28,14 +33,20 @@
 
 #define FADT_LEN 276
 #define FADT_REVISION 6
+#define FADT_F_WBINVD (1u << 0)       /* WBINVD works (required) */
 #define FADT_F_PWR_BUTTON (1u << 4)   /* no fixed power button */
 #define FADT_F_SLP_BUTTON (1u << 5)   /* no fixed sleep button */
+#define FADT_F_TMR_VAL_EXT (1u << 8)  /* the PM timer has 32 bits */
 #define FADT_F_RESET_REG_SUP (1u << 10)
-#define FADT_F_HW_REDUCED (1u << 20)
 #define IAPC_VGA_NOT_PRESENT (1u << 2)
+#define SCI_IRQ 9
+#define CMOS_CENTURY 0x32
+#define FACS_LEN 64
 
 #define GAS_SYSTEM_IO 1
 #define GAS_ACCESS_BYTE 1
+#define GAS_ACCESS_WORD 2
+#define GAS_ACCESS_DWORD 3
 
 #define MADT_PCAT_COMPAT 1u
 #define MADT_LOCAL_APIC 0
@@ -92,13 +103,13 @@ static void finish(struct table *t)
 	t->base[9] = checksum(t->base, t->len);
 }
 
-/* Generic Address Structure: one byte-wide register in I/O space. */
-static void gas_io(struct table *t, uint16_t port)
+/* Generic Address Structure: a register of bits width in I/O space. */
+static void gas_io(struct table *t, uint16_t port, uint8_t bits)
 {
 	w8(t, GAS_SYSTEM_IO);
-	w8(t, 8);            /* bit width */
+	w8(t, bits);         /* bit width */
 	w8(t, 0);            /* bit offset */
-	w8(t, GAS_ACCESS_BYTE);
+	w8(t, bits == 8 ? GAS_ACCESS_BYTE : bits == 16 ? GAS_ACCESS_WORD : GAS_ACCESS_DWORD);
 	w64(t, port);
 }
 
@@ -123,30 +134,70 @@ static void build_dsdt(struct table *t)
 	finish(t);
 }
 
-static void build_fadt(struct table *t, uint64_t dsdt)
+/* The firmware control structure: required outside hardware-reduced mode; all zero but its
+ * signature, length and version (no waking vector, no global lock). */
+static void build_facs(struct table *t)
+{
+	wbytes(t, "FACS", 4);
+	w32(t, FACS_LEN);
+	w32(t, 0);                               /* hardware signature */
+	w32(t, 0);                               /* firmware waking vector */
+	w32(t, 0);                               /* global lock */
+	w32(t, 0);                               /* flags */
+	w64(t, 0);                               /* X firmware waking vector */
+	w8(t, 2);                                /* version */
+	while (t->len < FACS_LEN)
+		w8(t, 0);
+}
+
+static void build_fadt(struct table *t, uint64_t dsdt, uint64_t facs)
 {
 	header(t, "FACP", FADT_REVISION);
-	w32(t, 0);                               /* 36 FIRMWARE_CTRL: no FACS */
+	w32(t, (uint32_t)facs);                  /* 36 FIRMWARE_CTRL */
 	w32(t, (uint32_t)dsdt);                  /* 40 DSDT */
 	w8(t, 0);                                /* 44 reserved */
 	w8(t, 0);                                /* 45 preferred PM profile: unspecified */
-	w16(t, 0);                               /* 46 SCI_INT: none (hardware-reduced) */
-	while (t->len < 109)                     /* 48..108: SMI, PM blocks, C states: none */
+	w16(t, SCI_IRQ);                         /* 46 SCI_INT */
+	w32(t, 0);                               /* 48 SMI_CMD: none, always in ACPI mode */
+	w32(t, 0);                               /* 52 ACPI_ENABLE/DISABLE, S4BIOS_REQ, PSTATE */
+	w32(t, KTSTR_ACPI_PM1_EVT_PORT);         /* 56 PM1a_EVT_BLK */
+	w32(t, 0);                               /* 60 PM1b_EVT_BLK */
+	w32(t, KTSTR_ACPI_PM1_CNT_PORT);         /* 64 PM1a_CNT_BLK */
+	w32(t, 0);                               /* 68 PM1b_CNT_BLK */
+	w32(t, 0);                               /* 72 PM2_CNT_BLK */
+	w32(t, KTSTR_PM_TIMER_PORT);             /* 76 PM_TMR_BLK */
+	w32(t, 0);                               /* 80 GPE0_BLK */
+	w32(t, 0);                               /* 84 GPE1_BLK */
+	w8(t, KTSTR_ACPI_PM1_EVT_LEN);           /* 88 PM1_EVT_LEN */
+	w8(t, KTSTR_ACPI_PM1_CNT_LEN);           /* 89 PM1_CNT_LEN */
+	w8(t, 0);                                /* 90 PM2_CNT_LEN */
+	w8(t, KTSTR_PM_TIMER_LEN);               /* 91 PM_TMR_LEN */
+	w32(t, 0);                               /* 92 GPE0/1_BLK_LEN, GPE1_BASE, CST_CNT */
+	w16(t, 101);                             /* 96 P_LVL2_LAT: > 100, no C2 */
+	w16(t, 1001);                            /* 98 P_LVL3_LAT: > 1000, no C3 */
+	while (t->len < 108)                     /* 100..107: flush, duty cycle, RTC alarms */
 		w8(t, 0);
+	w8(t, CMOS_CENTURY);                     /* 108 CENTURY: the CMOS register */
 	w16(t, IAPC_VGA_NOT_PRESENT);            /* 109 IA-PC boot architecture flags */
 	w8(t, 0);                                /* 111 reserved */
-	w32(t, FADT_F_HW_REDUCED | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
+	w32(t, FADT_F_WBINVD | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON | FADT_F_TMR_VAL_EXT |
 	       FADT_F_RESET_REG_SUP);            /* 112 flags */
-	gas_io(t, 0x64);                         /* 116 RESET_REG: the i8042 command port */
+	gas_io(t, 0x64, 8);                      /* 116 RESET_REG: the i8042 command port */
 	w8(t, 0xfe);                             /* 128 RESET_VALUE: pulse reset */
 	w16(t, 0);                               /* 129 ARM boot architecture */
 	w8(t, 0);                                /* 131 FADT minor version */
-	w64(t, 0);                               /* 132 X_FIRMWARE_CTRL */
+	w64(t, 0);                               /* 132 X_FIRMWARE_CTRL: FIRMWARE_CTRL says */
 	w64(t, dsdt);                            /* 140 X_DSDT */
-	for (int i = 0; i < 8; i++)              /* 148..243 X_PM1a_EVT_BLK .. X_GPE1_BLK */
-		gas_none(t);
-	gas_io(t, KTSTR_ACPI_SLEEP_CONTROL_PORT); /* 244 SLEEP_CONTROL_REG */
-	gas_io(t, KTSTR_ACPI_SLEEP_STATUS_PORT);  /* 256 SLEEP_STATUS_REG */
+	gas_io(t, KTSTR_ACPI_PM1_EVT_PORT, 8 * KTSTR_ACPI_PM1_EVT_LEN); /* 148 X_PM1a_EVT_BLK */
+	gas_none(t);                             /* 160 X_PM1b_EVT_BLK */
+	gas_io(t, KTSTR_ACPI_PM1_CNT_PORT, 8 * KTSTR_ACPI_PM1_CNT_LEN); /* 172 X_PM1a_CNT_BLK */
+	gas_none(t);                             /* 184 X_PM1b_CNT_BLK */
+	gas_none(t);                             /* 196 X_PM2_CNT_BLK */
+	gas_io(t, KTSTR_PM_TIMER_PORT, 8 * KTSTR_PM_TIMER_LEN); /* 208 X_PM_TMR_BLK */
+	gas_none(t);                             /* 220 X_GPE0_BLK */
+	gas_none(t);                             /* 232 X_GPE1_BLK */
+	gas_none(t);                             /* 244 SLEEP_CONTROL_REG: hardware-reduced only */
+	gas_none(t);                             /* 256 SLEEP_STATUS_REG */
 	wbytes(t, "KTSTRVMM", 8);                /* 268 hypervisor vendor identity */
 	finish(t);
 }
@@ -275,7 +326,7 @@ static void build_slit(struct table *t, uint32_t nodes)
 /* Upper bound of the bytes one topology's tables need (MADT and SRAT grow per vCPU). */
 static uint64_t space_needed(const struct ktstr_topology *topo, uint32_t cpus)
 {
-	return 36 + 16 + HEADER_LEN + 8 * 4 + FADT_LEN + HEADER_LEN + 16 +
+	return 36 + 16 + HEADER_LEN + 8 * 4 + FADT_LEN + FACS_LEN + 64 + HEADER_LEN + 16 +
 	       HEADER_LEN + 8 + 16ULL * cpus + 12 + 6 + HEADER_LEN + 12 + 24ULL * cpus +
 	       40ULL * 2 * topo->numa_nodes + HEADER_LEN + 8 +
 	       (uint64_t)topo->numa_nodes * topo->numa_nodes + 7 * 16;
@@ -305,11 +356,16 @@ int ktstr_acpi_write(uint8_t *mem, uint64_t mem_size, const struct ktstr_topolog
 	NEXT_TABLE();
 	build_dsdt(&t);
 	{
-		uint64_t dsdt = at;
+		uint64_t dsdt = at, facs;
 
 		NEXT_TABLE();
+		at = (at + 63) & ~63ULL;         /* the FACS is 64-byte aligned */
+		t.base = mem + at;
+		facs = at;
+		build_facs(&t);
+		NEXT_TABLE();
 		tables[0] = at;
-		build_fadt(&t, dsdt);
+		build_fadt(&t, dsdt, facs);
 	}
 	NEXT_TABLE();
 	tables[1] = at;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* --dump-acpi: the tables the VMM would give a guest, as files, found the way a guest finds
- * them (RSDP -> XSDT -> each table; FADT -> DSDT), so the walk checks the links too. */
+ * them (RSDP -> XSDT -> each table; FADT -> DSDT and FACS), so the walk checks the links too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -73,7 +73,11 @@ int ktstr_acpi_dump(const struct ktstr_topology *topo, uint64_t memory_mib, cons
 		if (!memcmp(t, "FACP", 4)) {
 			const uint8_t *dsdt = table_at(mem, rd64(t + 140));
 
+			const uint8_t *facs = table_at(mem, rd32(t + 36));
+
 			if (!dsdt || write_table(dir, "DSDT", dsdt, rd32(dsdt + 4)) < 0)
+				goto out;
+			if (!facs || write_table(dir, "FACS", facs, rd32(facs + 4)) < 0)
 				goto out;
 		}
 	}

@@ -14,15 +14,26 @@
  *               is where Linux takes cpu_llc_id and cache/index3/shared_cpu_list from
  *   0x8000001E  extended APIC ID, core ID and threads per core, node ID
  * A package here is one NUMA node's worth of LLCs.
+ *
+ * And what Linux needs to find a clock (without it, a guest whose PIT calibration is too
+ * slow, as under nested virtualization, has no TSC frequency and no clock source at all):
+ *   1      ECX[31] "running on a hypervisor": Linux looks for hypervisor leaves only then
+ *   1      ECX[24] TSC deadline timer, which KVM emulates but reports through
+ *          KVM_CAP_TSC_DEADLINE_TIMER instead of KVM_GET_SUPPORTED_CPUID
+ *   0x40000000  "KVMKVMKVM" signature, and 0x40000001 the paravirtual features (kvm-clock
+ *               among them), both as KVM_GET_SUPPORTED_CPUID reports them
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/kvm_para.h>
 #include "x86.h"
 
 #define MAX_ENTRIES 256
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
 static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
 {
@@ -113,6 +124,28 @@ static void topo_level(struct kvm_cpuid_entry2 *e, uint32_t shift, uint32_t coun
 	e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 }
 
+/* Present KVM's paravirtual interface: Linux then uses kvm-clock for time and the TSC
+ * frequency, and the TSC deadline timer instead of calibrating the LAPIC timer. */
+static int paravirt(int kvm_fd, struct kvm_cpuid2 *c, char *err, size_t errlen)
+{
+	struct kvm_cpuid_entry2 *sig = find(c, KVM_CPUID_SIGNATURE, 0);
+	struct kvm_cpuid_entry2 *e = find(c, 1, 0);
+
+	/* "KVMKVMKVM\0\0\0" in EBX, ECX, EDX */
+	if (!sig || sig->ebx != 0x4b4d564b || sig->ecx != 0x564b4d56 || sig->edx != 0x4d ||
+	    !find(c, KVM_CPUID_FEATURES, 0)) {
+		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID has no KVM paravirtual leaves "
+			 "(0x40000000 \"KVMKVMKVM\", 0x40000001): the guest would have no kvm-clock");
+		return -1;
+	}
+	if (e) {
+		e->ecx |= CPUID_1_ECX_HYPERVISOR;
+		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+			e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
+	}
+	return 0;
+}
+
 struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, uint32_t cpu,
 				   char *err, size_t errlen)
 {
@@ -133,6 +166,10 @@ struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, u
 	c->nent = MAX_ENTRIES;
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
 		snprintf(err, errlen, "ioctl KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		free(c);
+		return NULL;
+	}
+	if (paravirt(kvm_fd, c, err, errlen) < 0) {
 		free(c);
 		return NULL;
 	}

@@ -4,8 +4,8 @@
  *   - COM2 (0x2f8): writes "com2 ok\n", the result-stream port;
  *   - COM1 scratch register and LSR: prints "scr=5a lsr=60";
  *   - CMOS (0x70/0x71): prints "cmos_a=26 cmos_b=02" (no update in progress, BCD, 24 h);
- *   - ACPI S5: writes SLP_TYP 5 | SLP_EN to the sleep control register (0x600), which must
- *     end the VM as a power-off. If it does not, exits with status 1 via the debug port.
+ *   - ACPI S5: writes SLP_TYP 5 | SLP_EN to PM1a_CNT (0x604, 16 bits, as ACPICA does), which
+ *     must end the VM as a power-off. If it does not, exits with status 1 via the debug port.
  */
 	.code64
 	.text
@@ -44,9 +44,9 @@ _start:
 	call	puthex
 	mov	$'\n', %al
 	call	putc
-	mov	$0x600, %dx
-	mov	$((5 << 2) | 0x20), %al	/* SLP_TYP 5, SLP_EN */
-	out	%al, %dx
+	mov	$0x604, %dx
+	mov	$((5 << 10) | (1 << 13) | 1), %ax	/* SLP_TYP 5, SLP_EN, SCI_EN */
+	out	%ax, %dx
 	mov	$1, %al			/* not reached when S5 works */
 	out	%al, $0xf4
 park:	pause
