@@ -14,9 +14,9 @@
 #include "kvm_stats.h"
 
 static const char *const wanted[KTSTR_MAX_STATS] = {
-	"exits", "io_exits", "mmio_exits", "irq_exits", "halt_exits", "signal_exits",
-	"irq_window_exits", "irq_injections", "nmi_injections", "insn_emulation",
-	"insn_emulation_fail", "halt_wakeup",
+	"exits",          "io_exits",       "mmio_exits",          "irq_exits",
+	"halt_exits",     "signal_exits",   "irq_window_exits",    "irq_injections",
+	"nmi_injections", "insn_emulation", "insn_emulation_fail", "halt_wakeup",
 };
 
 static void add(struct ktstr_vm_report *r, const char *name, uint64_t value)

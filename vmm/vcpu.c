@@ -97,7 +97,8 @@ void *ktstr_vcpu_loop(void *arg)
 	while (!atomic_load(&vm->ended)) {
 		uint64_t unset = 0;
 
-		if (!atomic_load(&vm->first_run_ns)) /* the first vCPU to enter the guest stamps it */
+		/* The first vCPU to enter the guest stamps it. */
+		if (!atomic_load(&vm->first_run_ns))
 			atomic_compare_exchange_strong(&vm->first_run_ns, &unset, ktstr_now_ns());
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -121,22 +122,26 @@ void *ktstr_vcpu_loop(void *arg)
 			return NULL;
 		case KVM_EXIT_SHUTDOWN:
 			record_rip(v);
-			ktstr_end_vm(vm, KTSTR_EXIT_SHUTDOWN, -1, "guest shutdown (triple fault or reboot)");
+			ktstr_end_vm(vm, KTSTR_EXIT_SHUTDOWN, -1,
+				     "guest shutdown (triple fault or reboot)");
 			return NULL;
 		case KVM_EXIT_SYSTEM_EVENT:
 			record_rip(v);
-			ktstr_end_vm(vm, KTSTR_EXIT_SHUTDOWN, -1, "guest system event (shutdown or reset)");
+			ktstr_end_vm(vm, KTSTR_EXIT_SHUTDOWN, -1,
+				     "guest system event (shutdown or reset)");
 			return NULL;
 		case KVM_EXIT_INTR:
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
 			fail_vcpu(v, "KVM internal error, suberror %u%s", v->run->internal.suberror,
-				  v->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
-				  " (instruction emulation failed)" : "");
+				  v->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+					  ? " (instruction emulation failed)"
+					  : "");
 			return NULL;
 		case KVM_EXIT_FAIL_ENTRY:
 			fail_vcpu(v, "VM entry failed, hardware reason %#llx",
-				  (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+				  (unsigned long long)
+					  v->run->fail_entry.hardware_entry_failure_reason);
 			return NULL;
 		default:
 			fail_vcpu(v, "unhandled KVM exit %u", v->run->exit_reason);

@@ -114,7 +114,7 @@ static int check_config(struct vm *vm)
 	if (ktstr_apic_id(t, vm->nr_vcpus - 1) > 254 && cfg->kernel_path) {
 		errno = ENOTSUP;
 		return fail(vm, "topology: APIC IDs above 254 need x2APIC + split irqchip "
-			    "(not supported yet); use fewer LLCs/cores/threads");
+				"(not supported yet); use fewer LLCs/cores/threads");
 	}
 	vm->mem_size = (cfg->memory_mib ? cfg->memory_mib : 64) << 20;
 	if (vm->mem_size < STACKS_ADDR + (vm->nr_vcpus + 1) * 0x1000ULL)
@@ -160,7 +160,9 @@ static int create_memory(struct vm *vm)
 	madvise(vm->mem, vm->mem_size, MADV_HUGEPAGE); /* fewer EPT entries; fine if refused */
 	for (int i = 0; i < n; i++) {
 		struct kvm_userspace_memory_region region = {
-			.slot = i, .guest_phys_addr = ram[i].start, .memory_size = ram[i].size,
+			.slot = i,
+			.guest_phys_addr = ram[i].start,
+			.memory_size = ram[i].size,
 			.userspace_addr = (uint64_t)(vm->mem + host_off),
 		};
 
@@ -325,7 +327,8 @@ static int init_devices(struct vm *vm)
 	/* Synthetic guests print from every vCPU at once: a line buffer each. */
 	uint32_t com1_buffers = vm->cfg->guest_path ? vm->nr_vcpus : 1;
 
-	if (serial8250_init(&vm->com1, KTSTR_COM1_PORT, COM1_IRQ, vm->cfg->console_fd, com1_buffers) < 0 ||
+	if (serial8250_init(&vm->com1, KTSTR_COM1_PORT, COM1_IRQ, vm->cfg->console_fd,
+			    com1_buffers) < 0 ||
 	    serial8250_init(&vm->com2, KTSTR_COM2_PORT, COM2_IRQ, vm->cfg->com2_fd, 1) < 0 ||
 	    pm_timer_init(&vm->pm_timer, vm->nr_vcpus, ktstr_now_ns) < 0) {
 		errno = ENOMEM;
@@ -334,8 +337,10 @@ static int init_devices(struct vm *vm)
 	vm->com1.set_irq = vm->com2.set_irq = set_irq_line;
 	vm->com1.irq_ctx = vm->com2.irq_ctx = vm;
 	/* The I/O-space map: one entry per device, all with the same handler signature. */
-	if (pio_bus_add(&vm->pio, "com1", KTSTR_COM1_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io, &vm->com1) ||
-	    pio_bus_add(&vm->pio, "com2", KTSTR_COM2_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io, &vm->com2) ||
+	if (pio_bus_add(&vm->pio, "com1", KTSTR_COM1_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io,
+			&vm->com1) ||
+	    pio_bus_add(&vm->pio, "com2", KTSTR_COM2_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io,
+			&vm->com2) ||
 	    pio_bus_add(&vm->pio, "cmos", KTSTR_CMOS_PORT, KTSTR_CMOS_PORTS, cmos_io, &vm->cmos) ||
 	    pio_bus_add(&vm->pio, "i8042", KTSTR_I8042_PORT, KTSTR_I8042_PORTS, i8042_io, NULL) ||
 	    pio_bus_add(&vm->pio, "acpi-pm1", KTSTR_ACPI_PM1_EVT_PORT, KTSTR_ACPI_PM1_PORTS,
@@ -372,7 +377,8 @@ int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *repo
 		goto out;
 	for (uint32_t i = 0; i < vm.nr_vcpus; i++) {
 		if (pthread_create(&vm.vcpus[i].thread, NULL, ktstr_vcpu_loop, &vm.vcpus[i]) != 0) {
-			ktstr_end_vm(&vm, KTSTR_EXIT_SETUP_ERROR, -1, "pthread_create for a vCPU failed");
+			ktstr_end_vm(&vm, KTSTR_EXIT_SETUP_ERROR, -1,
+				     "pthread_create for a vCPU failed");
 			break;
 		}
 		vm.vcpus[i].started = 1;

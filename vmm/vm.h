@@ -31,7 +31,7 @@ struct vcpu {
 struct vm {
 	const struct ktstr_vm_config *cfg;
 	int kvm_fd, vm_fd;
-	int irqchip;              /* in-kernel LAPIC/IOAPIC/PIC: APs wait for INIT/SIPI */
+	int irqchip; /* in-kernel LAPIC/IOAPIC/PIC: APs wait for INIT/SIPI */
 	uint8_t *mem;
 	uint64_t mem_size;
 	size_t run_size;
@@ -41,7 +41,7 @@ struct vm {
 	struct cmos cmos;
 	struct acpi_pm1 pm1;
 	struct pm_timer pm_timer;
-	struct pio_bus pio;       /* every port-I/O device; fixed before the vCPUs start */
+	struct pio_bus pio; /* every port-I/O device; fixed before the vCPUs start */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	/* Read by every vCPU thread without the lock: atomics. Written under the lock. */

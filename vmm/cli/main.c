@@ -19,28 +19,36 @@
 static const char *kind_name(enum ktstr_exit_kind k)
 {
 	switch (k) {
-	case KTSTR_EXIT_DEBUG_PORT: return "debug_exit";
-	case KTSTR_EXIT_TIMEOUT: return "timeout";
-	case KTSTR_EXIT_SHUTDOWN: return "shutdown";
-	case KTSTR_EXIT_INTERNAL_ERROR: return "internal_error";
-	case KTSTR_EXIT_SETUP_ERROR: return "setup_error";
+	case KTSTR_EXIT_DEBUG_PORT:
+		return "debug_exit";
+	case KTSTR_EXIT_TIMEOUT:
+		return "timeout";
+	case KTSTR_EXIT_SHUTDOWN:
+		return "shutdown";
+	case KTSTR_EXIT_INTERNAL_ERROR:
+		return "internal_error";
+	case KTSTR_EXIT_SETUP_ERROR:
+		return "setup_error";
 	}
 	return "unknown";
 }
 
 static int usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [--topology NnNlNcNt] [--memory-mib N] [--timeout-ms N] "
+	fprintf(stderr,
+		"usage: %s [--topology NnNlNcNt] [--memory-mib N] [--timeout-ms N] "
 		"[--com2 FILE] [--sipi] (GUEST.bin | --kernel bzImage [--initrd FILE] "
-		"[--cmdline STRING] | --dump-acpi DIR)\n", argv0);
+		"[--cmdline STRING] | --dump-acpi DIR)\n",
+		argv0);
 	return 125;
 }
 
 static void print_report(const struct ktstr_vm_report *r)
 {
 	fprintf(stderr, "exit=%s\nstatus=%d\nvcpus=%u\nsetup_us=%llu\nrun_us=%llu\nrip=0x%llx\n",
-		kind_name(r->kind), r->exit_status, r->vcpus, (unsigned long long)(r->setup_ns / 1000),
-		(unsigned long long)(r->run_ns / 1000), (unsigned long long)r->rip);
+		kind_name(r->kind), r->exit_status, r->vcpus,
+		(unsigned long long)(r->setup_ns / 1000), (unsigned long long)(r->run_ns / 1000),
+		(unsigned long long)r->rip);
 	if (r->insn_len) {
 		fprintf(stderr, "insn=");
 		for (uint32_t i = 0; i < r->insn_len; i++)
@@ -48,14 +56,18 @@ static void print_report(const struct ktstr_vm_report *r)
 		fprintf(stderr, "\n");
 	}
 	for (uint32_t i = 0; i < r->nr_stats; i++)
-		fprintf(stderr, "stat.%s=%llu\n", r->stats[i].name, (unsigned long long)r->stats[i].value);
+		fprintf(stderr, "stat.%s=%llu\n", r->stats[i].name,
+			(unsigned long long)r->stats[i].value);
 	fprintf(stderr, "message=%s\n", r->message);
 }
 
 int main(int argc, char **argv)
 {
-	struct ktstr_vm_config cfg = { .topo = { 1, 1, 1, 1 }, .memory_mib = 64, .console_fd = 1,
-				       .com2_fd = -1, .timeout_ms = 10000 };
+	struct ktstr_vm_config cfg = { .topo = { 1, 1, 1, 1 },
+				       .memory_mib = 64,
+				       .console_fd = 1,
+				       .com2_fd = -1,
+				       .timeout_ms = 10000 };
 	const char *com2 = NULL, *dump_acpi = NULL;
 	struct ktstr_vm_report r;
 	int i, rc;
@@ -74,8 +86,11 @@ int main(int argc, char **argv)
 			char tail;
 
 			if (sscanf(val, "%un%ul%uc%ut%c", &cfg.topo.numa_nodes, &cfg.topo.llcs,
-				   &cfg.topo.cores_per_llc, &cfg.topo.threads_per_core, &tail) != 4) {
-				fprintf(stderr, "ktstr-vmm: bad --topology %s: expected e.g. 1n2l4c2t\n", val);
+				   &cfg.topo.cores_per_llc, &cfg.topo.threads_per_core,
+				   &tail) != 4) {
+				fprintf(stderr,
+					"ktstr-vmm: bad --topology %s: expected e.g. 1n2l4c2t\n",
+					val);
 				return 125;
 			}
 		} else if (!strcmp(opt, "--memory-mib")) {
@@ -97,7 +112,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (dump_acpi)
-		return i == argc ? ktstr_acpi_dump(&cfg.topo, cfg.memory_mib, dump_acpi) : usage(argv[0]);
+		return i == argc ? ktstr_acpi_dump(&cfg.topo, cfg.memory_mib, dump_acpi)
+				 : usage(argv[0]);
 	if (cfg.kernel_path ? i != argc : i != argc - 1)
 		return usage(argv[0]);
 	if (!cfg.kernel_path)

@@ -27,7 +27,6 @@ struct acpi_pm1 {
 };
 
 /* The pio handler for the six bytes from KTSTR_ACPI_PM1_EVT_PORT; dev is a struct acpi_pm1. */
-enum pio_result acpi_pm1_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write,
-			    uint8_t *data);
+enum pio_result acpi_pm1_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write, uint8_t *data);
 
 #endif

@@ -14,18 +14,30 @@ static uint8_t read_reg(uint8_t reg)
 
 	gmtime_r(&now, &tm);
 	switch (reg) {
-	case 0x00: return bcd(tm.tm_sec);
-	case 0x02: return bcd(tm.tm_min);
-	case 0x04: return bcd(tm.tm_hour);
-	case 0x06: return bcd(tm.tm_wday + 1);
-	case 0x07: return bcd(tm.tm_mday);
-	case 0x08: return bcd(tm.tm_mon + 1);
-	case 0x09: return bcd(tm.tm_year % 100);
-	case 0x0a: return 0x26;  /* status A: 32 kHz base, no update in progress */
-	case 0x0b: return 0x02;  /* status B: 24-hour clock, BCD */
-	case 0x0d: return 0x80;  /* status D: the battery is fine */
-	case 0x32: return bcd(19 + tm.tm_year / 100); /* century */
-	default: return 0;
+	case 0x00:
+		return bcd(tm.tm_sec);
+	case 0x02:
+		return bcd(tm.tm_min);
+	case 0x04:
+		return bcd(tm.tm_hour);
+	case 0x06:
+		return bcd(tm.tm_wday + 1);
+	case 0x07:
+		return bcd(tm.tm_mday);
+	case 0x08:
+		return bcd(tm.tm_mon + 1);
+	case 0x09:
+		return bcd(tm.tm_year % 100);
+	case 0x0a:
+		return 0x26; /* status A: 32 kHz base, no update in progress */
+	case 0x0b:
+		return 0x02; /* status B: 24-hour clock, BCD */
+	case 0x0d:
+		return 0x80; /* status D: the battery is fine */
+	case 0x32:
+		return bcd(19 + tm.tm_year / 100); /* century */
+	default:
+		return 0;
 	}
 }
 

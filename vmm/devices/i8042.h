@@ -10,7 +10,7 @@
  * read, ready for commands", and command 0xfe (pulse the CPU reset line) ends the VM.
  */
 #define KTSTR_I8042_PORT 0x60 /* data; command/status at 0x64 */
-#define KTSTR_I8042_PORTS 5    /* 0x61-0x63 in between belong to no one (0x61: the PIT) */
+#define KTSTR_I8042_PORTS 5   /* 0x61-0x63 in between belong to no one (0x61: the PIT) */
 
 /* The pio handler (offset 0: data, 4: command/status); dev is unused. */
 enum pio_result i8042_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write, uint8_t *data);

@@ -15,8 +15,9 @@ int pio_bus_add(struct pio_bus *bus, const char *name, uint16_t base, uint16_t l
 		if (base < d->base + d->len && d->base < end)
 			return -1;
 	}
-	bus->devices[bus->nr++] =
-		(struct pio_device){ .name = name, .base = base, .len = len, .io = io, .dev = dev };
+	bus->devices[bus->nr++] = (struct pio_device){
+		.name = name, .base = base, .len = len, .io = io, .dev = dev
+	};
 	return 0;
 }
 

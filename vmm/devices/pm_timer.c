@@ -24,8 +24,7 @@ uint32_t pm_timer_ticks(uint64_t ns)
 	return (uint32_t)(s * KTSTR_PM_TIMER_HZ + rem * KTSTR_PM_TIMER_HZ / 1000000000ULL);
 }
 
-enum pio_result pm_timer_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write,
-			    uint8_t *data)
+enum pio_result pm_timer_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write, uint8_t *data)
 {
 	struct pm_timer *t = dev;
 	uint32_t *latch = &t->latched[vcpu % t->nr_vcpus];

@@ -30,7 +30,6 @@ void pm_timer_destroy(struct pm_timer *t);
 /* The counter value at ns. */
 uint32_t pm_timer_ticks(uint64_t ns);
 /* The pio handler; dev is a struct pm_timer. Writes are ignored (the timer is read-only). */
-enum pio_result pm_timer_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write,
-			    uint8_t *data);
+enum pio_result pm_timer_io(void *dev, uint32_t vcpu, uint16_t offset, int is_write, uint8_t *data);
 
 #endif

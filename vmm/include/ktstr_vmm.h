@@ -17,13 +17,13 @@
 
 struct ktstr_topology {
 	uint32_t numa_nodes;
-	uint32_t llcs;           /* in total, spread evenly over the nodes */
+	uint32_t llcs; /* in total, spread evenly over the nodes */
 	uint32_t cores_per_llc;
 	uint32_t threads_per_core;
 };
 
 /* ktstr_vm_config.flags */
-#define KTSTR_VM_SIPI 1u         /* synthetic: in-kernel irqchip, only the BSP starts */
+#define KTSTR_VM_SIPI 1u /* synthetic: in-kernel irqchip, only the BSP starts */
 
 struct ktstr_vm_config {
 	struct ktstr_topology topo;
@@ -56,14 +56,14 @@ struct ktstr_vm_stat {
 
 struct ktstr_vm_report {
 	enum ktstr_exit_kind kind;
-	int32_t exit_status;     /* the value written to the debug-exit port */
-	uint64_t rip;            /* internal errors / shutdown: the instruction pointer */
-	uint8_t insn[16];        /* internal errors: the bytes at rip, when they could be read */
+	int32_t exit_status; /* the value written to the debug-exit port */
+	uint64_t rip;        /* internal errors / shutdown: the instruction pointer */
+	uint8_t insn[16];    /* internal errors: the bytes at rip, when they could be read */
 	uint32_t insn_len;
 	uint32_t vcpus;
-	uint64_t setup_ns;       /* start of ktstr_vm_run to the first KVM_RUN */
-	uint64_t run_ns;         /* first KVM_RUN to the end of teardown */
-	int32_t error_errno;     /* setup errors: errno of the call named in message */
+	uint64_t setup_ns;   /* start of ktstr_vm_run to the first KVM_RUN */
+	uint64_t run_ns;     /* first KVM_RUN to the end of teardown */
+	int32_t error_errno; /* setup errors: errno of the call named in message */
 	uint32_t nr_stats;
 	struct ktstr_vm_stat stats[KTSTR_MAX_STATS];
 	char message[256];

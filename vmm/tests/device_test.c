@@ -19,14 +19,14 @@
 
 static int failures, checks;
 
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		checks++;                                                              \
-		if (!(cond)) {                                                         \
-			failures++;                                                    \
-			fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
-				__func__, #cond);                                      \
-		}                                                                      \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		checks++;                                                                          \
+		if (!(cond)) {                                                                     \
+			failures++;                                                                \
+			fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__,       \
+				__func__, #cond);                                                  \
+		}                                                                                  \
 	} while (0)
 
 static uint8_t in8(struct pio_bus *bus, uint16_t port)
@@ -103,10 +103,10 @@ static void test_serial(void)
 	CHECK(pio_bus_add(&bus, "com1", b, KTSTR_SERIAL8250_PORTS, serial8250_io, &s) == 0);
 
 	out8(&bus, 0, b + 7, 0xa5);
-	CHECK(in8(&bus, b + 7) == 0xa5);          /* scratch */
-	CHECK(in8(&bus, b + 5) == 0x60);          /* LSR: THR empty, transmitter empty */
-	CHECK(in8(&bus, b + 2) == 0x01);          /* IIR: no interrupt, no FIFO */
-	out8(&bus, 0, b + 3, 0x80);               /* DLAB */
+	CHECK(in8(&bus, b + 7) == 0xa5); /* scratch */
+	CHECK(in8(&bus, b + 5) == 0x60); /* LSR: THR empty, transmitter empty */
+	CHECK(in8(&bus, b + 2) == 0x01); /* IIR: no interrupt, no FIFO */
+	out8(&bus, 0, b + 3, 0x80);      /* DLAB */
 	out8(&bus, 0, b + 0, 0x01);
 	out8(&bus, 0, b + 1, 0x00);
 	CHECK(in8(&bus, b + 0) == 0x01 && in8(&bus, b + 1) == 0x00);
@@ -120,17 +120,17 @@ static void test_serial(void)
 	irq_edges = 0;
 	out8(&bus, 0, b + 1, 0x02);
 	CHECK(irq_level == 1 && irq_edges == 1);
-	CHECK(in8(&bus, b + 2) == 0x02);          /* IIR: THRE */
+	CHECK(in8(&bus, b + 2) == 0x02); /* IIR: THRE */
 	CHECK(irq_level == 0);
-	CHECK(in8(&bus, b + 2) == 0x01);          /* acknowledged */
-	out8(&bus, 0, b + 0, 'h');                /* each byte sent: a fresh edge */
+	CHECK(in8(&bus, b + 2) == 0x01); /* acknowledged */
+	out8(&bus, 0, b + 0, 'h');       /* each byte sent: a fresh edge */
 	CHECK(irq_level == 1 && irq_edges == 2);
 	in8(&bus, b + 2);
-	out8(&bus, 1, b + 0, 'B');                /* vCPU 1 has its own line buffer */
+	out8(&bus, 1, b + 0, 'B'); /* vCPU 1 has its own line buffer */
 	out8(&bus, 0, b + 0, 'i');
 	out8(&bus, 0, b + 0, '\n');
 	CHECK(read(fds[0], out, sizeof(out) - 1) == 3 && !strcmp(out, "hi\n"));
-	out8(&bus, 0, b + 4, 0x00);               /* OUT2 off: the line drops */
+	out8(&bus, 0, b + 4, 0x00); /* OUT2 off: the line drops */
 	CHECK(irq_level == 0);
 	serial8250_flush_all(&s);
 	memset(out, 0, sizeof(out));
@@ -151,17 +151,17 @@ static void test_cmos(void)
 	struct cmos c = { 0 };
 
 	CHECK(pio_bus_add(&bus, "cmos", KTSTR_CMOS_PORT, KTSTR_CMOS_PORTS, cmos_io, &c) == 0);
-	out8(&bus, 0, 0x70, 0x8a);                /* bit 7 (NMI mask) is not part of the index */
-	CHECK(in8(&bus, 0x71) == 0x26);           /* status A: no update in progress */
+	out8(&bus, 0, 0x70, 0x8a);          /* bit 7 (NMI mask) is not part of the index */
+	CHECK(in8(&bus, 0x71) == 0x26);     /* status A: no update in progress */
 	out8(&bus, 0, 0x70, 0x0b);
-	CHECK(in8(&bus, 0x71) == 0x02);           /* status B: BCD, 24 h */
+	CHECK(in8(&bus, 0x71) == 0x02);     /* status B: BCD, 24 h */
 	out8(&bus, 0, 0x70, 0x00);
-	CHECK(bcd_ok(in8(&bus, 0x71), 59));       /* seconds */
+	CHECK(bcd_ok(in8(&bus, 0x71), 59)); /* seconds */
 	out8(&bus, 0, 0x70, 0x04);
-	CHECK(bcd_ok(in8(&bus, 0x71), 23));       /* hours */
+	CHECK(bcd_ok(in8(&bus, 0x71), 23)); /* hours */
 	out8(&bus, 0, 0x70, 0x32);
-	CHECK(in8(&bus, 0x71) == 0x20);           /* century: 20xx */
-	CHECK(in8(&bus, 0x70) == 0xff);           /* the index port reads nothing */
+	CHECK(in8(&bus, 0x71) == 0x20);     /* century: 20xx */
+	CHECK(in8(&bus, 0x70) == 0xff);     /* the index port reads nothing */
 }
 
 static void test_i8042(void)
@@ -169,8 +169,8 @@ static void test_i8042(void)
 	struct pio_bus bus = { 0 };
 
 	CHECK(pio_bus_add(&bus, "i8042", KTSTR_I8042_PORT, KTSTR_I8042_PORTS, i8042_io, NULL) == 0);
-	CHECK(in8(&bus, 0x64) == 0x00);           /* status: both buffers empty */
-	CHECK(in8(&bus, 0x61) == 0xff);           /* not an i8042 register */
+	CHECK(in8(&bus, 0x64) == 0x00);                  /* status: both buffers empty */
+	CHECK(in8(&bus, 0x61) == 0xff);                  /* not an i8042 register */
 	CHECK(out8(&bus, 0, 0x64, 0xd1) == PIO_HANDLED);
 	CHECK(out8(&bus, 0, 0x60, 0xfe) == PIO_HANDLED); /* 0xfe as data is not the command */
 	CHECK(out8(&bus, 0, 0x64, 0xfe) == PIO_RESET);
@@ -183,11 +183,11 @@ static void test_acpi_pm1(void)
 	uint16_t cnt = KTSTR_ACPI_PM1_CNT_PORT, evt = KTSTR_ACPI_PM1_EVT_PORT;
 
 	CHECK(pio_bus_add(&bus, "pm1", evt, KTSTR_ACPI_PM1_PORTS, acpi_pm1_io, &pm) == 0);
-	CHECK((in8(&bus, cnt) & 1) == 1);         /* SCI_EN: always in ACPI mode */
+	CHECK((in8(&bus, cnt) & 1) == 1);                      /* SCI_EN: always in ACPI mode */
 	CHECK(in8(&bus, evt) == 0 && in8(&bus, evt + 1) == 0); /* no events */
 	CHECK(out16(&bus, evt + 2, 0x0120) == PIO_HANDLED);
 	CHECK(in8(&bus, evt + 2) == 0x20 && in8(&bus, evt + 3) == 0x01); /* PM1_EN reads back */
-	CHECK(out16(&bus, evt, 0x8000) == PIO_HANDLED); /* clearing WAK_STS */
+	CHECK(out16(&bus, evt, 0x8000) == PIO_HANDLED);                  /* clearing WAK_STS */
 	/* ACPICA's sequence: SLP_TYP first, then SLP_TYP | SLP_EN. */
 	CHECK(out16(&bus, cnt, 5 << 10 | 1) == PIO_HANDLED);
 	CHECK(out16(&bus, cnt, 3 << 10 | 1 << 13 | 1) == PIO_HANDLED); /* S3: ignored */
@@ -227,13 +227,14 @@ static void test_pm_timer(void)
 	CHECK(pm_timer_ticks(3600ULL * 24 * 365 * 1000000000ULL) ==
 	      (uint32_t)(3600ULL * 24 * 365 * KTSTR_PM_TIMER_HZ));
 	CHECK(pm_timer_init(&t, 2, fake_clock) == 0);
-	CHECK(pio_bus_add(&bus, "pm-timer", KTSTR_PM_TIMER_PORT, KTSTR_PM_TIMER_LEN, pm_timer_io, &t) == 0);
+	CHECK(pio_bus_add(&bus, "pm-timer", KTSTR_PM_TIMER_PORT, KTSTR_PM_TIMER_LEN, pm_timer_io,
+			  &t) == 0);
 	fake_ns = 10ULL * 1000000000ULL; /* 35795450 = 0x0222337a */
 	/* The clock moves by a second between the bytes; the value read is still the sample
 	 * taken at the first byte. */
 	CHECK(read_timer(&bus, 0, 1) == 10 * KTSTR_PM_TIMER_HZ);
 	fake_ns = 20ULL * 1000000000ULL;
-	CHECK(read_timer(&bus, 1, 0) == 20 * KTSTR_PM_TIMER_HZ); /* each vCPU its own latch */
+	CHECK(read_timer(&bus, 1, 0) == 20 * KTSTR_PM_TIMER_HZ);     /* each vCPU its own latch */
 	CHECK(out8(&bus, 0, KTSTR_PM_TIMER_PORT, 0) == PIO_HANDLED); /* read-only */
 	pm_timer_destroy(&t);
 }

@@ -33,10 +33,10 @@
 
 #define FADT_LEN 276
 #define FADT_REVISION 6
-#define FADT_F_WBINVD (1u << 0)       /* WBINVD works (required) */
-#define FADT_F_PWR_BUTTON (1u << 4)   /* no fixed power button */
-#define FADT_F_SLP_BUTTON (1u << 5)   /* no fixed sleep button */
-#define FADT_F_TMR_VAL_EXT (1u << 8)  /* the PM timer has 32 bits */
+#define FADT_F_WBINVD (1u << 0)      /* WBINVD works (required) */
+#define FADT_F_PWR_BUTTON (1u << 4)  /* no fixed power button */
+#define FADT_F_SLP_BUTTON (1u << 5)  /* no fixed sleep button */
+#define FADT_F_TMR_VAL_EXT (1u << 8) /* the PM timer has 32 bits */
 #define FADT_F_RESET_REG_SUP (1u << 10)
 #define IAPC_VGA_NOT_PRESENT (1u << 2)
 #define SCI_IRQ 9
@@ -68,12 +68,35 @@ struct table {
 	uint32_t len;
 };
 
-static void w8(struct table *t, uint8_t v) { t->base[t->len++] = v; }
-static void w16(struct table *t, uint16_t v) { w8(t, v & 0xff); w8(t, v >> 8); }
-static void w32(struct table *t, uint32_t v) { w16(t, v & 0xffff); w16(t, v >> 16); }
-static void w64(struct table *t, uint64_t v) { w32(t, (uint32_t)v); w32(t, v >> 32); }
-static void wbytes(struct table *t, const void *p, uint32_t n) { memcpy(t->base + t->len, p, n); t->len += n; }
-static void put32_at(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = v >> (8 * i); }
+static void w8(struct table *t, uint8_t v)
+{
+	t->base[t->len++] = v;
+}
+static void w16(struct table *t, uint16_t v)
+{
+	w8(t, v & 0xff);
+	w8(t, v >> 8);
+}
+static void w32(struct table *t, uint32_t v)
+{
+	w16(t, v & 0xffff);
+	w16(t, v >> 16);
+}
+static void w64(struct table *t, uint64_t v)
+{
+	w32(t, (uint32_t)v);
+	w32(t, v >> 32);
+}
+static void wbytes(struct table *t, const void *p, uint32_t n)
+{
+	memcpy(t->base + t->len, p, n);
+	t->len += n;
+}
+static void put32_at(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
 
 static uint8_t checksum(const uint8_t *p, uint32_t len)
 {
@@ -87,14 +110,14 @@ static uint8_t checksum(const uint8_t *p, uint32_t len)
 static void header(struct table *t, const char *sig, uint8_t revision)
 {
 	wbytes(t, sig, 4);
-	w32(t, 0);           /* length: filled in by finish() */
+	w32(t, 0); /* length: filled in by finish() */
 	w8(t, revision);
-	w8(t, 0);            /* checksum: finish() */
+	w8(t, 0);  /* checksum: finish() */
 	wbytes(t, OEM_ID, 6);
 	wbytes(t, OEM_TABLE_ID, 8);
-	w32(t, 1);           /* OEM revision */
+	w32(t, 1); /* OEM revision */
 	wbytes(t, CREATOR_ID, 4);
-	w32(t, 1);           /* creator revision */
+	w32(t, 1); /* creator revision */
 }
 
 static void finish(struct table *t)
@@ -107,8 +130,8 @@ static void finish(struct table *t)
 static void gas_io(struct table *t, uint16_t port, uint8_t bits)
 {
 	w8(t, GAS_SYSTEM_IO);
-	w8(t, bits);         /* bit width */
-	w8(t, 0);            /* bit offset */
+	w8(t, bits); /* bit width */
+	w8(t, 0);    /* bit offset */
 	w8(t, bits == 8 ? GAS_ACCESS_BYTE : bits == 16 ? GAS_ACCESS_WORD : GAS_ACCESS_DWORD);
 	w64(t, port);
 }
@@ -122,12 +145,14 @@ static void gas_none(struct table *t)
 static void build_dsdt(struct table *t)
 {
 	/* Name (_S5, Package (4) { 5, 0, 0, 0 }): the SLP_TYP values for power-off. */
+	/* clang-format off */
 	static const uint8_t s5[] = {
 		0x08, '_', 'S', '5', '_',     /* NameOp "_S5_" */
 		0x12, 0x07, 0x04,             /* PackageOp, PkgLength 7, 4 elements */
 		0x0a, KTSTR_ACPI_S5_SLP_TYP,  /* BytePrefix 5 */
 		0x00, 0x00, 0x00,             /* ZeroOp x3 */
 	};
+	/* clang-format on */
 
 	header(t, "DSDT", 2);
 	wbytes(t, s5, sizeof(s5));
@@ -140,12 +165,12 @@ static void build_facs(struct table *t)
 {
 	wbytes(t, "FACS", 4);
 	w32(t, FACS_LEN);
-	w32(t, 0);                               /* hardware signature */
-	w32(t, 0);                               /* firmware waking vector */
-	w32(t, 0);                               /* global lock */
-	w32(t, 0);                               /* flags */
-	w64(t, 0);                               /* X firmware waking vector */
-	w8(t, 2);                                /* version */
+	w32(t, 0); /* hardware signature */
+	w32(t, 0); /* firmware waking vector */
+	w32(t, 0); /* global lock */
+	w32(t, 0); /* flags */
+	w64(t, 0); /* X firmware waking vector */
+	w8(t, 2);  /* version */
 	while (t->len < FACS_LEN)
 		w8(t, 0);
 }
@@ -153,52 +178,52 @@ static void build_facs(struct table *t)
 static void build_fadt(struct table *t, uint64_t dsdt, uint64_t facs)
 {
 	header(t, "FACP", FADT_REVISION);
-	w32(t, (uint32_t)facs);                  /* 36 FIRMWARE_CTRL */
-	w32(t, (uint32_t)dsdt);                  /* 40 DSDT */
-	w8(t, 0);                                /* 44 reserved */
-	w8(t, 0);                                /* 45 preferred PM profile: unspecified */
-	w16(t, SCI_IRQ);                         /* 46 SCI_INT */
-	w32(t, 0);                               /* 48 SMI_CMD: none, always in ACPI mode */
-	w32(t, 0);                               /* 52 ACPI_ENABLE/DISABLE, S4BIOS_REQ, PSTATE */
-	w32(t, KTSTR_ACPI_PM1_EVT_PORT);         /* 56 PM1a_EVT_BLK */
-	w32(t, 0);                               /* 60 PM1b_EVT_BLK */
-	w32(t, KTSTR_ACPI_PM1_CNT_PORT);         /* 64 PM1a_CNT_BLK */
-	w32(t, 0);                               /* 68 PM1b_CNT_BLK */
-	w32(t, 0);                               /* 72 PM2_CNT_BLK */
-	w32(t, KTSTR_PM_TIMER_PORT);             /* 76 PM_TMR_BLK */
-	w32(t, 0);                               /* 80 GPE0_BLK */
-	w32(t, 0);                               /* 84 GPE1_BLK */
-	w8(t, KTSTR_ACPI_PM1_EVT_LEN);           /* 88 PM1_EVT_LEN */
-	w8(t, KTSTR_ACPI_PM1_CNT_LEN);           /* 89 PM1_CNT_LEN */
-	w8(t, 0);                                /* 90 PM2_CNT_LEN */
-	w8(t, KTSTR_PM_TIMER_LEN);               /* 91 PM_TMR_LEN */
-	w32(t, 0);                               /* 92 GPE0/1_BLK_LEN, GPE1_BASE, CST_CNT */
-	w16(t, 101);                             /* 96 P_LVL2_LAT: > 100, no C2 */
-	w16(t, 1001);                            /* 98 P_LVL3_LAT: > 1000, no C3 */
-	while (t->len < 108)                     /* 100..107: flush, duty cycle, RTC alarms */
+	w32(t, (uint32_t)facs);               /* 36 FIRMWARE_CTRL */
+	w32(t, (uint32_t)dsdt);               /* 40 DSDT */
+	w8(t, 0);                             /* 44 reserved */
+	w8(t, 0);                             /* 45 preferred PM profile: unspecified */
+	w16(t, SCI_IRQ);                      /* 46 SCI_INT */
+	w32(t, 0);                            /* 48 SMI_CMD: none, always in ACPI mode */
+	w32(t, 0);                            /* 52 ACPI_ENABLE/DISABLE, S4BIOS_REQ, PSTATE */
+	w32(t, KTSTR_ACPI_PM1_EVT_PORT);      /* 56 PM1a_EVT_BLK */
+	w32(t, 0);                            /* 60 PM1b_EVT_BLK */
+	w32(t, KTSTR_ACPI_PM1_CNT_PORT);      /* 64 PM1a_CNT_BLK */
+	w32(t, 0);                            /* 68 PM1b_CNT_BLK */
+	w32(t, 0);                            /* 72 PM2_CNT_BLK */
+	w32(t, KTSTR_PM_TIMER_PORT);          /* 76 PM_TMR_BLK */
+	w32(t, 0);                            /* 80 GPE0_BLK */
+	w32(t, 0);                            /* 84 GPE1_BLK */
+	w8(t, KTSTR_ACPI_PM1_EVT_LEN);        /* 88 PM1_EVT_LEN */
+	w8(t, KTSTR_ACPI_PM1_CNT_LEN);        /* 89 PM1_CNT_LEN */
+	w8(t, 0);                             /* 90 PM2_CNT_LEN */
+	w8(t, KTSTR_PM_TIMER_LEN);            /* 91 PM_TMR_LEN */
+	w32(t, 0);                            /* 92 GPE0/1_BLK_LEN, GPE1_BASE, CST_CNT */
+	w16(t, 101);                          /* 96 P_LVL2_LAT: > 100, no C2 */
+	w16(t, 1001);                         /* 98 P_LVL3_LAT: > 1000, no C3 */
+	while (t->len < 108)                  /* 100..107: flush, duty cycle, RTC alarms */
 		w8(t, 0);
-	w8(t, CMOS_CENTURY);                     /* 108 CENTURY: the CMOS register */
-	w16(t, IAPC_VGA_NOT_PRESENT);            /* 109 IA-PC boot architecture flags */
-	w8(t, 0);                                /* 111 reserved */
+	w8(t, CMOS_CENTURY);                  /* 108 CENTURY: the CMOS register */
+	w16(t, IAPC_VGA_NOT_PRESENT);         /* 109 IA-PC boot architecture flags */
+	w8(t, 0);                             /* 111 reserved */
 	w32(t, FADT_F_WBINVD | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON | FADT_F_TMR_VAL_EXT |
-	       FADT_F_RESET_REG_SUP);            /* 112 flags */
-	gas_io(t, 0x64, 8);                      /* 116 RESET_REG: the i8042 command port */
-	w8(t, 0xfe);                             /* 128 RESET_VALUE: pulse reset */
-	w16(t, 0);                               /* 129 ARM boot architecture */
-	w8(t, 0);                                /* 131 FADT minor version */
-	w64(t, 0);                               /* 132 X_FIRMWARE_CTRL: FIRMWARE_CTRL says */
-	w64(t, dsdt);                            /* 140 X_DSDT */
+		       FADT_F_RESET_REG_SUP); /* 112 flags */
+	gas_io(t, 0x64, 8);                   /* 116 RESET_REG: the i8042 command port */
+	w8(t, 0xfe);                          /* 128 RESET_VALUE: pulse reset */
+	w16(t, 0);                            /* 129 ARM boot architecture */
+	w8(t, 0);                             /* 131 FADT minor version */
+	w64(t, 0);                            /* 132 X_FIRMWARE_CTRL: FIRMWARE_CTRL says */
+	w64(t, dsdt);                         /* 140 X_DSDT */
 	gas_io(t, KTSTR_ACPI_PM1_EVT_PORT, 8 * KTSTR_ACPI_PM1_EVT_LEN); /* 148 X_PM1a_EVT_BLK */
-	gas_none(t);                             /* 160 X_PM1b_EVT_BLK */
+	gas_none(t);                                                    /* 160 X_PM1b_EVT_BLK */
 	gas_io(t, KTSTR_ACPI_PM1_CNT_PORT, 8 * KTSTR_ACPI_PM1_CNT_LEN); /* 172 X_PM1a_CNT_BLK */
-	gas_none(t);                             /* 184 X_PM1b_CNT_BLK */
-	gas_none(t);                             /* 196 X_PM2_CNT_BLK */
-	gas_io(t, KTSTR_PM_TIMER_PORT, 8 * KTSTR_PM_TIMER_LEN); /* 208 X_PM_TMR_BLK */
-	gas_none(t);                             /* 220 X_GPE0_BLK */
-	gas_none(t);                             /* 232 X_GPE1_BLK */
-	gas_none(t);                             /* 244 SLEEP_CONTROL_REG: hardware-reduced only */
-	gas_none(t);                             /* 256 SLEEP_STATUS_REG */
-	wbytes(t, "KTSTRVMM", 8);                /* 268 hypervisor vendor identity */
+	gas_none(t);                                                    /* 184 X_PM1b_CNT_BLK */
+	gas_none(t);                                                    /* 196 X_PM2_CNT_BLK */
+	gas_io(t, KTSTR_PM_TIMER_PORT, 8 * KTSTR_PM_TIMER_LEN);         /* 208 X_PM_TMR_BLK */
+	gas_none(t);                                                    /* 220 X_GPE0_BLK */
+	gas_none(t);                                                    /* 232 X_GPE1_BLK */
+	gas_none(t);              /* 244 SLEEP_CONTROL_REG: hardware-reduced only */
+	gas_none(t);              /* 256 SLEEP_STATUS_REG */
+	wbytes(t, "KTSTRVMM", 8); /* 268 hypervisor vendor identity */
 	finish(t);
 }
 
@@ -213,14 +238,14 @@ static void build_madt(struct table *t, const struct ktstr_topology *topo, uint3
 {
 	header(t, "APIC", 5);
 	w32(t, (uint32_t)KTSTR_LAPIC_ADDR);
-	w32(t, MADT_PCAT_COMPAT);                /* there are 8259s (KVM's in-kernel PIC) */
+	w32(t, MADT_PCAT_COMPAT); /* there are 8259s (KVM's in-kernel PIC) */
 	for (uint32_t cpu = 0; cpu < cpus; cpu++) {
 		uint32_t apic = ktstr_apic_id(topo, cpu);
 
 		if (apic <= MAX_XAPIC_ID) {
 			w8(t, MADT_LOCAL_APIC);
 			w8(t, 8);
-			w8(t, (uint8_t)cpu);     /* ACPI processor UID */
+			w8(t, (uint8_t)cpu); /* ACPI processor UID */
 			w8(t, (uint8_t)apic);
 			w32(t, ENABLED);
 		} else {
@@ -229,20 +254,20 @@ static void build_madt(struct table *t, const struct ktstr_topology *topo, uint3
 			w16(t, 0);
 			w32(t, apic);
 			w32(t, ENABLED);
-			w32(t, cpu);             /* ACPI processor UID */
+			w32(t, cpu); /* ACPI processor UID */
 		}
 	}
 	w8(t, MADT_IOAPIC);
 	w8(t, 12);
-	w8(t, 0);                                /* IOAPIC ID (KVM's reads 0) */
+	w8(t, 0); /* IOAPIC ID (KVM's reads 0) */
 	w8(t, 0);
 	w32(t, (uint32_t)KTSTR_IOAPIC_ADDR);
-	w32(t, 0);                               /* GSI base; ISA IRQs map 1:1, no overrides */
+	w32(t, 0); /* GSI base; ISA IRQs map 1:1, no overrides */
 	w8(t, MADT_LOCAL_APIC_NMI);
 	w8(t, 6);
-	w8(t, 0xff);                             /* all processors */
-	w16(t, 0);                               /* flags: conforming */
-	w8(t, 1);                                /* LINT1 */
+	w8(t, 0xff); /* all processors */
+	w16(t, 0);   /* flags: conforming */
+	w8(t, 1);    /* LINT1 */
 	finish(t);
 }
 
@@ -250,7 +275,7 @@ static void memory_affinity(struct table *t, uint32_t node, uint64_t base, uint6
 {
 	w8(t, SRAT_MEMORY_AFFINITY);
 	w8(t, 40);
-	w32(t, node);                            /* proximity domain */
+	w32(t, node); /* proximity domain */
 	w16(t, 0);
 	w64(t, base);
 	w64(t, len);
@@ -269,7 +294,7 @@ static void build_srat(struct table *t, const struct ktstr_topology *topo, uint3
 	uint64_t share = (mem_size / topo->numa_nodes) & ~(NODE_ALIGN - 1);
 
 	header(t, "SRAT", 3);
-	w32(t, 1);                               /* reserved, 1 for compatibility */
+	w32(t, 1); /* reserved, 1 for compatibility */
 	w64(t, 0);
 	for (uint32_t cpu = 0; cpu < cpus; cpu++) {
 		uint32_t apic = ktstr_apic_id(topo, cpu), node = node_of_cpu(topo, cpu);
@@ -277,14 +302,14 @@ static void build_srat(struct table *t, const struct ktstr_topology *topo, uint3
 		if (apic <= MAX_XAPIC_ID) {
 			w8(t, SRAT_CPU_AFFINITY);
 			w8(t, 16);
-			w8(t, node & 0xff);      /* proximity domain [7:0] */
+			w8(t, node & 0xff); /* proximity domain [7:0] */
 			w8(t, (uint8_t)apic);
 			w32(t, ENABLED);
-			w8(t, 0);                /* local SAPIC EID */
+			w8(t, 0); /* local SAPIC EID */
 			w8(t, (node >> 8) & 0xff);
 			w8(t, (node >> 16) & 0xff);
 			w8(t, (node >> 24) & 0xff);
-			w32(t, 0);               /* clock domain */
+			w32(t, 0); /* clock domain */
 		} else {
 			w8(t, SRAT_X2APIC_AFFINITY);
 			w8(t, 24);
@@ -332,8 +357,8 @@ static uint64_t space_needed(const struct ktstr_topology *topo, uint32_t cpus)
 	       (uint64_t)topo->numa_nodes * topo->numa_nodes + 7 * 16;
 }
 
-int ktstr_acpi_write(uint8_t *mem, uint64_t mem_size, const struct ktstr_topology *topo,
-		     char *err, size_t errlen)
+int ktstr_acpi_write(uint8_t *mem, uint64_t mem_size, const struct ktstr_topology *topo, char *err,
+		     size_t errlen)
 {
 	uint32_t cpus = topo->llcs * topo->cores_per_llc * topo->threads_per_core;
 	uint64_t at = KTSTR_ACPI_ADDR, xsdt_addr, tables[4];
@@ -341,25 +366,27 @@ int ktstr_acpi_write(uint8_t *mem, uint64_t mem_size, const struct ktstr_topolog
 	struct table t;
 
 	if (space_needed(topo, cpus) > KTSTR_ACPI_END - KTSTR_ACPI_ADDR) {
-		snprintf(err, errlen, "topology: %u vCPUs x %u NUMA nodes do not fit the ACPI tables "
-			 "in the %llu KiB below 1 MiB", cpus, topo->numa_nodes,
+		snprintf(err, errlen,
+			 "topology: %u vCPUs x %u NUMA nodes do not fit the ACPI tables "
+			 "in the %llu KiB below 1 MiB",
+			 cpus, topo->numa_nodes,
 			 (unsigned long long)((KTSTR_ACPI_END - KTSTR_ACPI_ADDR) >> 10));
 		return -1;
 	}
 	memset(mem + KTSTR_ACPI_ADDR, 0, KTSTR_ACPI_END - KTSTR_ACPI_ADDR);
 #define NEXT_TABLE() (at = (at + t.len + 15) & ~15ULL, t.base = mem + at, t.len = 0)
 	t.base = rsdp;
-	t.len = 36;                              /* the RSDP, written last */
+	t.len = 36; /* the RSDP, written last */
 	NEXT_TABLE();
 	xsdt_addr = at;
-	t.len = HEADER_LEN + 8 * 4;              /* the XSDT, written once the rest is placed */
+	t.len = HEADER_LEN + 8 * 4; /* the XSDT, written once the rest is placed */
 	NEXT_TABLE();
 	build_dsdt(&t);
 	{
 		uint64_t dsdt = at, facs;
 
 		NEXT_TABLE();
-		at = (at + 63) & ~63ULL;         /* the FACS is 64-byte aligned */
+		at = (at + 63) & ~63ULL; /* the FACS is 64-byte aligned */
 		t.base = mem + at;
 		facs = at;
 		build_facs(&t);
@@ -388,13 +415,13 @@ int ktstr_acpi_write(uint8_t *mem, uint64_t mem_size, const struct ktstr_topolog
 	t.base = rsdp;
 	t.len = 0;
 	wbytes(&t, "RSD PTR ", 8);
-	w8(&t, 0);                               /* checksum of the first 20 bytes */
+	w8(&t, 0);  /* checksum of the first 20 bytes */
 	wbytes(&t, OEM_ID, 6);
-	w8(&t, 2);                               /* revision: ACPI 2.0+ */
-	w32(&t, 0);                              /* no RSDT */
+	w8(&t, 2);  /* revision: ACPI 2.0+ */
+	w32(&t, 0); /* no RSDT */
 	w32(&t, 36);
 	w64(&t, xsdt_addr);
-	w8(&t, 0);                               /* extended checksum */
+	w8(&t, 0); /* extended checksum */
 	w8(&t, 0);
 	w16(&t, 0);
 	rsdp[8] = checksum(rsdp, 20);

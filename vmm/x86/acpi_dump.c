@@ -10,8 +10,18 @@
 #include <unistd.h>
 #include "x86.h"
 
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
 
 static int write_table(const char *dir, const char *sig, const uint8_t *p, uint32_t len)
 {
@@ -50,7 +60,8 @@ int ktstr_acpi_dump(const struct ktstr_topology *topo, uint64_t memory_mib, cons
 		return 125;
 	if (!topo->numa_nodes || !topo->llcs || !topo->cores_per_llc || !topo->threads_per_core ||
 	    topo->llcs % topo->numa_nodes) {
-		fprintf(stderr, "ktstr-vmm: topology: every count >= 1 and llcs divisible by numa_nodes\n");
+		fprintf(stderr,
+			"ktstr-vmm: topology: every count >= 1 and llcs divisible by numa_nodes\n");
 		goto out;
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {

@@ -50,14 +50,42 @@
 #define E820_RAM 1
 #define E820_RESERVED 2
 
-static uint16_t get16(const uint8_t *p, size_t off) { uint16_t v; memcpy(&v, p + off, 2); return v; }
-static uint32_t get32(const uint8_t *p, size_t off) { uint32_t v; memcpy(&v, p + off, 4); return v; }
-static uint64_t get64(const uint8_t *p, size_t off) { uint64_t v; memcpy(&v, p + off, 8); return v; }
-static void put16(uint8_t *p, size_t off, uint16_t v) { memcpy(p + off, &v, 2); }
-static void put32(uint8_t *p, size_t off, uint32_t v) { memcpy(p + off, &v, 4); }
-static void put64(uint8_t *p, size_t off, uint64_t v) { memcpy(p + off, &v, 8); }
+static uint16_t get16(const uint8_t *p, size_t off)
+{
+	uint16_t v;
+	memcpy(&v, p + off, 2);
+	return v;
+}
+static uint32_t get32(const uint8_t *p, size_t off)
+{
+	uint32_t v;
+	memcpy(&v, p + off, 4);
+	return v;
+}
+static uint64_t get64(const uint8_t *p, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, p + off, 8);
+	return v;
+}
+static void put16(uint8_t *p, size_t off, uint16_t v)
+{
+	memcpy(p + off, &v, 2);
+}
+static void put32(uint8_t *p, size_t off, uint32_t v)
+{
+	memcpy(p + off, &v, 4);
+}
+static void put64(uint8_t *p, size_t off, uint64_t v)
+{
+	memcpy(p + off, &v, 8);
+}
 
-#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto out; } while (0)
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		goto out;                                                                          \
+	} while (0)
 
 static int read_at(int fd, uint8_t *dst, uint64_t len, uint64_t off)
 {
@@ -118,10 +146,12 @@ int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const 
 		FAIL("kernel %s: not a bzImage (only %lld bytes)", kernel, (long long)st.st_size);
 	if (get16(hdr, HDR_BOOT_FLAG) != 0xaa55 || get32(hdr, HDR_MAGIC) != HDRS_MAGIC)
 		FAIL("kernel %s: not a bzImage (no HdrS setup header); pass arch/x86/boot/bzImage, "
-		     "not vmlinux", kernel);
+		     "not vmlinux",
+		     kernel);
 	if (get16(hdr, HDR_VERSION) < 0x20c || !(get16(hdr, HDR_XLOADFLAGS) & XLF_KERNEL_64))
 		FAIL("kernel %s: boot protocol %#x without a 64-bit entry point (need 2.12+ with "
-		     "XLF_KERNEL_64: an x86_64 kernel)", kernel, get16(hdr, HDR_VERSION));
+		     "XLF_KERNEL_64: an x86_64 kernel)",
+		     kernel, get16(hdr, HDR_VERSION));
 
 	pm_offset = ((uint64_t)(hdr[HDR_SETUP_SECTS] ? hdr[HDR_SETUP_SECTS] : 4) + 1) * 512;
 	pm_size = st.st_size - pm_offset;
@@ -131,16 +161,18 @@ int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const 
 		   get32(hdr, HDR_INIT_SIZE);
 	if (load_addr + pm_size > low_end || init_end > low_end)
 		FAIL("memory_mib: %llu MiB is too small for kernel %s (it needs %llu MiB to "
-		     "decompress)", (unsigned long long)(mem_size >> 20), kernel,
+		     "decompress)",
+		     (unsigned long long)(mem_size >> 20), kernel,
 		     (unsigned long long)(init_end >> 20) + 1);
 	if (read_at(fd, mem + load_addr, pm_size, pm_offset) < 0)
 		FAIL("kernel %s: read failed: %s", kernel, strerror(errno));
 
 	memset(bp, 0, 4096);
 	/* The header runs from 0x1f1 to 0x202 + the jump's displacement byte. */
-	memcpy(bp + HDR_SETUP_SECTS, hdr + HDR_SETUP_SECTS, 0x202 + hdr[HDR_JUMP + 1] - HDR_SETUP_SECTS);
-	put16(bp, HDR_VID_MODE, 0xffff);             /* "normal" */
-	bp[HDR_TYPE_OF_LOADER] = 0xff;               /* undefined loader */
+	memcpy(bp + HDR_SETUP_SECTS, hdr + HDR_SETUP_SECTS,
+	       0x202 + hdr[HDR_JUMP + 1] - HDR_SETUP_SECTS);
+	put16(bp, HDR_VID_MODE, 0xffff); /* "normal" */
+	bp[HDR_TYPE_OF_LOADER] = 0xff;   /* undefined loader */
 	bp[HDR_LOADFLAGS] |= LOADED_HIGH | CAN_USE_HEAP;
 	put16(bp, HDR_HEAP_END_PTR, 0xfe00);
 	put32(bp, HDR_CODE32_START, (uint32_t)load_addr);
@@ -167,7 +199,8 @@ int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const 
 			initrd_max = low_end;
 		addr = (initrd_max - st.st_size) & ~0xfffULL;
 		if ((uint64_t)st.st_size > initrd_max || addr < init_end)
-			FAIL("memory_mib: %llu MiB is too small for kernel %s plus initrd %s (%llu MiB)",
+			FAIL("memory_mib: %llu MiB is too small for kernel %s plus initrd %s (%llu "
+			     "MiB)",
 			     (unsigned long long)(mem_size >> 20), kernel, initrd,
 			     (unsigned long long)(st.st_size >> 20));
 		if (read_at(ifd, mem + addr, st.st_size, 0) < 0)

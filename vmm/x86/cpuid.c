@@ -68,13 +68,13 @@ static int vendor_is_amd_like(struct kvm_cpuid2 *c)
 /* Deterministic cache parameters in the layout leaf 4 and 0x8000001D share (EAX..ECX). */
 static void cache_level(struct kvm_cpuid_entry2 *e, uint32_t i, uint32_t sharing)
 {
-	static const uint32_t type_level[4][2] = { {1, 1}, {2, 1}, {3, 2}, {3, 3} };
+	static const uint32_t type_level[4][2] = { { 1, 1 }, { 2, 1 }, { 3, 2 }, { 3, 3 } };
 
 	/* Sharing rounded up to a power of two, as APIC ID fields are sized. */
 	sharing = 1u << ktstr_bits_for(sharing);
 	e->eax = type_level[i][0] | (type_level[i][1] << 5) | (1u << 8) | ((sharing - 1) << 14);
-	e->ebx = 63 | (0 << 12) | (7u << 22);     /* 64-byte lines, 8 ways */
-	e->ecx = i < 3 ? 63 : 4095;               /* sets */
+	e->ebx = 63 | (0 << 12) | (7u << 22); /* 64-byte lines, 8 ways */
+	e->ecx = i < 3 ? 63 : 4095;           /* sets */
 	e->edx = 0;
 }
 
@@ -83,7 +83,8 @@ static void amd_topology(struct kvm_cpuid2 *c, const struct ktstr_topology *t, u
 {
 	uint32_t tbits = ktstr_bits_for(t->threads_per_core);
 	uint32_t llcs_per_node = t->llcs / t->numa_nodes;
-	uint32_t pkg_bits = tbits + ktstr_bits_for(t->cores_per_llc) + ktstr_bits_for(llcs_per_node);
+	uint32_t pkg_bits = tbits + ktstr_bits_for(t->cores_per_llc) +
+			    ktstr_bits_for(llcs_per_node);
 	uint32_t per_llc = t->cores_per_llc * t->threads_per_core;
 	uint32_t per_pkg = per_llc * llcs_per_node;
 	struct kvm_cpuid_entry2 *e;
@@ -110,12 +111,13 @@ static void amd_topology(struct kvm_cpuid2 *c, const struct ktstr_topology *t, u
 	/* A host's own extended topology leaf would override ours (Linux prefers it on AMD). */
 	for (uint32_t i = 0; i < c->nent; i++)
 		if (c->entries[i].function == 0x80000026)
-			c->entries[i].eax = c->entries[i].ebx = c->entries[i].ecx = c->entries[i].edx = 0;
+			c->entries[i].eax = c->entries[i].ebx = c->entries[i].ecx =
+				c->entries[i].edx = 0;
 }
 
 /* One level of leaf 0xB/0x1F: shift to the next level's ID, CPUs at this level, type. */
-static void topo_level(struct kvm_cpuid_entry2 *e, uint32_t shift, uint32_t count,
-		       uint32_t type, uint32_t level, uint32_t apic)
+static void topo_level(struct kvm_cpuid_entry2 *e, uint32_t shift, uint32_t count, uint32_t type,
+		       uint32_t level, uint32_t apic)
 {
 	e->eax = shift;
 	e->ebx = count;
@@ -134,8 +136,10 @@ static int paravirt(int kvm_fd, struct kvm_cpuid2 *c, char *err, size_t errlen)
 	/* "KVMKVMKVM\0\0\0" in EBX, ECX, EDX */
 	if (!sig || sig->ebx != 0x4b4d564b || sig->ecx != 0x564b4d56 || sig->edx != 0x4d ||
 	    !find(c, KVM_CPUID_FEATURES, 0)) {
-		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID has no KVM paravirtual leaves "
-			 "(0x40000000 \"KVMKVMKVM\", 0x40000001): the guest would have no kvm-clock");
+		snprintf(err, errlen,
+			 "KVM_GET_SUPPORTED_CPUID has no KVM paravirtual leaves "
+			 "(0x40000000 \"KVMKVMKVM\", 0x40000001): the guest would have no "
+			 "kvm-clock");
 		return -1;
 	}
 	if (e) {

@@ -37,15 +37,15 @@ void ktstr_write_boot_tables(uint8_t *mem)
 	uint64_t *gdt = (uint64_t *)(mem + KTSTR_GDT_ADDR);
 
 	memset(pml4, 0, 0x6000);
-	pml4[0] = PDPT_ADDR | 0x3;                      /* present, writable */
+	pml4[0] = PDPT_ADDR | 0x3; /* present, writable */
 	for (uint64_t i = 0; i < 4; i++)
 		pdpt[i] = (PD_ADDR + i * 0x1000) | 0x3;
 	for (uint64_t i = 0; i < 4 * 512; i++)
-		pd[i] = (i << 21) | 0x83;               /* present, writable, 2 MiB page */
+		pd[i] = (i << 21) | 0x83; /* present, writable, 2 MiB page */
 
 	gdt[0] = gdt[1] = 0;
-	gdt[BOOT_CS / 8] = 0x00af9b000000ffffULL;       /* 64-bit code, execute/read */
-	gdt[BOOT_DS / 8] = 0x00cf93000000ffffULL;       /* flat data, read/write */
+	gdt[BOOT_CS / 8] = 0x00af9b000000ffffULL; /* 64-bit code, execute/read */
+	gdt[BOOT_DS / 8] = 0x00cf93000000ffffULL; /* flat data, read/write */
 }
 
 static void segment(struct kvm_segment *s, uint16_t sel, uint8_t type, int code)
@@ -61,12 +61,12 @@ static void segment(struct kvm_segment *s, uint16_t sel, uint8_t type, int code)
 	s->db = !code;
 }
 
-#define IOCTL_OR_FAIL(fd, req, arg)                                                       \
-	do {                                                                              \
-		if (ioctl(fd, req, arg) < 0) {                                            \
-			snprintf(err, errlen, "ioctl " #req ": %s", strerror(errno));     \
-			return -1;                                                        \
-		}                                                                         \
+#define IOCTL_OR_FAIL(fd, req, arg)                                                                \
+	do {                                                                                       \
+		if (ioctl(fd, req, arg) < 0) {                                                     \
+			snprintf(err, errlen, "ioctl " #req ": %s", strerror(errno));              \
+			return -1;                                                                 \
+		}                                                                                  \
 	} while (0)
 
 int ktstr_setup_long_mode(int vcpu_fd, const struct ktstr_entry *e, char *err, size_t errlen)
@@ -96,8 +96,8 @@ int ktstr_setup_long_mode(int vcpu_fd, const struct ktstr_entry *e, char *err, s
 	IOCTL_OR_FAIL(vcpu_fd, KVM_SET_REGS, &regs);
 
 	memset(&fpu, 0, sizeof(fpu));
-	fpu.fcw = 0x37f;     /* x87 reset state */
-	fpu.mxcsr = 0x1f80;  /* SSE: all exceptions masked */
+	fpu.fcw = 0x37f;    /* x87 reset state */
+	fpu.mxcsr = 0x1f80; /* SSE: all exceptions masked */
 	IOCTL_OR_FAIL(vcpu_fd, KVM_SET_FPU, &fpu);
 	return 0;
 }

@@ -21,7 +21,8 @@ uint32_t ktstr_apic_id(const struct ktstr_topology *t, uint32_t cpu)
 	uint32_t per_core = t->threads_per_core, per_llc = t->cores_per_llc * per_core;
 	uint32_t llcs_per_node = t->llcs / t->numa_nodes;
 	uint32_t thread = cpu % per_core, core = (cpu % per_llc) / per_core, llc = cpu / per_llc;
-	uint32_t tbits = ktstr_bits_for(t->threads_per_core), cbits = ktstr_bits_for(t->cores_per_llc);
+	uint32_t tbits = ktstr_bits_for(t->threads_per_core),
+		 cbits = ktstr_bits_for(t->cores_per_llc);
 	uint32_t lbits = ktstr_bits_for(llcs_per_node);
 
 	return ((llc / llcs_per_node) << (tbits + cbits + lbits)) |

@@ -78,7 +78,7 @@ static inline int ktstr_ram_ranges(uint64_t mem_size, struct ktstr_ram_range ran
 
 /* ACPI tables (RSDP, XSDT, FADT, DSDT, MADT, SRAT, SLIT) for the topology, written into guest
  * memory at KTSTR_ACPI_ADDR (acpi.c). mem points at guest physical 0. Returns 0, or -1 with err. */
-int ktstr_acpi_write(uint8_t *mem, uint64_t mem_size, const struct ktstr_topology *t,
-		     char *err, size_t errlen);
+int ktstr_acpi_write(uint8_t *mem, uint64_t mem_size, const struct ktstr_topology *t, char *err,
+		     size_t errlen);
 
 #endif
