@@ -39,7 +39,7 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
             initramfs = [BASE_INITRAMFS],
             scheduler = scheduler,
             sched_args = sched_args,
-            timeout = 60,
+            vm_timeout_s = 60,
             **kwargs
         )
     for i, reason in enumerate(sorted(known_failures)):
@@ -52,7 +52,7 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
             scheduler = scheduler,
             sched_args = sched_args,
             expect_fail = reason,
-            timeout = 240,  # a stall takes the kernel watchdog (up to 30 s) plus RCU stall reports
+            vm_timeout_s = 240,  # a stall takes the kernel watchdog (up to 30 s) plus RCU stall reports
             **kwargs
         )
     # A scenario may have several intermittent reasons; scenarios with the same set share
@@ -75,7 +75,7 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
             scheduler = scheduler,
             sched_args = sched_args,
             may_fail = list(reasons),
-            timeout = 240,
+            vm_timeout_s = 240,
             **kwargs
         )
 
@@ -90,6 +90,6 @@ def broken_scheduler_test(name, scheduler, expect_fail, test = "two_cgroup_fairn
         initramfs = [BASE_INITRAMFS],
         scheduler = scheduler,
         expect_fail = expect_fail,
-        timeout = 60,
+        vm_timeout_s = 60,
         **kwargs
     )

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ktstr.wire.messages import ClaimRecord  # the one claim type, shared with the host
+from ktstr.wire.status import Status
 
-@dataclass
-class ClaimRecord:
-    label: str
-    value: str
-    bound: str
-    passed: bool
-
-    def __str__(self) -> str:
-        return f"{self.label} = {self.value}, expected {self.bound}"
+__all__ = ["AssertResult", "ClaimRecord"]
 
 
 @dataclass
@@ -25,10 +19,6 @@ class AssertResult:
     details: list[str] = field(default_factory=list)
     claims: list[ClaimRecord] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def pass_(cls, **stats: float) -> "AssertResult":
-        return cls(stats=dict(stats))
 
     @classmethod
     def skip(cls, reason: str) -> "AssertResult":
@@ -58,11 +48,11 @@ class AssertResult:
         return out
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         if not self.passed:
-            return "FAIL"
+            return Status.FAIL
         if self.skipped:
-            return "SKIP"
+            return Status.SKIP
         if self.inconclusive:
-            return "INCONCLUSIVE"
-        return "PASS"
+            return Status.INCONCLUSIVE
+        return Status.PASS

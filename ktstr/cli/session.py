@@ -10,23 +10,26 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from ktstr.errors import KtstrError
 from ktstr.host import runner
-from ktstr.host.engines import EngineSelectionError
 from ktstr.host.junit import write_junit
+from ktstr.host.outcome import TestOutcome
 from ktstr.host.report import terminal_report
-from ktstr.host.verdict import TestOutcome, Verdict
+from ktstr.host.request import RunRequest
+from ktstr.wire.status import Status
 
 SIDECAR_NAME = "result.json"
 REPORT_NAME = "report.txt"
 
 
-def execute(req: runner.RunRequest, junit_path: Optional[Path], log_hint: Optional[str] = None) -> int:
+def execute(req: RunRequest, junit_path: Optional[Path], log_hint: Optional[str] = None) -> int:
     try:
         report = runner.run(req)
-    except (EngineSelectionError, ValueError, OSError) as exc:
+    except (KtstrError, ValueError, OSError) as exc:
         # The run never started (bad input, no engine): still a verdict per test, with reason.
-        outcomes = [TestOutcome(t.name, Verdict.INCONCLUSIVE, f"could not start the VM: {exc}")
-                    for t in req.tests] or [TestOutcome("run", Verdict.INCONCLUSIVE, f"could not start the VM: {exc}")]
+        why = f"could not start the VM: {exc}"
+        outcomes = [TestOutcome(name, Status.INCONCLUSIVE, why) for name in req.payload.names()] or [
+            TestOutcome("run", Status.INCONCLUSIVE, why)]
         report = runner.RunReport(suite=req.suite, engine=req.engine or "auto", outcomes=outcomes)
     runner.write_sidecar(report, req.out_dir / SIDECAR_NAME)
     console = report.console_tail()

@@ -1,6 +1,6 @@
 """The guest agent: init's job in a ktstr VM.
 
-Reads /ktstr/run.json (see docs/host-runner.md), mounts filesystems, starts the scheduler,
+Reads /ktstr/run.json (ktstr.wire.run_config.RunConfig), mounts filesystems, starts the scheduler,
 runs each test function, streams results to the host over COM2 and powers off. Every
 failure (a scheduler that never attaches or dies, a test that raises, the agent's own bug)
 ends as a result frame; a panic or hang is for the host to see.
@@ -14,14 +14,17 @@ import os
 import sys
 import time
 import traceback
-from typing import Optional
+from typing import Any
 
 from ktstr.guest import system
 from ktstr.guest.kmsg import KmsgReader, mark
 from ktstr.guest.scx_dump import ScxDump
-from ktstr.wire.console_marks import TEST_MARK
 from ktstr.wire import ktstr_pb2 as pb
-from ktstr.wire.framing import HELLO, LOG, RUN_END, TEST_RESULT, TEST_START, FrameWriter
+from ktstr.wire.frames import HELLO, LOG, RUN_END, TEST_RESULT, TEST_START, FrameWriter
+from ktstr.wire.marks import TEST_MARK
+from ktstr.wire.messages import GuestTestResult
+from ktstr.wire.run_config import RunConfig, TestRef
+from ktstr.wire.status import Status
 
 RUN_JSON = "/ktstr/run.json"
 
@@ -42,7 +45,7 @@ class Reporter:
         print(f"ktstr-agent: {text}", flush=True)
         self.writer.send(LOG, pb.Log(text=text))
 
-    def send(self, frame_type: int, msg) -> None:
+    def send(self, frame_type: int, msg: Any) -> None:
         self.writer.send(frame_type, msg)
 
     def close(self) -> None:
@@ -67,20 +70,20 @@ def _load_test(path: str, name: str):
     return fn
 
 
-def run_test(entry: dict, config: dict, rep: Reporter, sched, topo, dump: ScxDump) -> pb.TestResult:
+def run_test(entry: TestRef, config: RunConfig, rep: Reporter, sched, topo, dump: ScxDump) -> GuestTestResult:
     from ktstr.checks.assertions import Assert
     from ktstr.checks.result import AssertResult
     from ktstr.scenario.cgroups import CgroupManager
     from ktstr.scenario.ctx import Ctx
 
-    name = entry["name"]
-    result = pb.TestResult(name=name)
+    name = entry.name
+    result = GuestTestResult(name=name, status=Status.FAIL)
     start = time.monotonic()
     try:
-        fn = _load_test(entry["file"], name)
+        fn = _load_test(entry.file, name)
         meta = getattr(fn, "ktstr_entry", None)
-        duration = config.get("duration_s") or (meta.duration if meta else 2.0)
-        assert_ = Assert.default_checks(emulated=config.get("emulated", True))
+        duration = config.duration_s or (meta.duration if meta else 2.0)
+        assert_ = Assert.default_checks(emulated=config.emulated)
         if meta and meta.scheduler and meta.scheduler.assert_:
             assert_ = assert_.merge(meta.scheduler.assert_)
         if meta and meta.assert_:
@@ -107,24 +110,21 @@ def run_test(entry: dict, config: dict, rep: Reporter, sched, topo, dump: ScxDum
             result.scheduler_output = sched.output_tail()
         if problem and exit_reason:
             result.sched_ext_exit = exit_reason
-            outcome.reason = f"{outcome.reason}; sched_ext {exit_reason}"
+            outcome.reason = f"{outcome.reason}; sched_ext: {exit_reason}"
         if problem:
             result.sched_ext_dump = dump.collect()
-    result.status = {"PASS": pb.PASS, "FAIL": pb.FAIL, "SKIP": pb.SKIP,
-                     "INCONCLUSIVE": pb.INCONCLUSIVE}[outcome.status]
+    result.status = outcome.status
     result.reason = outcome.reason
-    result.details.extend(outcome.details)
-    for c in outcome.claims:
-        result.claims.add(label=c.label, value=c.value, bound=c.bound, passed=c.passed)
-    for k, v in outcome.stats.items():
-        result.stats[k] = float(v)
+    result.details = list(outcome.details)
+    result.claims = list(outcome.claims)
+    result.stats = {k: float(v) for k, v in outcome.stats.items()}
     result.duration_s = time.monotonic() - start
     return result
 
 
-def run(config: dict, rep: Reporter) -> str:
+def run(config: RunConfig, rep: Reporter) -> str:
     """Run every test of config; returns the agent error ('' when fine)."""
-    from ktstr.guest.scheduler import Scheduler, SchedulerSpec
+    from ktstr.guest.scheduler import Scheduler
     from ktstr.topology import SysTopology
 
     topo = SysTopology.read()
@@ -135,30 +135,28 @@ def run(config: dict, rep: Reporter) -> str:
     kmsg = KmsgReader()
     dump = ScxDump()
     sched = None
-    if config.get("scheduler"):
-        s = config["scheduler"]
-        sched = Scheduler(SchedulerSpec(s["name"], s["binary"], tuple(s.get("args", ())),
-                                        s.get("ops_name", "")), kmsg, "/tmp/scheduler.log")
-    for entry in config["tests"]:
-        rep.send(TEST_START, pb.TestStart(name=entry["name"]))
-        mark(TEST_MARK.format(name=entry["name"]))
+    if config.scheduler is not None:
+        sched = Scheduler(config.scheduler, kmsg, "/tmp/scheduler.log")
+    for entry in config.tests:
+        rep.send(TEST_START, pb.TestStart(name=entry.name))
+        mark(TEST_MARK.format(name=entry.name))
         dump.clear()  # a dump read after this test is this test's
         if sched is not None and sched.problem():
             if sched.attached:
-                rep.log(f"scheduler gone before {entry['name']} ({sched.problem()}); restarting it")
+                rep.log(f"scheduler gone before {entry.name} ({sched.problem()}); restarting it")
                 sched.stop()
             problem = sched.start()
             if problem:
                 sched.wait_disabled()
-                result = pb.TestResult(name=entry["name"], status=pb.FAIL,
-                                       reason=f"scheduler {sched.spec.name} did not attach: {problem}",
-                                       scheduler_output=sched.output_tail(),
-                                       sched_ext_exit=sched.exit_reason(),
-                                       sched_ext_dump=dump.collect())
-                rep.send(TEST_RESULT, result)
+                result = GuestTestResult(name=entry.name, status=Status.FAIL,
+                                         reason=f"scheduler {sched.spec.name} did not attach: {problem}",
+                                         scheduler_output=sched.output_tail(),
+                                         sched_ext_exit=sched.exit_reason(),
+                                         sched_ext_dump=dump.collect())
+                rep.send(TEST_RESULT, result.to_pb())
                 continue
             rep.log(f"scheduler {sched.spec.name} attached")
-        rep.send(TEST_RESULT, run_test(entry, config, rep, sched, topo, dump))
+        rep.send(TEST_RESULT, run_test(entry, config, rep, sched, topo, dump).to_pb())
     if sched is not None:
         sched.stop()
     return ""
@@ -168,12 +166,12 @@ def main() -> int:
     problems = system.mount_all()
     try:
         with open(RUN_JSON) as f:
-            config = json.load(f)
-    except (OSError, ValueError) as exc:
-        print(f"ktstr-agent: cannot read {RUN_JSON}: {exc}", flush=True)
+            config = RunConfig.from_json(json.load(f))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"ktstr-agent: cannot read {RUN_JSON}: {type(exc).__name__}: {exc}", flush=True)
         system.power_off()
         return 1
-    if config.get("mode") == "shell":
+    if config.mode == "shell":
         from ktstr.guest import shell
 
         for p in problems:
@@ -184,7 +182,7 @@ def main() -> int:
             system.power_off()
         return 0
     try:
-        rep = Reporter(config.get("result_port", "/dev/ttyS1"))
+        rep = Reporter(config.result_port)
     except OSError as exc:
         print(f"ktstr-agent: cannot open result port: {exc}", flush=True)
         system.power_off()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 
-_DISABLED = re.compile(r'sched_ext: BPF scheduler "([^"]*)" disabled \(([^)]*)\)')
-_MESSAGE = re.compile(r"sched_ext: ([^:]+): (.*)")
+from ktstr.wire.marks import last_scx_exit
 
 
 def mark(text: str, path: str = "/dev/kmsg") -> None:
     """Put a line of ours into the kernel log, in order with the kernel's own lines (the
-    host cuts the console at these; see ktstr.host.console_scan.TEST_MARK). Level 4 so it
+    host cuts the console at these; see ktstr.wire.marks.TEST_MARK). Level 4 so it
     reaches the console at loglevel=5."""
     try:
         fd = os.open(path, os.O_WRONLY)
@@ -52,17 +50,7 @@ class KmsgReader:
 
 
 def sched_ext_exit(lines: list[str]) -> str:
-    """'disabled (runnable task stall): <message>' from the last disable in `lines`, or ''.
+    """The last sched_ext disable in `lines` as ktstr.wire.marks.ScxExit.text(), or ''.
     A clean unregistration from user space is reported too (the caller decides)."""
-    reason, message, name = "", "", ""
-    for line in lines:
-        m = _DISABLED.search(line)
-        if m:
-            name, reason, message = m.group(1), m.group(2), ""
-            continue
-        m = _MESSAGE.search(line)
-        if m and name and m.group(1) == name and not message:
-            message = m.group(2).strip()
-    if not reason:
-        return ""
-    return f"disabled ({reason})" + (f": {message}" if message else "")
+    last = last_scx_exit(lines)
+    return last.text() if last else ""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from dataclasses import dataclass
 from typing import Optional
 
 from ktstr.guest.kmsg import KmsgReader, sched_ext_exit
+from ktstr.wire.run_config import SchedulerSpec
 
 STATE = "/sys/kernel/sched_ext/state"
 ROOT_OPS = "/sys/kernel/sched_ext/root/ops"
@@ -27,14 +27,6 @@ def _read(path: str) -> str:
         return ""
 
 
-@dataclass
-class SchedulerSpec:
-    name: str
-    binary: str
-    args: tuple = ()
-    ops_name: str = ""
-
-
 class Scheduler:
     def __init__(self, spec: SchedulerSpec, kmsg: KmsgReader, log_path: str) -> None:
         self.spec = spec
@@ -48,7 +40,7 @@ class Scheduler:
         self.attached = False
         log = open(self.log_path, "ab")
         try:
-            self.proc = subprocess.Popen([self.spec.binary, *self.spec.args], stdout=log,
+            self.proc = subprocess.Popen([str(self.spec.binary), *self.spec.args], stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         except OSError as exc:
             return f"cannot start scheduler {self.spec.binary}: {exc}"

@@ -10,7 +10,8 @@ import os
 import termios
 
 from ktstr.guest.kmsg import KmsgReader
-from ktstr.guest.scheduler import Scheduler, SchedulerSpec
+from ktstr.guest.scheduler import Scheduler
+from ktstr.wire.run_config import RunConfig
 
 CONSOLE = "/dev/ttyS0"
 SHELL = "/bin/sh"
@@ -20,24 +21,23 @@ def _say(text: str) -> None:
     print(f"ktstr shell: {text}", flush=True)
 
 
-def run(config: dict) -> int:
+def run(config: RunConfig) -> int:
     from ktstr.topology import SysTopology
 
     topo = SysTopology.read()
     sched = None
-    if config.get("scheduler"):
-        s = config["scheduler"]
-        sched = Scheduler(SchedulerSpec(s["name"], s["binary"], tuple(s.get("args", ())),
-                                        s.get("ops_name", "")), KmsgReader(), "/tmp/scheduler.log")
+    s = config.scheduler
+    if s is not None:
+        sched = Scheduler(s, KmsgReader(), "/tmp/scheduler.log")
         problem = sched.start()
         if problem:
-            _say(f"scheduler {s['name']} did not attach: {problem} (its output: /tmp/scheduler.log)")
+            _say(f"scheduler {s.name} did not attach: {problem} (its output: /tmp/scheduler.log)")
         else:
-            _say(f"scheduler {s['name']} attached ({' '.join([s['binary'], *s.get('args', ())])}, "
+            _say(f"scheduler {s.name} attached ({' '.join([str(s.binary), *s.args])}, "
                  f"output in /tmp/scheduler.log)")
     _say(f"kernel {os.uname().release}, topology {topo.shape()} ({len(topo.cpus)} CPUs); "
          f"exit the shell to power off")
-    status = _interactive_shell(config.get("term") or "vt100")
+    status = _interactive_shell(config.term or "vt100")
     if sched is not None:
         sched.stop()
     return status

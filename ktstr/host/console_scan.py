@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
-from ktstr.host.verdict import Splat
-from ktstr.wire.console_marks import TEST_MARK
-
-# Optional "[    1.234567] " printk timestamp and "<3>" level prefix before the message.
-_PREFIX = r"^(?:<\d>)?(?:\[\s*\d+\.\d+\]\s*)?(?:\[\s*[CT]\d+\]\s*)?"
+from ktstr.host.outcome import Splat
+from ktstr.wire.marks import CONSOLE_PREFIX as _PREFIX
+from ktstr.wire.marks import TEST_MARK_RE, ScxExit
+from ktstr.wire.marks import find_scx_exits as _find_scx_exits
 
 # Order matters: the first pattern that matches a line names its kind.
-_SPLAT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+SPLAT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("panic", re.compile(_PREFIX + r"Kernel panic - not syncing")),
-    ("lockdep", re.compile(_PREFIX + r"WARNING: (possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|possible irq lock inversion|held lock freed|lock held when returning)")),
+    ("lockdep", re.compile(_PREFIX + r"WARNING: (possible (circular|recursive) locking|inconsistent lock state|"
+                           r"suspicious RCU usage|possible irq lock inversion|held lock freed|"
+                           r"lock held when returning)")),
     ("soft_lockup", re.compile(_PREFIX + r"(watchdog: )?BUG: soft lockup")),
     ("BUG", re.compile(_PREFIX + r"(BUG: |kernel BUG at )")),
     ("oops", re.compile(_PREFIX + r"(Oops: |general protection fault|UBSAN: )")),
@@ -32,38 +32,6 @@ _SPLAT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # Lines after a splat's first line worth keeping as its context (the trace head).
 _CONTEXT_LINES = 12
-
-# sched_ext (kernel/sched/ext.c, 6.12):
-#   sched_ext: BPF scheduler "simple" disabled (runnable task stall)
-#   sched_ext: simple: kworker/0:1[12] failed to run for 5.012s
-_SCX_DISABLED = re.compile(_PREFIX + r'sched_ext: BPF scheduler "(?P<name>[^"]*)" disabled \((?P<reason>[^)]*)\)')
-_SCX_MSG = re.compile(_PREFIX + r"sched_ext: (?P<name>[^:\s]+): (?P<msg>.+)$")
-_SCX_ENABLED = re.compile(_PREFIX + r'sched_ext: BPF scheduler "(?P<name>[^"]*)" enabled')
-
-# Exit reasons that are a normal unload, not a scheduler failure.
-NORMAL_SCX_EXITS = frozenset({
-    "unregistered from user space",
-    "unregistered from BPF",
-    "unregistered from the main kernel",
-    "disabled by sysrq-S",
-})
-
-
-@dataclass(frozen=True)
-class ScxExit:
-    scheduler: str
-    reason: str  # the kernel's reason: "runnable task stall", "scx_bpf_error", ...
-    message: str  # the detail line after it, if any
-
-    @property
-    def is_error(self) -> bool:
-        return self.reason not in NORMAL_SCX_EXITS
-
-    def text(self) -> str:
-        return f"{self.reason}: {self.message}" if self.message else self.reason
-
-
-_TEST_MARK = re.compile(_PREFIX + re.escape(TEST_MARK).replace(r"\{name\}", r"(?P<name>\S+)") + r"\s*$")
 
 
 def console_lines(console: bytes | list[str]) -> list[str]:
@@ -95,7 +63,7 @@ def split_by_test(console: bytes | list[str]) -> ConsoleWindows:
     by_test: dict[str, list[str]] = {}
     current = prelude
     for line in lines:
-        m = _TEST_MARK.search(line)
+        m = TEST_MARK_RE.search(line)
         if m:
             current = by_test.setdefault(m.group("name"), [])
         current.append(line)
@@ -106,7 +74,7 @@ def find_splats(console: bytes | list[str]) -> list[Splat]:
     lines = console_lines(console)
     splats: list[Splat] = []
     for i, line in enumerate(lines):
-        for kind, pattern in _SPLAT_PATTERNS:
+        for kind, pattern in SPLAT_PATTERNS:
             if pattern.search(line):
                 context = [l for l in lines[i + 1 : i + 1 + _CONTEXT_LINES] if l.strip()]
                 splats.append(Splat(kind=kind, line=line.strip(), context=context))
@@ -115,23 +83,4 @@ def find_splats(console: bytes | list[str]) -> list[Splat]:
 
 
 def find_scx_exits(console: bytes | list[str]) -> list[ScxExit]:
-    lines = console_lines(console)
-    exits: list[ScxExit] = []
-    for i, line in enumerate(lines):
-        m = _SCX_DISABLED.search(line)
-        if not m:
-            continue
-        message = ""
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        mm = _SCX_MSG.search(nxt)
-        if mm and mm.group("name") == m.group("name"):
-            message = mm.group("msg").strip()
-        exits.append(ScxExit(m.group("name"), m.group("reason"), message))
-    return exits
-
-
-def first_error_exit(console: bytes) -> Optional[ScxExit]:
-    for ex in find_scx_exits(console):
-        if ex.is_error:
-            return ex
-    return None
+    return _find_scx_exits(console_lines(console))

@@ -8,25 +8,14 @@ verdict with evidence; nothing is dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from ktstr.host.console_scan import ScxExit, find_scx_exits, find_splats, split_by_test
+from ktstr.host.console_scan import find_scx_exits, find_splats, split_by_test
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.host.verdict import GuestTestResult, Splat, TestOutcome, Verdict
-
-
-@dataclass
-class GuestRun:
-    """Everything decoded from the result stream of one boot."""
-
-    results: dict[str, GuestTestResult] = field(default_factory=dict)
-    started: list[str] = field(default_factory=list)  # tests the agent said it began
-    stream_errors: list[str] = field(default_factory=list)  # corrupt/undecodable frames
-    agent_error: str = ""  # agent-level failure (scheduler never attached, import error, ...)
-    agent_log: list[str] = field(default_factory=list)
-    finished: bool = False  # the agent sent its end-of-run frame
-    topology: str = ""  # the shape the guest saw in sysfs (Hello), e.g. "1n2l2c1t"
+from ktstr.host.outcome import Splat, TestOutcome
+from ktstr.wire.marks import ScxExit
+from ktstr.wire.messages import GuestRun
+from ktstr.wire.status import Status
 
 
 def evaluate(expected: Sequence[str], boot: BootResult, guest: GuestRun,
@@ -54,7 +43,7 @@ def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
         return TestOutcome(
             name=name,
             verdict=result.status,
-            reason=result.reason or ("guest reported success" if result.status == Verdict.PASS else ""),
+            reason=result.reason or ("guest reported success" if result.status == Status.PASS else ""),
             failed_claims=[c for c in result.claims if not c.passed],
             details=list(result.details),
             sched_ext_exit=result.sched_ext_exit,
@@ -66,15 +55,15 @@ def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
     where = "while running" if name in guest.started else "before starting"
     why = boot.exit_reason or boot.detail
     if boot.exit_kind == ExitKind.TIMEOUT:
-        verdict, reason = Verdict.FAIL, f"guest hung: {why} {where} this test"
+        verdict, reason = Status.FAIL, f"guest hung: {why} {where} this test"
     elif boot.exit_kind == ExitKind.CRASH:
-        verdict, reason = Verdict.FAIL, f"guest crashed {where} this test: {why}"
+        verdict, reason = Status.FAIL, f"guest crashed {where} this test: {why}"
     elif boot.exit_kind == ExitKind.ENGINE_ERROR:
-        verdict, reason = Verdict.INCONCLUSIVE, f"engine error, the test never ran: {why}"
+        verdict, reason = Status.INCONCLUSIVE, f"engine error, the test never ran: {why}"
     elif guest.agent_error:
-        verdict, reason = Verdict.FAIL, f"guest agent failed: {guest.agent_error}"
+        verdict, reason = Status.FAIL, f"guest agent failed: {guest.agent_error}"
     else:
-        verdict, reason = Verdict.FAIL, (
+        verdict, reason = Status.FAIL, (
             f"guest ended ({boot.exit_kind.value}) without a result for this test {where} it"
         )
     if guest.stream_errors:
@@ -88,8 +77,8 @@ def _apply_topology(outcome: TestOutcome, wanted: str, seen: str) -> None:
     note = (f"the guest saw topology {seen} in sysfs, not the {wanted} asked for: the engine "
             f"or the kernel did not build it, so the test says nothing about {wanted}")
     outcome.details.append(note)
-    if outcome.verdict in (Verdict.PASS, Verdict.SKIP):
-        outcome.verdict = Verdict.FAIL
+    if outcome.verdict in (Status.PASS, Status.SKIP):
+        outcome.verdict = Status.FAIL
         outcome.reason = note
 
 
@@ -98,11 +87,11 @@ def _apply_splats(outcome: TestOutcome, splats: list[Splat]) -> None:
         return
     outcome.splats = list(splats)
     first = splats[0]
-    if outcome.verdict != Verdict.FAIL or outcome.reason.startswith(("guest hung", "guest ended")):
+    if outcome.verdict != Status.FAIL or outcome.reason.startswith(("guest hung", "guest ended")):
         extra = f" ({len(splats)} splats)" if len(splats) > 1 else ""
         was = f"; guest said {outcome.verdict.value}: {outcome.reason}" if outcome.reason else ""
         outcome.reason = f"kernel {first.kind}: {first.line}{extra}{was}"
-    outcome.verdict = Verdict.FAIL
+    outcome.verdict = Status.FAIL
 
 
 def _apply_scx_exit(outcome: TestOutcome, scx_errors: list[ScxExit]) -> None:
@@ -111,19 +100,19 @@ def _apply_scx_exit(outcome: TestOutcome, scx_errors: list[ScxExit]) -> None:
     ex = scx_errors[0]
     if not outcome.sched_ext_exit:
         outcome.sched_ext_exit = ex.text()
-    if outcome.verdict != Verdict.FAIL:
-        outcome.reason = f'sched_ext disabled scheduler "{ex.scheduler}": {ex.text()}'
+    if outcome.verdict != Status.FAIL:
+        outcome.reason = f"sched_ext: {ex.text()}"
     elif ex.reason not in outcome.reason:
         outcome.reason = f"{outcome.reason} [sched_ext: {ex.text()}]"
-    outcome.verdict = Verdict.FAIL
+    outcome.verdict = Status.FAIL
 
 
 def _apply_stream_errors(outcome: TestOutcome, errors: list[str]) -> None:
     if not errors:
         return
     outcome.details += [f"result stream: {e}" for e in errors]
-    if outcome.verdict == Verdict.PASS:
-        outcome.verdict = Verdict.INCONCLUSIVE
+    if outcome.verdict == Status.PASS:
+        outcome.verdict = Status.INCONCLUSIVE
         outcome.reason = f"result stream had {len(errors)} corrupt frame(s): {errors[0]}"
 
 
@@ -133,52 +122,43 @@ def _apply_unclean_end(outcome: TestOutcome, boot: BootResult, reported: bool) -
         return
     note = f"after the results the guest did not power off: {boot.exit_kind.value} ({boot.exit_reason or boot.detail})"
     outcome.details.append(note)
-    if outcome.verdict in (Verdict.PASS, Verdict.SKIP):
+    if outcome.verdict in (Status.PASS, Status.SKIP):
         if boot.exit_kind == ExitKind.ENGINE_ERROR:
-            outcome.verdict = Verdict.INCONCLUSIVE
+            outcome.verdict = Status.INCONCLUSIVE
         else:
-            outcome.verdict = Verdict.FAIL
+            outcome.verdict = Status.FAIL
         outcome.reason = note
 
 
-def _evidence(outcome: TestOutcome) -> str:
-    return "\n".join([
-        outcome.reason, outcome.sched_ext_exit, *outcome.details,
-        *(c.text() for c in outcome.failed_claims),
-        *(s.line for s in outcome.splats),
-        outcome.sched_ext_dump,
-    ])
-
-
 def apply_expectation(outcome: TestOutcome, expect_fail: Optional[str],
-                      may_fail: str | Sequence[str] = ()) -> TestOutcome:
+                      may_fail: Sequence[str] = ()) -> TestOutcome:
     """expect_fail (negative tests): PASS iff the run FAILed and its evidence contains the text.
-    may_fail (known intermittent failures, one text or several): a FAIL whose evidence
-    contains one of the texts counts as PASS, saying so; a PASS stays a PASS; any other FAIL
-    stays a FAIL."""
-    known = [may_fail] if isinstance(may_fail, str) else list(may_fail)
-    known = [k for k in known if k]
+    may_fail (known intermittent failures' texts): a FAIL whose evidence contains one of
+    them counts as PASS, saying so; a PASS stays a PASS; any other FAIL stays a FAIL."""
+    if isinstance(may_fail, str):  # a str is a Sequence[str] of its characters
+        raise TypeError(f"may_fail must be a list of texts, not the string {may_fail!r}")
+    known = [k for k in may_fail if k]
     if known and not expect_fail:
-        evidence = _evidence(outcome).lower()
+        evidence = outcome.evidence().lower()
         hit = next((k for k in known if k.lower() in evidence), None)
         names = " or ".join(repr(k) for k in known)
-        if outcome.verdict == Verdict.FAIL and hit is not None:
+        if outcome.verdict == Status.FAIL and hit is not None:
             outcome.expected = f"known intermittent FAIL containing {hit!r} occurred: {outcome.reason}"
-            outcome.verdict = Verdict.PASS
+            outcome.verdict = Status.PASS
             outcome.reason = outcome.expected
-        elif outcome.verdict == Verdict.PASS:
+        elif outcome.verdict == Status.PASS:
             outcome.expected = f"known intermittent FAIL containing {names} did not occur this run"
         return outcome
     if not expect_fail:
         return outcome
-    evidence = _evidence(outcome)
+    evidence = outcome.evidence()
     original = f"{outcome.verdict.value}: {outcome.reason}"
-    if outcome.verdict == Verdict.FAIL and expect_fail.lower() in evidence.lower():
+    if outcome.verdict == Status.FAIL and expect_fail.lower() in evidence.lower():
         outcome.expected = f"expected FAIL containing {expect_fail!r} and got it: {outcome.reason}"
-        outcome.verdict = Verdict.PASS
+        outcome.verdict = Status.PASS
         outcome.reason = outcome.expected
     else:
         outcome.expected = f"expected FAIL containing {expect_fail!r}"
-        outcome.verdict = Verdict.FAIL
+        outcome.verdict = Status.FAIL
         outcome.reason = f"expected FAIL containing {expect_fail!r}, got {original}"
     return outcome

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Sequence
 
-from ktstr.host.verdict import TestOutcome, Verdict
+from ktstr.host.outcome import TestOutcome
+from ktstr.wire.status import Status
 
 # XML 1.0 cannot carry most control characters; console logs contain them.
 _XML_BAD = {c: None for c in range(0x20) if c not in (0x9, 0xA, 0xD)}
@@ -43,24 +44,24 @@ def evidence_text(outcome: TestOutcome, console_tail: str) -> str:
 
 
 def junit_xml(suite: str, outcomes: Sequence[TestOutcome], console_tail: str = "") -> bytes:
-    counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in Verdict}
+    counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in Status}
     root = ET.Element("testsuites")
     ts = ET.SubElement(root, "testsuite", {
         "name": suite,
         "tests": str(len(outcomes)),
-        "failures": str(counts[Verdict.FAIL]),
-        "errors": str(counts[Verdict.INCONCLUSIVE]),
-        "skipped": str(counts[Verdict.SKIP]),
+        "failures": str(counts[Status.FAIL]),
+        "errors": str(counts[Status.INCONCLUSIVE]),
+        "skipped": str(counts[Status.SKIP]),
         "time": f"{sum(o.duration_s for o in outcomes):.3f}",
     })
     for o in outcomes:
         tc = ET.SubElement(ts, "testcase", {
             "classname": suite, "name": o.name, "time": f"{o.duration_s:.3f}",
         })
-        if o.verdict == Verdict.SKIP:
+        if o.verdict == Status.SKIP:
             ET.SubElement(tc, "skipped", {"message": _clean(o.reason)})
-        elif o.verdict in (Verdict.FAIL, Verdict.INCONCLUSIVE):
-            tag = "failure" if o.verdict == Verdict.FAIL else "error"
+        elif o.verdict in (Status.FAIL, Status.INCONCLUSIVE):
+            tag = "failure" if o.verdict == Status.FAIL else "error"
             el = ET.SubElement(tc, tag, {"message": _clean(o.reason), "type": o.verdict.value})
             el.text = _clean(evidence_text(o, console_tail))
         elif o.expected:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ktstr.host.verdict import TestOutcome, Verdict
+from ktstr.host.outcome import TestOutcome
+from ktstr.wire.status import Status
 
 _CONSOLE_LINES = 15
 _WIDTH = 100
@@ -19,8 +20,8 @@ def _short(text: str, width: int = _WIDTH) -> str:
 def terminal_report(suite: str, outcomes: Sequence[TestOutcome], engine: str, wall_s: float,
                     console_tail: str, log_dir: Optional[Path | str]) -> str:
     lines = []
-    counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in Verdict}
-    summary = ", ".join(f"{counts[v]} {v.value}" for v in Verdict if counts[v])
+    counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in Status}
+    summary = ", ".join(f"{counts[v]} {v.value}" for v in Status if counts[v])
     lines.append(f"ktstr {suite}: {summary or 'no tests'} ({engine}, {wall_s:.1f} s)")
     for o in outcomes:
         lines.append(f"  {o.verdict.value:<12} {o.name}: {_short(o.reason, _WIDTH - 16 - len(o.name))}")

@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ktstr.host.console_scan import _SPLAT_PATTERNS, console_lines
+from ktstr.host.console_scan import SPLAT_PATTERNS, console_lines
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.host.verdict import Splat, TestOutcome, Verdict
+from ktstr.host.outcome import Splat, TestOutcome
+from ktstr.wire.status import Status
 
 _KPREFIX = re.compile(r"^\[\s*\d+\.\d+\]\s*")
 _START = "===== START ====="
@@ -66,7 +67,7 @@ def parse_runner_console(console: bytes) -> tuple[list[_Section], dict[str, int]
             current.skip = bool(m.group("skip"))
             current = None
             continue
-        for kind, pattern in _SPLAT_PATTERNS:
+        for kind, pattern in SPLAT_PATTERNS:
             if pattern.search(line):
                 current.splats.append(Splat(kind, line.strip()))
                 break
@@ -80,25 +81,25 @@ def evaluate_selftests(boot: BootResult) -> list[TestOutcome]:
     for s in sections:
         output = "\n".join(s.output[-60:])
         if not s.status:
-            verdict = Verdict.FAIL
+            verdict = Status.FAIL
             why = boot.exit_reason or boot.detail
             reason = (f"selftest never finished: the guest {'hung' if boot.exit_kind == ExitKind.TIMEOUT else 'ended'}"
                       f" inside it ({why})")
         elif s.status == "not ok":
-            verdict, reason = Verdict.FAIL, "selftest failed (runner printed 'not ok')"
+            verdict, reason = Status.FAIL, "selftest failed (runner printed 'not ok')"
         elif s.skip:
-            verdict, reason = Verdict.SKIP, "selftest skipped itself (runner printed '# SKIP')"
+            verdict, reason = Status.SKIP, "selftest skipped itself (runner printed '# SKIP')"
         else:
-            verdict, reason = Verdict.PASS, "selftest passed"
-        if s.splats and verdict != Verdict.FAIL:
-            verdict = Verdict.FAIL
+            verdict, reason = Status.PASS, "selftest passed"
+        if s.splats and verdict != Status.FAIL:
+            verdict = Status.FAIL
             reason = f"kernel {s.splats[0].kind} during the selftest: {s.splats[0].line}"
         outcomes.append(TestOutcome(name=s.name, verdict=verdict, reason=reason, splats=s.splats,
                                     scheduler_output=output))
     if not sections:
         why = boot.exit_reason or boot.detail
-        verdict = Verdict.INCONCLUSIVE if boot.exit_kind == ExitKind.ENGINE_ERROR else Verdict.FAIL
+        verdict = Status.INCONCLUSIVE if boot.exit_kind == ExitKind.ENGINE_ERROR else Status.FAIL
         outcomes.append(TestOutcome("runner", verdict, f"the selftests runner printed no test ({boot.exit_kind.value}: {why})"))
     elif not summary and boot.exit_kind == ExitKind.POWEROFF:
-        outcomes.append(TestOutcome("runner", Verdict.FAIL, "the selftests runner did not print its RESULTS summary"))
+        outcomes.append(TestOutcome("runner", Status.FAIL, "the selftests runner did not print its RESULTS summary"))
     return outcomes

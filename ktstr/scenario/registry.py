@@ -1,7 +1,7 @@
 """Test and scheduler declarations.
 
 The host lists tests by reading the decorator's literal keyword arguments from the source
-(ktstr.host.test_listing), so keep topology/duration arguments literal.
+(ktstr.host.discovery), so keep topology/duration arguments literal.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def _config_impl(ctx):
         "topology": ctx.attr.topology,
         "memory_mib": ctx.attr.memory_mib,
         "duration": ctx.attr.duration,
-        "timeout": ctx.attr.vm_timeout,
+        "vm_timeout_s": ctx.attr.vm_timeout,
         "engine": engine,
         "expect_fail": ctx.attr.expect_fail,
         "may_fail": ctx.attr.may_fail,
@@ -179,7 +179,7 @@ def ktstr_test(
         topology = "",
         memory_mib = None,
         duration = None,
-        timeout = 60,
+        vm_timeout_s = 60,
         engine = "",
         expect_fail = "",
         may_fail = [],
@@ -201,7 +201,8 @@ def ktstr_test(
         "tiny-2llc"); "" = each test's decorator topology (else 1n1l2c1t).
       memory_mib: guest memory; default max(1024, 64 per vCPU) (percpu areas grow with CPUs).
       duration: workload seconds passed to the tests (None = each test's own).
-      timeout: seconds per VM before it is killed and reported hung.
+      vm_timeout_s: seconds per VM before it is killed and reported hung (Bazel's own `timeout`
+        is the test's, set by `size`).
       engine: "" (flag --//rules:engine, then $KTSTR_ENGINE, then auto), auto, qemu-kvm,
         qemu-tcg, vmm.
       expect_fail: negative test: passes iff the run FAILs with this text in its evidence.
@@ -228,7 +229,7 @@ def ktstr_test(
             topology = topology,
             memory_mib = _guest_memory(memory_mib, topology),
             duration = "" if duration == None else str(duration),
-            vm_timeout = timeout,
+            vm_timeout = vm_timeout_s,
             engine = engine,
             expect_fail = expect_fail,
             may_fail = [may_fail] if type(may_fail) == "string" else may_fail,
@@ -246,7 +247,7 @@ def ktstr_selftests_test(
         runner_args = [],
         topology = "1n1l2c1t",
         memory_mib = 512,
-        timeout = 240,
+        vm_timeout_s = 240,
         engine = "",
         tags = [],
         size = "large",
@@ -260,7 +261,7 @@ def ktstr_selftests_test(
       runner_args: runner arguments, e.g. ["-t", "create_dsq"].
       topology: guest topology.
       memory_mib: guest memory.
-      timeout: seconds before the VM is killed and reported hung.
+      vm_timeout_s: seconds before the VM is killed and reported hung.
       engine: as for ktstr_test.
       tags: extra tags.
       size: Bazel test size ("large": the whole runner takes ~45 s under TCG).
@@ -277,7 +278,7 @@ def ktstr_selftests_test(
             selftests_args = runner_args,
             topology = topology,
             memory_mib = memory_mib,
-            vm_timeout = timeout,
+            vm_timeout = vm_timeout_s,
             engine = engine,
         ),
         size = size,

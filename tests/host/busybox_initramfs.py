@@ -14,7 +14,7 @@ import stat
 import sys
 from pathlib import Path
 
-from ktstr.host.result_stream import encode_frame
+from ktstr.wire.frames import encode_frame
 from ktstr.host.run_layer import LayerFile, cpio_newc
 
 APPLETS = ["sh", "mount", "cat", "echo", "ls", "poweroff", "sleep", "printf", "wc", "basename", "stty"]

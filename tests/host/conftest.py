@@ -1,7 +1,8 @@
 import pytest
 
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.host.verdict import Claim, GuestTestResult, Verdict
+from ktstr.wire.messages import ClaimRecord, GuestTestResult
+from ktstr.wire.status import Status
 
 
 @pytest.fixture
@@ -14,10 +15,10 @@ def make_boot():
 @pytest.fixture
 def passed():
     def make(name, **kw):
-        return GuestTestResult(name=name, status=Verdict.PASS, **kw)
+        return GuestTestResult(name=name, status=Status.PASS, **kw)
     return make
 
 
 @pytest.fixture
 def failed_claim():
-    return Claim(label="cg_0.max_gap_ms", value="2500", bound="<= 2000")
+    return ClaimRecord(label="cg_0.max_gap_ms", value="2500", bound="<= 2000")

@@ -2,11 +2,15 @@ import json
 from pathlib import Path
 
 from ktstr.cli.bazel_test import _bazel_log_hint, request_from_config
+from ktstr.host.payloads import Command
+from ktstr.wire.run_config import SchedulerSpec
 from ktstr.cli.main import main
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.host.evaluate import GuestRun
+from ktstr.wire.messages import GuestRun
 from ktstr.host.runner import BootRecord, RunReport, write_sidecar
-from ktstr.host.verdict import Claim, TestOutcome, Verdict
+from ktstr.host.outcome import TestOutcome
+from ktstr.wire.messages import ClaimRecord
+from ktstr.wire.status import Status
 
 SRC = '''
 from ktstr.scenario import ktstr_test
@@ -31,16 +35,16 @@ def test_show_reprints_a_failure_from_the_sidecar(tmp_path, capsys):
     (tmp_path / "console.log").write_text("boot\nsched_ext: oops\n")
     boot = BootResult(ExitKind.POWEROFF, 3.0, b"", b"", "guest powered off", "qemu-tcg", "guest powered off")
     report = RunReport("//sched:x_test", "qemu-tcg", [
-        TestOutcome("alpha", Verdict.FAIL, "1 claim failed", failed_claims=[Claim("cg_0.gap_ms", "900", "<= 500")],
+        TestOutcome("alpha", Status.FAIL, "1 claim failed", failed_claims=[ClaimRecord("cg_0.gap_ms", "900", "<= 500")],
                     sched_ext_dump="kworker/0:1[9] triggered exit kind 1026:"),
-        TestOutcome("beta", Verdict.PASS, "guest reported success")],
+        TestOutcome("beta", Status.PASS, "guest reported success")],
         [BootRecord("1n1l2c1t", ["alpha", "beta"], boot, tmp_path / "console.log", tmp_path / "r.bin", GuestRun())], 4.0)
     write_sidecar(report, tmp_path / "result.json")
     assert json.loads((tmp_path / "result.json").read_text())["verdict"] == "FAIL"
     assert main(["show", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "1 PASS, 1 FAIL" in out
-    assert "claim: cg_0.gap_ms = 900 (bound: <= 500)" in out
+    assert "claim: cg_0.gap_ms = 900, expected <= 500" in out
     assert "sched_ext: oops" in out
     assert "sched_ext dump: 1 lines in sched_ext_dump-alpha.txt; first: kworker/0:1[9] triggered" in out
 
@@ -56,15 +60,16 @@ def test_bazel_config_honours_env(tmp_path):
     cfg = {"suite": "//sched:x_test", "kernel": "k/bzImage", "initramfs": ["a.cpio", "b.cpio"],
            "srcs": [str(src)], "test": "", "scheduler": {"name": "scx_simple", "binary": "s/scx_simple",
            "args": ["-v"], "ops_name": "simple", "runtime_files": []}, "topology": "", "memory_mib": 512,
-           "duration": "1.5", "timeout": 30, "engine": "", "expect_fail": "", "cmdline": ""}
+           "duration": "1.5", "vm_timeout_s": 30, "engine": "", "expect_fail": "", "cmdline": ""}
     env = {"TEST_TMPDIR": str(tmp_path / "tmp"), "TEST_UNDECLARED_OUTPUTS_DIR": str(tmp_path / "out"),
            "TESTBRIDGE_TEST_ONLY": "beta"}
     req = request_from_config(cfg, env)
-    assert [t.name for t in req.tests] == ["beta"]
+    assert req.payload.names() == ["beta"]
     assert req.out_dir == tmp_path / "out" and req.work_dir == tmp_path / "tmp" / "ktstr-work"
     assert req.initrds == [Path("a.cpio"), Path("b.cpio")]
-    assert req.scheduler.binary == Path("s/scx_simple") and req.scheduler.args == ("-v",)
-    assert req.duration_s == 1.5 and req.timeout_s == 30 and req.engine is None
+    assert req.payload.scheduler == SchedulerSpec("scx_simple", "s/scx_simple", ("-v",), "simple")
+    assert req.payload.duration_s == 1.5 and req.timeout_s == 30 and req.engine is None
+    assert req.memory_mib == 512 and req.vmm_library is None
     assert _bazel_log_hint({"TEST_TARGET": "//sched:x_test"}) == "bazel-testlogs/sched/x_test/test.outputs/outputs.zip"
 
 
@@ -75,5 +80,16 @@ def test_bazel_sharding_deals_tests_round_robin(tmp_path):
     base = {"TEST_TMPDIR": str(tmp_path / "tmp"), "TEST_TOTAL_SHARDS": "2"}
     shard0 = request_from_config(cfg, {**base, "TEST_SHARD_INDEX": "0"})
     shard1 = request_from_config(cfg, {**base, "TEST_SHARD_INDEX": "1"})
-    assert [t.name for t in shard0.tests] == ["alpha"] and [t.name for t in shard1.tests] == ["beta"]
-    assert [t.name for t in request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path / "tmp")}).tests] == ["alpha", "beta"]
+    assert shard0.payload.names() == ["alpha"] and shard1.payload.names() == ["beta"]
+    assert request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path / "tmp")}).payload.names() == ["alpha", "beta"]
+    assert request_from_config(cfg, {**base, "TEST_TOTAL_SHARDS": "3", "TEST_SHARD_INDEX": "2"}) is None
+
+
+def test_selftests_config_is_a_command_payload(tmp_path):
+    cfg = {"suite": "//sched:st", "kernel": "k", "selftests_runner": "r/runner", "selftests_args": ["-q"],
+           "topology": "1n1l2c1t", "memory_mib": 512, "vm_timeout_s": 240, "vmm_library": "vmm/lib.so"}
+    req = request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path), "TESTBRIDGE_TEST_ONLY": "create_dsq"})
+    assert req.payload == Command(Path("r/runner"), ("-q", "-t", "create_dsq"))
+    assert req.vmm_library == Path("vmm/lib.so").resolve() and req.timeout_s == 240
+    assert request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path), "TEST_TOTAL_SHARDS": "2",
+                                     "TEST_SHARD_INDEX": "1"}) is None

@@ -1,4 +1,8 @@
-from ktstr.host.console_scan import find_scx_exits, find_splats, first_error_exit
+from ktstr.host.console_scan import find_scx_exits, find_splats
+
+
+def first_error_exit(console):
+    return next((e for e in find_scx_exits(console) if e.is_error), None)
 
 WARN = b"""[    3.101000] ------------[ cut here ]------------
 [    3.101100] WARNING: CPU: 1 PID: 77 at kernel/sched/ext.c:1234 scx_foo+0x10/0x20
@@ -47,7 +51,7 @@ def test_stall_exit_reason_and_message_are_read():
     assert ex is not None
     assert (ex.scheduler, ex.reason) == ("qmap", "runnable task stall")
     assert ex.message == "kworker/1:2[45] failed to run for 5.120s"
-    assert ex.text() == "runnable task stall: kworker/1:2[45] failed to run for 5.120s"
+    assert ex.text() == 'BPF scheduler "qmap" disabled (runnable task stall): kworker/1:2[45] failed to run for 5.120s'
 
 
 def test_normal_unregister_is_not_an_error():
@@ -60,4 +64,4 @@ def test_normal_unregister_is_not_an_error():
 def test_scx_bpf_error_text_is_kept():
     console = (b'sched_ext: BPF scheduler "bad" disabled (scx_bpf_error)\n'
                b"sched_ext: bad: invalid DSQ ID 0x1234 (expected)\n")
-    assert first_error_exit(console).text() == "scx_bpf_error: invalid DSQ ID 0x1234 (expected)"
+    assert first_error_exit(console).text() == 'BPF scheduler "bad" disabled (scx_bpf_error): invalid DSQ ID 0x1234 (expected)'

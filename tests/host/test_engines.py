@@ -4,8 +4,9 @@ import pytest
 
 from ktstr.host.engines import ENGINE_ENV, EngineSelectionError, ExitKind, requested_engine, select_engine
 from ktstr.host.engines import kvm
-from ktstr.host.engines.exit_kind import classify_exit
-from ktstr.host.engines.qemu import QemuEngine, concatenate_initrds, topology_args
+from ktstr.host.engines.classify import classify_exit
+from ktstr.host.engines.boot_io import concatenate_initrds
+from ktstr.host.engines.qemu import QemuEngine, topology_args
 from ktstr.topology import Topology
 
 
@@ -113,12 +114,15 @@ def test_auto_follows_the_kvm_probe(monkeypatch):
     monkeypatch.setattr(kvm, "probe", lambda: kvm.KvmVerdict(False, "kvm-pvm here"))
     engine = select_engine("auto")
     assert engine.name == "qemu-tcg" and engine.fallback_reason == "kvm-pvm here"
+    assert engine.emulated  # TCG: the guest's timing checks use their looser limits
     with pytest.raises(EngineSelectionError, match="kvm-pvm here"):
         select_engine("qemu-kvm")
     monkeypatch.setattr(kvm, "probe", lambda: kvm.KvmVerdict(True, "ok"))
-    assert select_engine("qemu").name == "qemu-kvm"
-    monkeypatch.setenv("KTSTR_VMM_LIB", "/nonexistent/libktstr_vmm.so")
-    assert select_engine("auto").name == "qemu-kvm"  # no VMM library: QEMU with KVM
+    assert select_engine("qemu").name == "qemu-kvm" and not select_engine("qemu").emulated
+    # no VMM library: QEMU with KVM
+    assert select_engine("auto", vmm_library=Path("/nonexistent/libktstr_vmm.so")).name == "qemu-kvm"
+    with pytest.raises(EngineSelectionError, match="/nonexistent/libktstr_vmm.so"):
+        select_engine("vmm", vmm_library=Path("/nonexistent/libktstr_vmm.so"))
 
 
 def test_auto_prefers_the_vmm_where_kvm_can_boot_linux(monkeypatch):
@@ -126,10 +130,10 @@ def test_auto_prefers_the_vmm_where_kvm_can_boot_linux(monkeypatch):
     if not lib.is_file():
         pytest.skip("vmm/libktstr_vmm.so is not in this test's runfiles")
     monkeypatch.delenv(ENGINE_ENV, raising=False)
-    monkeypatch.setenv("KTSTR_VMM_LIB", str(lib.resolve()))
     monkeypatch.setattr(kvm, "probe", lambda: kvm.KvmVerdict(True, "ok"))
-    assert select_engine("auto").name == "vmm"
-    assert select_engine("vmm").name == "vmm"
+    auto = select_engine("auto", vmm_library=lib.resolve())
+    assert auto.name == "vmm" and not auto.emulated
+    assert select_engine("vmm", vmm_library=lib.resolve()).name == "vmm"
 
 
 def test_exit_classification():

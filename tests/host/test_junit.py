@@ -2,19 +2,21 @@ import xml.etree.ElementTree as ET
 
 from ktstr.host.junit import junit_xml
 from ktstr.host.report import terminal_report
-from ktstr.host.verdict import Claim, Splat, TestOutcome, Verdict
+from ktstr.host.outcome import Splat, TestOutcome
+from ktstr.wire.messages import ClaimRecord
+from ktstr.wire.status import Status
 
 
 def _outcomes():
     return [
-        TestOutcome("fair", Verdict.PASS, "guest reported success", duration_s=1.5),
-        TestOutcome("gap", Verdict.FAIL, "1 claim failed",
-                    failed_claims=[Claim("cg_0.max_gap_ms", "2500", "<= 2000")],
+        TestOutcome("fair", Status.PASS, "guest reported success", duration_s=1.5),
+        TestOutcome("gap", Status.FAIL, "1 claim failed",
+                    failed_claims=[ClaimRecord("cg_0.max_gap_ms", "2500", "<= 2000")],
                     splats=[Splat("WARNING", "WARNING: CPU: 0 PID: 1 at x.c:1", ["Call Trace:"])],
                     sched_ext_exit="runnable task stall: x",
                     sched_ext_dump="kworker/u8:1[27] triggered exit kind 1026:\n  runnable task stall (x)\n"),
-        TestOutcome("smt", Verdict.SKIP, "needs threads_per_core >= 2"),
-        TestOutcome("noisy", Verdict.INCONCLUSIVE, "engine error: qemu\x01 missing"),
+        TestOutcome("smt", Status.SKIP, "needs threads_per_core >= 2"),
+        TestOutcome("noisy", Status.INCONCLUSIVE, "engine error: qemu\x01 missing"),
     ]
 
 
@@ -28,7 +30,7 @@ def test_one_testcase_per_function_with_status_elements():
     assert list(cases["fair"]) == []
     failure = cases["gap"].find("failure")
     assert failure.attrib["message"] == "1 claim failed"
-    assert "cg_0.max_gap_ms = 2500 (bound: <= 2000)" in failure.text
+    assert "cg_0.max_gap_ms = 2500, expected <= 2000" in failure.text
     assert "sched_ext exit: runnable task stall: x" in failure.text
     assert "console tail" in failure.text
     assert cases["smt"].find("skipped").attrib["message"] == "needs threads_per_core >= 2"

@@ -1,12 +1,16 @@
-import sys
-import os
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
+from ktstr.host.discovery import DeclaredTest
+from ktstr.host.payloads import Command, Scenarios
+from ktstr.host.plan import PlannedBoot, layer_files, plan_boots, run_config
+from ktstr.host.request import RunRequest, default_memory_mib
 from ktstr.host.run_layer import RUN_JSON_PATH, cpio_newc
-from ktstr.host.runner import EEVDF, RunRequest, SchedulerSpec, _layer_files, plan_boots, run_config
-from ktstr.host.test_listing import DeclaredTest
+from ktstr.topology import Topology
+from ktstr.wire.run_config import EEVDF, RunConfig, SchedulerSpec
 
 
 def _t(name, **opts):
@@ -16,10 +20,10 @@ def _t(name, **opts):
 def test_tests_sharing_a_topology_share_a_vm():
     tests = [_t("a", llcs=1, cores=2), _t("b"), _t("c", llcs=2, cores=2), _t("d", llcs=1, cores=2)]
     plan = plan_boots(tests, "")
-    assert [(topo, [t.name for t in ts]) for topo, ts in plan] == [
+    assert [(b.topology, [t.name for t in b.tests]) for b in plan] == [
         ("1n1l2c1t", ["a", "b", "d"]), ("1n2l2c1t", ["c"])]
     # the target's topology attribute overrides every test's own
-    assert [topo for topo, _ in plan_boots(tests, "1n2l1c2t")] == ["1n2l1c2t"]
+    assert [b.topology for b in plan_boots(tests, "1n2l1c2t")] == ["1n2l1c2t"]
 
 
 def test_run_json_and_layer_carry_tests_and_scheduler(tmp_path):
@@ -28,19 +32,44 @@ def test_run_json_and_layer_carry_tests_and_scheduler(tmp_path):
     binary = tmp_path / "scx_simple"
     # A real dynamically linked program stands in for the loader: its libraries must ride along.
     binary.write_bytes(Path(os.path.realpath(sys.executable)).read_bytes())
-    sched = SchedulerSpec("scx_simple", binary, ("-s", "5000"), "simple")
+    sched = SchedulerSpec("scx_simple", str(binary), ("-s", "5000"), "simple")
     tests = [DeclaredTest("fair", src, {})]
-    req = RunRequest("//sched:s", tmp_path / "bz", [], tests, scheduler=sched, duration_s=1.5)
-    cfg = run_config(req, "1n1l2c1t", tests)
+    cfg = run_config("//sched:s", "1n1l2c1t", tests, sched, duration_s=1.5).to_json()
     assert cfg["tests"] == [{"name": "fair", "file": "/ktstr/tests/scenarios.py"}]
     assert cfg["scheduler"] == {"name": "scx_simple", "binary": "/ktstr/sched/scx_simple",
                                 "args": ["-s", "5000"], "ops_name": "simple"}
     assert cfg["topology"] == "1n1l2c1t" and cfg["duration_s"] == 1.5
-    layer = cpio_newc(_layer_files(req, tests))
+    assert RunConfig.from_json(json.loads(json.dumps(cfg))).tests[0].name == "fair"  # the guest's read
+    layer = cpio_newc(layer_files(tests, sched))
     names = subprocess.run(["cpio", "-it"], input=layer, capture_output=True, check=True).stdout.decode().split()
     assert "ktstr/tests/scenarios.py" in names and "ktstr/sched/scx_simple" in names
     assert any(n.endswith("/libc.so.6") for n in names), "scheduler's shared libraries missing"
-    eevdf = RunRequest("//sched:e", tmp_path / "bz", [], tests, scheduler=EEVDF)
-    assert run_config(eevdf, "1n1l2c1t", tests)["scheduler"] is None
+    assert run_config("//sched:e", "1n1l2c1t", tests, EEVDF).to_json()["scheduler"] is None
     assert RUN_JSON_PATH == "ktstr/run.json"
-    json.dumps(cfg)  # the guest reads it as JSON
+
+
+def test_scenario_layer_is_written_with_the_engine_trait(tmp_path):
+    src = tmp_path / "scenarios.py"
+    src.write_text("x = 1\n")
+    payload = Scenarios([DeclaredTest("fair", src, {})])
+    [boot] = payload.plan("")
+    layer = payload.write_layer(tmp_path / "boot0", boot, "//s", emulated=False)
+    out = subprocess.run(["cpio", "-i", "--to-stdout", RUN_JSON_PATH], input=layer.read_bytes(),
+                         capture_output=True, check=True).stdout
+    assert json.loads(out)["emulated"] is False
+
+
+def test_payloads_shard_and_plan():
+    tests = Scenarios([_t("a"), _t("b"), _t("c")])
+    assert tests.shard(1, 2).names() == ["b"] and tests.shard(0, 2).names() == ["a", "c"]
+    assert Scenarios([_t("a")]).shard(1, 2) is None
+    cmd = Command(Path("runner"), ("-t", "x"))
+    assert cmd.shard(0, 3) is cmd and cmd.shard(1, 3) is None  # one program run, in shard 0
+    assert cmd.plan("tiny-2llc") == [PlannedBoot("1n2l2c1t", [])] and cmd.names() == []
+
+
+def test_memory_default_follows_each_boots_topology():
+    req = RunRequest("s", Path("k"), [], Scenarios([]))
+    assert req.memory_for("1n1l2c1t") == 1024
+    assert req.memory_for("2n4l8c2t") == 64 * 64 == default_memory_mib(Topology.parse("2n4l8c2t"))
+    assert RunRequest("s", Path("k"), [], Scenarios([]), memory_mib=256).memory_for("2n4l8c2t") == 256

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from ktstr.host.engines import BootResult, BootSpec, Engine, ExitKind
+from ktstr.host.engines.base import BootResult, BootSpec, Engine, ExitKind
 
 KVM_INTERNAL = "KVM could not run the guest"
 
@@ -33,6 +33,10 @@ class FallbackEngine:
         self.primary, self.fallback = primary, fallback
         self.name = primary.name
         self._said = False
+
+    @property
+    def emulated(self) -> bool:
+        return self.primary.emulated
 
     def run(self, spec: BootSpec) -> BootResult:
         first = self.primary.run(spec)

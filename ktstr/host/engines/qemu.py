@@ -18,13 +18,13 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 from typing import Optional
 
-from ktstr.host.engines import CONSOLE_TAIL_BYTES, BootResult, BootSpec, ExitKind, TopologyLike
-from ktstr.host.engines.boot_io import ConsoleFollower, concatenate_initrds, file_tail
-from ktstr.host.engines.exit_kind import classify_exit
+from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
+from ktstr.host.engines.boot_io import BootInputError, BootIO
+from ktstr.host.engines.classify import classify_exit
+from ktstr.topology import Topology
 
 QEMU_BINARY_ENV = "KTSTR_QEMU"
 DEFAULT_QEMU = "qemu-system-x86_64"
@@ -35,19 +35,18 @@ TCG_CPU = "qemu64,vendor=GenuineIntel,+ssse3,+sse4.1,+sse4.2,+popcnt,l3-cache=on
 KVM_CPU = "host,l3-cache=on"
 
 
-def topology_args(topo: TopologyLike, memory_mib: int) -> list[str]:
+def topology_args(topo: Topology, memory_mib: int) -> list[str]:
     """-smp / -m / -numa arguments for a topology; raises ValueError naming the bad input."""
-    n, l, c, t = topo.numa_nodes, topo.llcs, topo.cores_per_llc, topo.threads_per_core
-    for label, value in (("numa_nodes", n), ("llcs", l), ("cores_per_llc", c), ("threads_per_core", t)):
+    n, llcs, c, t = topo.numa_nodes, topo.llcs, topo.cores_per_llc, topo.threads_per_core
+    for label, value in (("numa_nodes", n), ("llcs", llcs), ("cores_per_llc", c), ("threads_per_core", t)):
         if value < 1:
             raise ValueError(f"topology {label} must be >= 1, got {value}")
-    if l % n:
-        raise ValueError(f"topology llcs ({l}) must be divisible by numa_nodes ({n})")
+    if llcs % n:
+        raise ValueError(f"topology llcs ({llcs}) must be divisible by numa_nodes ({n})")
     if memory_mib < 64 * n:
         raise ValueError(f"memory_mib {memory_mib} is too small for {n} NUMA node(s): need >= {64 * n}")
-    if hasattr(topo, "check_xapic"):
-        topo.check_xapic()  # a TopologyError (ValueError) naming the topology
-    dies = l // n
+    topo.check_xapic()  # a TopologyError (ValueError) naming the topology
+    dies = llcs // n
     cpus = n * dies * c * t
     args = [
         "-smp", f"cpus={cpus},sockets={n},dies={dies},cores={c},threads={t}",
@@ -77,6 +76,10 @@ class QemuEngine:
         self.qemu = qemu or os.environ.get(QEMU_BINARY_ENV) or DEFAULT_QEMU
         self.name = f"qemu-{accel}"
 
+    @property
+    def emulated(self) -> bool:
+        return self.accel == "tcg"
+
     def command(self, spec: BootSpec, initrd: Path) -> list[str]:
         return [
             self.qemu,
@@ -95,33 +98,27 @@ class QemuEngine:
             "-append", spec.cmdline,
         ]
 
+    def _check_binary(self) -> None:
+        if shutil.which(self.qemu) is None:
+            raise BootInputError(f"{self.qemu} not found on PATH (install qemu-system-x86 or set {QEMU_BINARY_ENV})")
+
     def run(self, spec: BootSpec) -> BootResult:
-        start = time.monotonic()
+        io = BootIO(self.name, spec)
         detail = [f"accel={self.accel}"]
         if self.fallback_reason:
             detail.append(f"TCG because {self.fallback_reason}")
-        missing = [str(p) for p in (spec.kernel, *spec.initrds) if not Path(p).is_file()]
-        if missing:
-            return self._error(start, f"missing boot input(s): {', '.join(missing)}", detail)
-        if shutil.which(self.qemu) is None:
-            return self._error(start, f"{self.qemu} not found on PATH (install qemu-system-x86 "
-                               f"or set {QEMU_BINARY_ENV})", detail)
-        spec.work_dir.mkdir(parents=True, exist_ok=True)
         try:
-            initrd = concatenate_initrds(spec.initrds, spec.work_dir / "initrd.cpio")
+            io.check_inputs()
+            self._check_binary()
+            initrd = io.prepare()
             cmd = self.command(spec, initrd)
-        except (OSError, ValueError) as exc:
-            return self._error(start, str(exc), detail)
-        for path in (spec.console_path, spec.result_path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"")
+        except (OSError, ValueError) as exc:  # BootInputError, a TopologyError, ...
+            return io.error(str(exc), detail)
         qemu_log = spec.work_dir / "qemu.log"
         (spec.work_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
-        with open(qemu_log, "wb") as log:
+        with open(qemu_log, "wb") as log, io.following():
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                     start_new_session=True)
-            follower = ConsoleFollower(spec.console_path, spec.on_console)
-            follower.start()
             # A timer kills at the deadline; the wait itself blocks in waitpid (polling with
             # Popen.wait(timeout=...) would add up to 50 ms to every run).
             deadline = _Deadline(proc, spec.timeout_s)
@@ -129,46 +126,34 @@ class QemuEngine:
                 proc.wait()
             finally:
                 deadline.cancel()
-                follower.stop()
-            killed = deadline.fired
-        wall = time.monotonic() - start
-        console = file_tail(spec.console_path, CONSOLE_TAIL_BYTES)
-        stream = spec.result_path.read_bytes()
-        qemu_out = qemu_log.read_bytes().decode("utf-8", "replace").strip()
-        if killed:
+        console = io.console_tail()
+        qemu_bytes = qemu_log.read_bytes()
+        qemu_out = qemu_bytes.decode("utf-8", "replace").strip()
+        if deadline.fired:
             kind, why = ExitKind.TIMEOUT, f"killed after timeout of {spec.timeout_s:g} s"
         elif proc.returncode != 0:
             kind, why = ExitKind.ENGINE_ERROR, f"{Path(self.qemu).name} exited with status {proc.returncode}"
         else:
             kind, why = classify_exit(console)
-        detail.insert(0, why)
         if qemu_out:
             detail.append(f"qemu said: {qemu_out[-2000:]}")
-        if b"KVM internal error" in qemu_log.read_bytes():
+        if b"KVM internal error" in qemu_bytes:
             detail.append("KVM could not emulate the guest: rerun with KTSTR_ENGINE=qemu-tcg")
+        result = io.result(kind, why, detail, console)
         if kind == ExitKind.ENGINE_ERROR and qemu_out:
-            why = f"{why}: {qemu_out.splitlines()[-1]}"
-        return BootResult(kind, wall, console, stream, "; ".join(detail), self.name, why)
+            result.exit_reason = f"{why}: {qemu_out.splitlines()[-1]}"
+        return result
 
     def interactive(self, spec: BootSpec) -> int:
         """Boot with COM1 (the console) on this process's stdin/stdout and no timeout; the
         result port goes nowhere. Returns QEMU's exit status. Ctrl-A X quits QEMU, Ctrl-C
         reaches the guest."""
-        missing = [str(p) for p in (spec.kernel, *spec.initrds) if not Path(p).is_file()]
-        if missing:
-            raise FileNotFoundError(f"missing boot input(s): {', '.join(missing)}")
-        if shutil.which(self.qemu) is None:
-            raise FileNotFoundError(f"{self.qemu} not found on PATH (install qemu-system-x86 or set "
-                                    f"{QEMU_BINARY_ENV})")
-        spec.work_dir.mkdir(parents=True, exist_ok=True)
-        cmd = self.command(spec, concatenate_initrds(spec.initrds, spec.work_dir / "initrd.cpio"))
+        io = BootIO(self.name, spec)
+        self._check_binary()
+        cmd = self.command(spec, io.prepare())
         cmd[cmd.index(f"file,id=com1,path={spec.console_path}")] = "stdio,id=com1,mux=on,signal=off"
         cmd[cmd.index(f"file,id=com2,path={spec.result_path}")] = "null,id=com2"
         return subprocess.run(cmd).returncode
-
-    def _error(self, start: float, why: str, detail: list[str]) -> BootResult:
-        return BootResult(ExitKind.ENGINE_ERROR, time.monotonic() - start, b"", b"",
-                          "; ".join([why] + detail), self.name, why)
 
 
 class _Deadline:

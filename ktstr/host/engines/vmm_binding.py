@@ -13,11 +13,13 @@ import errno as errno_mod
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import cffi
 
-LIB_ENV = "KTSTR_VMM_LIB"
+from ktstr.errors import KtstrError
+from ktstr.topology import Topology
+
 LIB_NAME = "libktstr_vmm.so"
 
 CDEF = """
@@ -72,7 +74,9 @@ uint32_t ktstr_vmm_abi_size(uint32_t which);
 FLAG_SIPI = 1
 
 
-class ExitKind(enum.IntEnum):
+class VmExit(enum.IntEnum):
+    """enum ktstr_exit_kind: how the VMM's run ended (engines.ExitKind is the guest's end)."""
+
     DEBUG_PORT = 1
     TIMEOUT = 2
     SHUTDOWN = 3
@@ -80,11 +84,11 @@ class ExitKind(enum.IntEnum):
     SETUP_ERROR = 5
 
 
-class VmmError(RuntimeError):
+class VmmError(KtstrError, RuntimeError):
     """The VMM library could not be loaded or does not match this binding."""
 
 
-class VmmSetupError(OSError):
+class VmmSetupError(KtstrError, OSError):
     """The VM could not be built: `call` names the ioctl/step, errno the reason."""
 
     def __init__(self, message: str, err: int) -> None:
@@ -95,14 +99,6 @@ class VmmSetupError(OSError):
     def __str__(self) -> str:
         name = errno_mod.errorcode.get(self.errno, str(self.errno)) if self.errno else ""
         return f"{self.message}" + (f" [{name}]" if name else "")
-
-
-@dataclass(frozen=True)
-class Topology:
-    numa_nodes: int = 1
-    llcs: int = 1
-    cores_per_llc: int = 1
-    threads_per_core: int = 1
 
 
 @dataclass
@@ -121,7 +117,7 @@ class VmConfig:
 
 @dataclass
 class VmReport:
-    kind: ExitKind
+    kind: VmExit
     exit_status: int
     rip: int
     insn: bytes
@@ -143,10 +139,8 @@ class VmReport:
 
 
 def find_library() -> Optional[Path]:
-    """$KTSTR_VMM_LIB, else the Bazel output of a source checkout."""
-    env = os.environ.get(LIB_ENV)
-    if env:
-        return Path(env)
+    """The Bazel output of a source checkout (callers that know the library pass its path:
+    the Bazel test config does, `ktstr run --vmm-library` does)."""
     root = Path(__file__).resolve().parents[3]
     for candidate in (root / "bazel-bin" / "vmm" / LIB_NAME, root / "vmm" / LIB_NAME):
         if candidate.is_file():
@@ -158,7 +152,8 @@ class Vmm:
     def __init__(self, lib_path: Optional[Path] = None) -> None:
         path = lib_path or find_library()
         if path is None or not Path(path).is_file():
-            raise VmmError(f"{LIB_NAME} not found (set {LIB_ENV}, or build //vmm:{LIB_NAME})")
+            raise VmmError(f"{LIB_NAME} not found at {path or 'bazel-bin/vmm'} (build //vmm:{LIB_NAME} "
+                           f"and pass its path, e.g. ktstr run --vmm-library)")
         self.ffi = cffi.FFI()
         self.ffi.cdef(CDEF)
         try:
@@ -204,7 +199,7 @@ class Vmm:
         if rc < 0:
             raise VmmSetupError(message, report.error_errno)
         return VmReport(
-            kind=ExitKind(report.kind),
+            kind=VmExit(report.kind),
             exit_status=report.exit_status,
             rip=report.rip,
             insn=bytes(report.insn[0:report.insn_len]),
@@ -216,6 +211,6 @@ class Vmm:
         )
 
 
-def _topo_dict(t) -> dict:
+def _topo_dict(t: Topology) -> dict[str, Any]:
     return {"numa_nodes": t.numa_nodes, "llcs": t.llcs, "cores_per_llc": t.cores_per_llc,
             "threads_per_core": t.threads_per_core}

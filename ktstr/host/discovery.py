@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from ktstr.errors import KtstrError
+
 DECORATOR_NAMES = {"ktstr_test"}
 
 
@@ -35,7 +37,7 @@ class DeclaredTest:
         return f"{n}n{l}l{c}c{t}t"
 
 
-class TestListingError(ValueError):
+class DiscoveryError(KtstrError, ValueError):
     pass
 
 
@@ -49,7 +51,7 @@ def list_tests(source: Path) -> list[DeclaredTest]:
     try:
         tree = ast.parse(source.read_text(), filename=str(source))
     except (OSError, SyntaxError) as exc:
-        raise TestListingError(f"cannot read test source {source}: {exc}") from exc
+        raise DiscoveryError(f"cannot read test source {source}: {exc}") from exc
     tests = []
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -77,7 +79,7 @@ def list_all(sources: list[Path]) -> list[DeclaredTest]:
     for src in sources:
         for t in list_tests(src):
             if t.name in seen:
-                raise TestListingError(f"test {t.name!r} is defined in both {seen[t.name]} and {src}")
+                raise DiscoveryError(f"test {t.name!r} is defined in both {seen[t.name]} and {src}")
             seen[t.name] = src
             tests.append(t)
     return tests
@@ -93,7 +95,7 @@ def select(tests: list[DeclaredTest], wanted: str, test_filter: str = "") -> lis
         missing = [n for n in names if n not in known]
         if missing:
             found = ", ".join(sorted(known)) or "none"
-            raise TestListingError(f"test {', '.join(repr(m) for m in missing)} not found in the "
+            raise DiscoveryError(f"test {', '.join(repr(m) for m in missing)} not found in the "
                                    f"sources (found: {found})")
         chosen = [t for t in tests if t.name in names]
     if test_filter:

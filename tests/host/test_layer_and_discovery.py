@@ -1,34 +1,7 @@
-import gzip
 import subprocess
 
-from ktstr.host.guest_messages import TEST_RESULT, TEST_START, to_guest_run
-from ktstr.host.result_stream import encode_frame, split_frames
+from ktstr.host.discovery import list_all, select
 from ktstr.host.run_layer import LayerFile, cpio_newc
-from ktstr.host.test_listing import list_all, select
-
-
-def test_frames_round_trip_and_garbage_is_reported():
-    data = b"junk" + encode_frame(3, b"abc") + encode_frame(4, b"") + b"\r\n"
-    frames, errors = split_frames(data)
-    assert [(f.type, f.payload) for f in frames] == [(3, b"abc"), (4, b"")]
-    assert errors == ["4 byte(s) of garbage at offset 0 before a frame",
-                      f"2 byte(s) of garbage at offset {len(data) - 2} (no frame magic)"]
-
-
-def test_bad_crc_and_truncation_are_reported_and_reader_resyncs():
-    good = encode_frame(2, b"hello")
-    bad = bytearray(encode_frame(2, b"world"))
-    bad[-1] ^= 0xFF
-    frames, errors = split_frames(bytes(bad) + good + good[:-2])
-    assert [f.payload for f in frames] == [b"hello"]
-    assert errors[0].startswith("bad CRC in frame at offset 0")
-    assert errors[-1].startswith("truncated frame at offset")
-
-
-def test_unknown_frame_type_is_a_stream_error():
-    frames, _ = split_frames(encode_frame(99, b"x"))
-    guest = to_guest_run(frames, parse=lambda t, p: (_ for _ in ()).throw(KeyError(f"unknown frame type {t}")))
-    assert guest.stream_errors and "unknown frame type 99" in guest.stream_errors[0]
 
 
 def test_cpio_layer_is_deterministic_and_readable_by_cpio(tmp_path):

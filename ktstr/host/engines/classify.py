@@ -7,7 +7,7 @@ they are printed at KERN_EMERG, so `quiet` does not hide them.
 
 from __future__ import annotations
 
-from ktstr.host.engines import ExitKind
+from ktstr.host.engines.base import ExitKind
 
 POWER_OFF_MARK = b"reboot: Power down"
 RESTART_MARK = b"reboot: Restarting system"

@@ -1,0 +1,79 @@
+"""The engine interface: what a boot is given (BootSpec), what it gives back (BootResult).
+
+An engine is anything with a `name`, an `emulated` flag and `run(BootSpec) -> BootResult`
+(the Engine protocol). A new engine: a module in this package that builds on boot_io.BootIO
+(inputs, initrd, console follower, tails) and keeps only its own launch and exit mapping,
+plus its name in select.py.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Protocol
+
+from ktstr.topology import Topology
+
+# How much of the console a BootResult keeps in memory; the whole log stays on disk.
+CONSOLE_TAIL_BYTES = 256 * 1024
+
+
+class ExitKind(str, enum.Enum):
+    """How the guest ended, as far as the engine can tell."""
+
+    POWEROFF = "poweroff"  # orderly power-off: the agent finished
+    REBOOT = "reboot"  # guest asked to reboot (with reboot=t panic=-1 also after a panic)
+    TIMEOUT = "timeout"  # still running at the deadline; the engine killed it
+    CRASH = "crash"  # kernel panic / triple fault / engine saw the guest die
+    ENGINE_ERROR = "engine_error"  # the engine itself failed (bad binary, bad args, ...)
+
+
+@dataclass(frozen=True)
+class BootSpec:
+    """One boot. New optional inputs go at the end with a default, so every engine and
+    caller keeps working; an engine that cannot honour one says so in its result."""
+
+    kernel: Path  # bzImage
+    initrds: tuple[Path, ...]  # cpio archives, concatenated in this order
+    cmdline: str
+    topology: Topology
+    memory_mib: int
+    timeout_s: float
+    console_path: Path  # COM1: kernel console, written while the guest runs
+    result_path: Path  # COM2: raw framed result stream
+    work_dir: Path  # scratch (concatenated initrd, ...)
+    # Called with console bytes as they arrive (terminal streaming); None = quiet.
+    on_console: Optional[Callable[[bytes], None]] = field(default=None, compare=False)
+
+
+@dataclass
+class BootResult:
+    exit_kind: ExitKind
+    wall_s: float
+    console_tail: bytes
+    result_stream: bytes
+    detail: str  # engine's own words: accel, fallback reason, exit status, kill reason
+    engine: str  # e.g. "qemu-tcg"
+    exit_reason: str = ""  # one short sentence: "killed after timeout of 30 s", "kernel panic: ..."
+
+    def console_tail_text(self, max_lines: int = 40) -> str:
+        text = _ANSI.sub("", self.console_tail.decode("utf-8", "replace"))
+        lines = [line.rstrip() for line in text.replace("\r", "\n").split("\n") if line.strip()]
+        return "\n".join(lines[-max_lines:])
+
+
+# Terminal control sequences (the firmware clears the screen on COM1) are noise in reports.
+_ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
+
+
+class Engine(Protocol):
+    name: str
+
+    @property
+    def emulated(self) -> bool:
+        """Does this engine emulate the CPU (QEMU TCG)? Timing checks then use looser limits."""
+        ...
+
+    def run(self, spec: BootSpec) -> BootResult: ...

@@ -1,0 +1,89 @@
+"""Which engine runs a boot.
+
+`select_engine(name, vmm_library)` with name from the caller (Bazel attribute, CLI flag) or
+`$KTSTR_ENGINE`. `auto`: where KVM can boot Linux, the project's C VMM (`vmm`) when its
+library is at hand, with QEMU+KVM for a boot the VMM could not bring up (fallback.py), else
+QEMU+KVM; where it cannot (kvm-pvm, no /dev/kvm), QEMU+TCG. Either choice is said once per
+process, with how to override it. `qemu` = QEMU with KVM or TCG.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+from ktstr.errors import KtstrError
+from ktstr.host.engines import kvm
+from ktstr.host.engines.base import Engine
+from ktstr.host.engines.qemu import QemuEngine
+
+ENGINE_ENV = "KTSTR_ENGINE"
+ENGINE_NAMES = ("auto", "qemu", "qemu-kvm", "qemu-tcg", "vmm")
+
+
+class EngineSelectionError(KtstrError, ValueError):
+    pass
+
+
+def requested_engine(explicit: Optional[str] = None) -> str:
+    """The engine name asked for: explicit argument, else $KTSTR_ENGINE, else auto."""
+    name = (explicit or os.environ.get(ENGINE_ENV) or "auto").strip()
+    if name not in ENGINE_NAMES:
+        raise EngineSelectionError(
+            f"unknown engine {name!r} (from {'argument' if explicit else ENGINE_ENV}); "
+            f"choose one of: {', '.join(ENGINE_NAMES)}"
+        )
+    return name
+
+
+_said = False
+
+
+def _say_once(message: str) -> None:
+    global _said
+    if not _said:
+        _said = True
+        print(f"ktstr: {message}", file=sys.stderr)
+
+
+def select_engine(explicit: Optional[str] = None, vmm_library: Optional[Path] = None) -> Engine:
+    """Resolve a name (or $KTSTR_ENGINE, or auto) into a ready engine. `vmm_library`: the
+    C VMM's libktstr_vmm.so (None: a source checkout's bazel-bin, if built)."""
+    from ktstr.host.engines.vmm import VmmEngine, VmmError
+
+    name = requested_engine(explicit)
+    if name == "vmm":
+        try:
+            return VmmEngine(vmm_library)
+        except VmmError as exc:
+            raise EngineSelectionError(
+                f"engine 'vmm' is not available: {exc}; in Bazel choose it with "
+                f"--//rules:engine=vmm (that adds the library to the test), or use qemu/auto"
+            ) from exc
+    if name == "qemu-tcg":
+        return QemuEngine(accel="tcg")
+    verdict = kvm.probe()
+    if name == "qemu-kvm":
+        if not verdict.can_boot_linux:
+            raise EngineSelectionError(
+                f"engine 'qemu-kvm' requested but KVM cannot boot Linux here: {verdict.reason}; "
+                f"use {ENGINE_ENV}=qemu-tcg or auto"
+            )
+        return QemuEngine(accel="kvm")
+    if verdict.can_boot_linux and name == "auto":
+        from ktstr.host.engines.fallback import FallbackEngine
+
+        try:
+            engine = VmmEngine(vmm_library)
+            _say_once(f"KVM can boot Linux here; using the C VMM, QEMU+KVM where it cannot bring "
+                      f"the guest up ({ENGINE_ENV}=qemu-kvm for QEMU only, =vmm for the VMM only)")
+            return FallbackEngine(engine, QemuEngine(accel="kvm"))
+        except VmmError as exc:
+            _say_once(f"the C VMM is not available ({exc}); using QEMU with KVM")
+    # auto / qemu: KVM if it can boot Linux, TCG otherwise (said once per process).
+    if verdict.can_boot_linux:
+        return QemuEngine(accel="kvm")
+    _say_once(f"KVM cannot boot a Linux guest here ({verdict.reason}); using QEMU TCG (slower)")
+    return QemuEngine(accel="tcg", fallback_reason=verdict.reason)

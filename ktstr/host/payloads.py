@@ -1,0 +1,103 @@
+"""What a VM runs, as types: Python scenarios (the guest agent runs @ktstr_test functions)
+or a command (a program such as the upstream sched_ext selftests runner, judged from its
+console). The runner's boot loop asks a payload for its boots, the layer each boot gets and
+the outcomes of each boot; a new kind of payload is a new class here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Optional, Protocol, Union
+
+from ktstr.host.discovery import DeclaredTest
+from ktstr.host.engines import BootResult
+from ktstr.host.evaluate import evaluate
+from ktstr.host.outcome import TestOutcome
+from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot, layer_files, plan_boots, run_config
+from ktstr.host.run_layer import cpio_newc, write_run_layer
+from ktstr.topology import Topology
+from ktstr.wire.messages import GuestRun, decode
+from ktstr.wire.run_config import EEVDF, SchedulerSpec
+
+
+class Payload(Protocol):
+    def names(self) -> list[str]:
+        """The test names known before booting (for verdicts when no VM could start)."""
+        ...
+
+    def shard(self, index: int, total: int) -> Optional[Payload]:
+        """This payload's part in Bazel shard `index` of `total`; None when it has none."""
+        ...
+
+    def plan(self, topology_override: str) -> list[PlannedBoot]: ...
+
+    def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
+        """The cpio layer this boot gets on top of the base initramfs."""
+        ...
+
+    def judge(self, boot: PlannedBoot, result: BootResult) -> tuple[list[TestOutcome], GuestRun]: ...
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    """@ktstr_test functions, run by the guest agent, reporting over the result stream."""
+
+    tests: list[DeclaredTest]
+    scheduler: SchedulerSpec = EEVDF
+    duration_s: Optional[float] = None  # None: each test's own
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.tests]
+
+    def shard(self, index: int, total: int) -> Optional[Scenarios]:
+        # Test functions are dealt round-robin over the shards, each booting its own VMs.
+        mine = [t for i, t in enumerate(self.tests) if i % total == index]
+        return replace(self, tests=mine) if mine else None
+
+    def plan(self, topology_override: str) -> list[PlannedBoot]:
+        return plan_boots(self.tests, topology_override)
+
+    def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
+        config = run_config(suite, boot.topology, boot.tests, self.scheduler, self.duration_s, emulated)
+        return write_run_layer(boot_dir / "run-layer.cpio", config.to_json(),
+                               layer_files(boot.tests, self.scheduler))
+
+    def judge(self, boot: PlannedBoot, result: BootResult) -> tuple[list[TestOutcome], GuestRun]:
+        guest = decode(result.result_stream)
+        return evaluate([t.name for t in boot.tests], result, guest, boot.topology), guest
+
+
+@dataclass(frozen=True)
+class Command:
+    """A program run as the guest's payload (a busybox /init runs it with its output on the
+    console), judged from that console: today the upstream sched_ext selftests runner
+    (selftests.evaluate_selftests)."""
+
+    binary: Path
+    args: tuple[str, ...] = ()
+
+    def names(self) -> list[str]:
+        return []
+
+    def shard(self, index: int, total: int) -> Optional[Command]:
+        return self if index == 0 else None  # one program run: it all happens in shard 0
+
+    def plan(self, topology_override: str) -> list[PlannedBoot]:
+        return [PlannedBoot(str(Topology.parse(topology_override or DEFAULT_TOPOLOGY)), [])]
+
+    def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
+        from ktstr.host.command_layer import command_layer
+
+        boot_dir.mkdir(parents=True, exist_ok=True)
+        layer = boot_dir / "command-layer.cpio"
+        layer.write_bytes(cpio_newc(command_layer(self.binary, self.args)))
+        return layer
+
+    def judge(self, boot: PlannedBoot, result: BootResult) -> tuple[list[TestOutcome], GuestRun]:
+        from ktstr.host.selftests import evaluate_selftests
+
+        return evaluate_selftests(result), GuestRun()
+
+
+AnyPayload = Union[Scenarios, Command]

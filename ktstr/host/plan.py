@@ -1,0 +1,68 @@
+"""Plan the boots of a scenario run and write what each boot's guest gets.
+
+One VM boots per distinct topology among the selected tests (tests sharing a topology share
+a VM: a boot costs ~2 s under TCG, a scenario 1-2 s), in first-seen order. Each boot gets a
+per-run cpio layer on top of the base initramfs: /ktstr/run.json (ktstr.wire.run_config),
+the test sources and the scheduler binary with its shared-library closure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ktstr.host.discovery import DeclaredTest
+from ktstr.host.run_layer import HostPath, LayerFile, library_files
+from ktstr.topology import Topology
+from ktstr.wire.run_config import RunConfig, SchedulerSpec, TestRef
+
+DEFAULT_TOPOLOGY = "1n1l2c1t"
+GUEST_TEST_DIR = "ktstr/tests"
+GUEST_SCHED_DIR = "ktstr/sched"
+
+
+@dataclass(frozen=True)
+class PlannedBoot:
+    topology: str  # canonical shape, e.g. "1n2l2c1t"
+    tests: list[DeclaredTest]
+
+
+def plan_boots(tests: Sequence[DeclaredTest], topology_override: str) -> list[PlannedBoot]:
+    """Group tests by the topology they run on, in first-seen order (deterministic)."""
+    groups: dict[str, list[DeclaredTest]] = {}
+    for t in tests:
+        topo = topology_override or t.topology_string() or DEFAULT_TOPOLOGY
+        groups.setdefault(str(Topology.parse(topo)), []).append(t)
+    return [PlannedBoot(topo, ts) for topo, ts in groups.items()]
+
+
+def guest_test_path(src: Path) -> str:
+    return f"{GUEST_TEST_DIR}/{src.name}"
+
+
+def run_config(suite: str, topology: str, tests: Sequence[DeclaredTest], scheduler: SchedulerSpec,
+               duration_s: Optional[float] = None, emulated: bool = True) -> RunConfig:
+    """The /ktstr/run.json of one boot; the scheduler's binary at its guest path."""
+    sched = None
+    if not scheduler.is_eevdf:
+        sched = replace(scheduler, binary=f"/{GUEST_SCHED_DIR}/{Path(str(scheduler.binary)).name}",
+                        runtime_files=())
+    return RunConfig(suite=suite, topology=topology, emulated=emulated, duration_s=duration_s,
+                     tests=[TestRef(t.name, "/" + guest_test_path(t.source)) for t in tests],
+                     scheduler=sched)
+
+
+def layer_files(tests: Sequence[DeclaredTest], scheduler: SchedulerSpec) -> list[LayerFile | HostPath]:
+    """The test sources and the scheduler (binary, runtime files, shared libraries)."""
+    files: dict[str, LayerFile] = {}
+    for t in tests:
+        files[guest_test_path(t.source)] = LayerFile(guest_test_path(t.source), t.source.read_bytes())
+    if scheduler.is_eevdf:
+        return list(files.values())
+    binary = Path(str(scheduler.binary))
+    files["sched"] = LayerFile(f"{GUEST_SCHED_DIR}/{binary.name}", binary.read_bytes(), 0o755)
+    for extra in map(Path, scheduler.runtime_files):
+        files[str(extra)] = LayerFile(f"{GUEST_SCHED_DIR}/{extra.name}", extra.read_bytes(), 0o755)
+    # The loader's shared libraries (libelf, libz, ...) at their host paths.
+    return [*files.values(), *library_files([binary])]

@@ -1,0 +1,135 @@
+"""The run request: everything one `ktstr run` or one Bazel ktstr_test asks for, built in
+one place with one set of defaults, from the Bazel test config or from the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from ktstr.host.discovery import list_all, select
+from ktstr.host.payloads import AnyPayload, Command, Scenarios
+from ktstr.topology import Topology
+from ktstr.wire.run_config import EEVDF, SchedulerSpec
+
+DEFAULT_VM_TIMEOUT_S = 120.0  # per boot, when nobody says (ktstr_test's vm_timeout_s is explicit)
+MIN_MEMORY_MIB = 1024
+MEMORY_PER_CPU_MIB = 64  # percpu areas grow with CPUs
+
+
+def default_memory_mib(topology: Topology) -> int:
+    """Guest memory when none is given: max(1024, 64 per vCPU), per boot's real topology."""
+    return max(MIN_MEMORY_MIB, MEMORY_PER_CPU_MIB * topology.cpus)
+
+
+@dataclass
+class RunRequest:
+    suite: str
+    kernel: Path
+    initrds: list[Path]
+    payload: AnyPayload
+    topology: str = ""  # "" = each test's own (decorator), else plan.DEFAULT_TOPOLOGY
+    memory_mib: Optional[int] = None  # None: default_memory_mib of each boot's topology
+    timeout_s: float = DEFAULT_VM_TIMEOUT_S
+    cmdline_extra: str = ""
+    engine: Optional[str] = None  # None: $KTSTR_ENGINE, then auto
+    vmm_library: Optional[Path] = None  # the C VMM's libktstr_vmm.so, for engines vmm/auto
+    expect_fail: str = ""
+    may_fail: tuple[str, ...] = ()  # known intermittent failures' texts: such a FAIL counts as PASS
+    out_dir: Path = Path("ktstr-out")
+    work_dir: Path = Path("ktstr-work")
+    stream_console: bool = False
+
+    def memory_for(self, topology: str) -> int:
+        return self.memory_mib if self.memory_mib else default_memory_mib(Topology.parse(topology))
+
+    @property
+    def scheduler(self) -> SchedulerSpec:
+        return self.payload.scheduler if isinstance(self.payload, Scenarios) else EEVDF
+
+    @classmethod
+    def from_bazel_config(cls, cfg: dict[str, Any], env: dict[str, str]) -> RunRequest:
+        """From the JSON config a ktstr_test target wrote (paths relative to the runfiles
+        root, the cwd) and Bazel's test environment: outputs to $TEST_UNDECLARED_OUTPUTS_DIR,
+        scratch in $TEST_TMPDIR, --test_filter via $TESTBRIDGE_TEST_ONLY."""
+        test_filter = env.get("TESTBRIDGE_TEST_ONLY", "")
+        payload: AnyPayload
+        if cfg.get("selftests_runner"):
+            args = list(cfg.get("selftests_args") or [])
+            if test_filter:  # --test_filter=NAME runs the selftests whose names contain NAME
+                args += ["-t", test_filter]
+            payload = Command(Path(cfg["selftests_runner"]), tuple(args))
+        else:
+            tests = select(list_all([Path(s) for s in cfg["srcs"]]), cfg.get("test", ""), test_filter)
+            duration = cfg.get("duration") or ""
+            payload = Scenarios(tests, _scheduler_from_config(cfg.get("scheduler")),
+                                float(duration) if duration else None)
+        tmp = Path(env.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="ktstr-"))
+        out = Path(env.get("TEST_UNDECLARED_OUTPUTS_DIR") or (tmp / "outputs"))
+        timeout = cfg.get("vm_timeout_s")
+        return cls(
+            suite=cfg["suite"],
+            kernel=Path(cfg["kernel"]),
+            initrds=[Path(p) for p in cfg.get("initramfs", [])],
+            payload=payload,
+            topology=cfg.get("topology", ""),
+            memory_mib=cfg.get("memory_mib") or None,
+            timeout_s=float(timeout) if timeout else DEFAULT_VM_TIMEOUT_S,
+            cmdline_extra=cfg.get("cmdline", ""),
+            engine=cfg.get("engine") or None,
+            vmm_library=Path(cfg["vmm_library"]).resolve() if cfg.get("vmm_library") else None,
+            expect_fail=cfg.get("expect_fail", ""),
+            may_fail=tuple(t for t in cfg.get("may_fail", ()) if t),
+            out_dir=out,
+            work_dir=tmp / "ktstr-work",
+        )
+
+    @classmethod
+    def from_cli(cls, args: argparse.Namespace, out_dir: Path, work_dir: Path) -> RunRequest:
+        """From `ktstr run`, `ktstr selftests` or `ktstr shell` arguments (ktstr.cli.main)."""
+        payload: AnyPayload
+        if getattr(args, "runner", None):
+            payload = Command(Path(args.runner), tuple(args.runner_arg))
+            suite = args.suite or "sched_ext_selftests"
+        else:
+            sources = getattr(args, "sources", None) or []
+            tests = select(list_all([Path(s) for s in sources]), getattr(args, "test", "") or "",
+                           getattr(args, "filter", "") or "")
+            payload = Scenarios(tests, _scheduler_from_cli(args), getattr(args, "duration", None))
+            suite = getattr(args, "suite", None) or (Path(sources[0]).stem if sources else "shell")
+        return cls(
+            suite=suite,
+            kernel=Path(args.kernel),
+            initrds=[Path(p) for p in args.initramfs],
+            payload=payload,
+            topology=args.topology or "",
+            memory_mib=args.memory_mib,
+            timeout_s=getattr(args, "timeout", None) or DEFAULT_VM_TIMEOUT_S,
+            cmdline_extra=args.cmdline,
+            engine=args.engine,
+            vmm_library=Path(args.vmm_library) if args.vmm_library else None,
+            expect_fail=getattr(args, "expect_fail", None) or "",
+            may_fail=tuple(getattr(args, "may_fail", None) or ()),
+            out_dir=out_dir,
+            work_dir=work_dir,
+            stream_console=getattr(args, "console", False),
+        )
+
+
+def _scheduler_from_config(s: Optional[dict[str, Any]]) -> SchedulerSpec:
+    if not s:
+        return EEVDF
+    return SchedulerSpec(name=s["name"], binary=s["binary"], args=tuple(s["args"]),
+                         ops_name=s.get("ops_name", ""), runtime_files=tuple(s.get("runtime_files", [])))
+
+
+def _scheduler_from_cli(args: argparse.Namespace) -> SchedulerSpec:
+    if not getattr(args, "scheduler", None):
+        return EEVDF
+    binary = Path(args.scheduler)
+    return SchedulerSpec(name=args.scheduler_name or binary.name, binary=str(binary),
+                         args=tuple(args.sched_arg), ops_name=args.ops_name or "",
+                         runtime_files=tuple(args.runtime_file))

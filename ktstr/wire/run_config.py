@@ -1,0 +1,98 @@
+"""/ktstr/run.json: what the host asks the guest agent to run.
+
+The host builds a RunConfig (ktstr.host.plan) and writes `to_json()` into the per-run cpio
+layer; the agent reads it back with `RunConfig.from_json`. A new field is added here, with a
+default so older callers keep working; unknown keys are refused (host and guest are built
+from the same tree, so a key this side does not know is a bug, not a newer version).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+VERSION = 1
+MODES = ("tests", "shell")
+
+
+@dataclass(frozen=True)
+class SchedulerSpec:
+    """A sched_ext scheduler to attach: its binary and arguments. `binary` is a host path
+    in a run request and the guest path in run.json; None means the kernel's own EEVDF."""
+
+    name: str
+    binary: Optional[str] = None
+    args: tuple[str, ...] = ()
+    ops_name: str = ""  # the name in /sys/kernel/sched_ext/root/ops once attached
+    runtime_files: tuple[str, ...] = ()  # host side only: files shipped next to the binary
+
+    @property
+    def is_eevdf(self) -> bool:
+        return self.binary is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "binary": self.binary, "args": list(self.args), "ops_name": self.ops_name}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SchedulerSpec:
+        _refuse_unknown("scheduler", data, {"name", "binary", "args", "ops_name"})
+        return cls(name=data["name"], binary=data["binary"], args=tuple(data.get("args", ())),
+                   ops_name=data.get("ops_name", ""))
+
+
+EEVDF = SchedulerSpec(name="eevdf")
+
+
+@dataclass(frozen=True)
+class TestRef:
+    """A test function and the guest path of its source file."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    file: str
+
+
+@dataclass
+class RunConfig:
+    suite: str
+    topology: str  # the shape asked for, e.g. "1n2l2c1t"
+    tests: list[TestRef] = field(default_factory=list)
+    scheduler: Optional[SchedulerSpec] = None  # None: EEVDF
+    # The engine emulates the CPU (QEMU TCG): the default checks use their looser limits.
+    emulated: bool = True
+    duration_s: Optional[float] = None  # None: each test's own
+    result_port: str = "/dev/ttyS1"
+    mode: str = "tests"  # "shell": an interactive shell on the console instead of tests
+    term: str = "vt100"  # $TERM of that shell
+    version: int = VERSION
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"run.json mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.version != VERSION:
+            raise ValueError(f"run.json version {self.version} is not {VERSION}: host and guest "
+                             f"come from different ktstr trees; rebuild the initramfs")
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["tests"] = [{"name": t.name, "file": t.file} for t in self.tests]
+        data["scheduler"] = self.scheduler.to_json() if self.scheduler else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        _refuse_unknown("run.json", data, known)
+        values = dict(data)
+        values["tests"] = [TestRef(t["name"], t["file"]) for t in data.get("tests", [])]
+        if data.get("scheduler"):
+            values["scheduler"] = SchedulerSpec.from_json(data["scheduler"])
+        return cls(**values)
+
+
+def _refuse_unknown(what: str, data: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{what} has unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")

@@ -1,0 +1,78 @@
+"""The guest agent's frames, decoded by the host: both ends of the result stream through
+their real code (ktstr.guest.agent.run -> FrameWriter -> ktstr.wire.messages.decode).
+
+Only the guest's surroundings are replaced: the result tty by a file, and /dev/kmsg and the
+tracing directory (which belong to the host this test runs on) by stand-ins."""
+
+from ktstr.guest import agent
+from ktstr.wire.frames import FrameWriter
+from ktstr.wire.messages import decode
+from ktstr.wire.run_config import RunConfig, TestRef
+from ktstr.wire.status import Status
+
+TESTS = '''
+from ktstr import Verdict, claim
+from ktstr.checks.result import AssertResult
+
+def passes(ctx):
+    return AssertResult(stats={"cg_0.iterations": 7})
+
+def fails_a_claim(ctx):
+    v = Verdict()
+    n = 3
+    claim(v, n * 2).at_most(5)
+    return v.into_result()
+
+def raises(ctx):
+    raise RuntimeError("boom")
+
+def skips(ctx):
+    return AssertResult.skip("no SMT here")
+'''
+
+
+class FileReporter(agent.Reporter):
+    def __init__(self, fd: int) -> None:  # the agent opens a raw tty; here a file
+        self.fd = fd
+        self.writer = FrameWriter(fd)
+
+
+class NoKmsg:
+    lines: list[str] = []
+
+    def poll(self):
+        return []
+
+
+class NoDump:
+    def clear(self):
+        pass
+
+    def collect(self):
+        return ""
+
+
+def test_what_the_agent_sends_the_host_reads(tmp_path, monkeypatch):
+    src = tmp_path / "vm_tests.py"
+    src.write_text(TESTS)
+    marks = []
+    monkeypatch.setattr(agent, "mark", marks.append)
+    monkeypatch.setattr(agent, "KmsgReader", NoKmsg)
+    monkeypatch.setattr(agent, "ScxDump", NoDump)
+    names = ["passes", "fails_a_claim", "raises", "skips"]
+    config = RunConfig(suite="s", topology="1n1l2c1t", tests=[TestRef(n, str(src)) for n in names])
+    stream = tmp_path / "com2"
+    with open(stream, "wb") as f:
+        assert agent.run(config, FileReporter(f.fileno())) == ""
+    guest = decode(stream.read_bytes())
+    assert guest.stream_errors == [] and guest.started == names
+    assert marks == [f"ktstr: test {n} begins" for n in names]
+    r = guest.results
+    assert {n: r[n].status for n in names} == {"passes": Status.PASS, "fails_a_claim": Status.FAIL,
+                                                "raises": Status.FAIL, "skips": Status.SKIP}
+    assert r["passes"].stats == {"cg_0.iterations": 7.0}
+    [c] = r["fails_a_claim"].claims
+    assert (c.label, c.value, c.bound, c.passed) == ("n * 2", "6", "<= 5", False)
+    assert r["fails_a_claim"].reason == "claim failed: n * 2 = 6, expected <= 5"
+    assert r["raises"].reason == "test raised RuntimeError: boom"
+    assert r["skips"].reason == "no SMT here"

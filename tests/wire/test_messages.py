@@ -1,0 +1,73 @@
+"""The result stream's messages through the real schema (ktstr_pb2): what the guest sends is
+what the host decodes, and every undecodable frame is a stream error."""
+
+import pytest
+
+from ktstr.wire import ktstr_pb2 as pb
+from ktstr.wire.frames import HELLO, LOG, RUN_END, TEST_RESULT, TEST_START, encode_frame
+from ktstr.wire.messages import ClaimRecord, GuestTestResult, decode
+from ktstr.wire.status import Status
+
+
+def frame(ftype, msg):
+    return encode_frame(ftype, msg.SerializeToString())
+
+
+def test_a_whole_run_round_trips():
+    sent = GuestTestResult(
+        name="fair", status=Status.FAIL, reason="1 claim failed", details=["cg_0 ran 3% of the time"],
+        claims=[ClaimRecord("cg_0.share_pct", "3", ">= 30", False), ClaimRecord("cg_1.share_pct", "97", "<= 70")],
+        scheduler_output="scx_simple: exiting", sched_ext_exit='BPF scheduler "simple" disabled (runnable task stall)',
+        duration_s=1.5, stats={"cg_0.total_iterations": 42.0, "a": 1.0}, sched_ext_dump="CPU states\n----------")
+    stream = b"".join([
+        frame(HELLO, pb.Hello(kernel_release="6.12.117", topology="1n1l2c1t")),
+        frame(TEST_START, pb.TestStart(name="fair")),
+        frame(LOG, pb.Log(text="scheduler attached")),
+        frame(TEST_RESULT, sent.to_pb()),
+        frame(RUN_END, pb.RunEnd()),
+    ])
+    guest = decode(stream)
+    assert guest.stream_errors == []
+    assert guest.finished and guest.agent_error == ""
+    assert guest.started == ["fair"]
+    assert guest.results["fair"] == sent
+    assert list(guest.results["fair"].stats) == ["a", "cg_0.total_iterations"]  # sorted: deterministic
+    assert guest.agent_log == ["agent up: kernel 6.12.117, topology 1n1l2c1t", "scheduler attached"]
+    assert guest.topology == "1n1l2c1t"
+
+
+def test_one_claim_text():
+    claim = ClaimRecord("cg_0.max_gap_ms", "2500", "<= 2000")
+    assert claim.text() == str(claim) == "cg_0.max_gap_ms = 2500, expected <= 2000"
+
+
+def test_garbled_payload_and_duplicate_result_are_errors():
+    ok = pb.TestResult(name="t", status=pb.PASS)
+    guest = decode(encode_frame(TEST_RESULT, b"\xff\xff\xff") + frame(TEST_RESULT, ok) + frame(TEST_RESULT, ok))
+    assert guest.results["t"].status == Status.PASS
+    assert len(guest.stream_errors) == 2
+    assert "DecodeError" in guest.stream_errors[0]
+    assert "second result for test 't'" in guest.stream_errors[1]
+
+
+def test_unknown_frame_type_is_a_stream_error():
+    guest = decode(encode_frame(99, b"x"))
+    assert guest.stream_errors == ["undecodable frame at offset 0 (type 99): KeyError: 'unknown frame type 99'"]
+
+
+def test_unspecified_status_is_rejected():
+    guest = decode(frame(TEST_RESULT, pb.TestResult(name="t")))
+    assert guest.results == {}
+    assert "unknown test status 0 (STATUS_UNSPECIFIED)" in guest.stream_errors[0]
+
+
+def test_framing_errors_come_first():
+    guest = decode(b"noise" + frame(RUN_END, pb.RunEnd(agent_error="boom")))
+    assert guest.stream_errors == ["5 byte(s) of garbage at offset 0 before a frame"]
+    assert guest.finished and guest.agent_error == "boom"
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_every_status_crosses_the_wire(status):
+    assert Status.from_pb(status.to_pb()) is status
+    assert pb.Status.Name(status.to_pb()) == status.value
