@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ktstr.errors import KtstrError
+
 _SPEC = re.compile(r"^(\d+)n(\d+)l(\d+)c(\d+)t$")
 
 # Named shapes, as the original ktstr's gauntlet presets (rules/private/presets.bzl holds the
@@ -42,7 +44,7 @@ PRESETS: dict[str, str] = {
 }
 
 
-class TopologyError(ValueError):
+class TopologyError(KtstrError, ValueError):
     pass
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import shlex
 import stat
-import subprocess
 from pathlib import Path
 from typing import Sequence
 
+from ktstr.errors import KtstrError
 from ktstr.host.run_layer import HostPath, LayerFile, library_files
 
 BUSYBOX_CANDIDATES = (Path("/bin/busybox"), Path("/usr/bin/busybox"))
@@ -21,7 +21,7 @@ APPLETS = ("sh", "mount", "mkdir", "echo", "cat", "poweroff", "sleep")
 PROGRAM_DIR = "ktstr/bin"
 
 
-class CommandLayerError(RuntimeError):
+class CommandLayerError(KtstrError, RuntimeError):
     pass
 
 

@@ -14,15 +14,17 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
-from elftools.common.exceptions import ELFError
+
+from ktstr.errors import KtstrError
 
 DEFAULT_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
                 "/lib", "/usr/lib")
 
 
-class ClosureError(RuntimeError):
+class ClosureError(KtstrError, RuntimeError):
     pass
 
 

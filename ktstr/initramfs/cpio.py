@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Union
 
+from ktstr.errors import KtstrError
+
 COMPRESSIONS = ("none", "gzip", "zstd", "lz4")
 _TRAILER = "TRAILER!!!"
 _COPY_CHUNK = 1 << 20
 
 
-class CpioError(ValueError):
+class CpioError(KtstrError, ValueError):
     """A bad entry: the message names the path and what to change."""
 
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ktstr.errors import KtstrError
 from ktstr.kernel.kconfig import Fragment, apply_to_config, merge, parse_fragment, parse_fragment_text
 from ktstr.kernel.verify import format_report, verify
 
@@ -31,7 +32,7 @@ REPRODUCIBLE_ENV = {
 TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tar.zst")
 
 
-class KernelBuildError(RuntimeError):
+class KernelBuildError(KtstrError, RuntimeError):
     """A configure or build failure, with a message that names the cause."""
 
 

@@ -159,9 +159,11 @@ def cmd_get(args) -> int:
         with tempfile.TemporaryDirectory(prefix="ktstr-kernel-") as scratch:
             out = Path(scratch) / "out"
             outputs = BuildOutputs(out / "bzImage", out / "vmlinux", out / "config", out / "release")
-            build(args.source.resolve(), Path(scratch), outputs, args.base_config, fragments, None, args.jobs, args.arch)
+            build(args.source.resolve(), Path(scratch), outputs, args.base_config, fragments, None, args.jobs,
+                  args.arch)
             release = outputs.release.read_text().strip()
-            files = {"bzImage": outputs.bzimage, "vmlinux": outputs.vmlinux, "config": outputs.config, "release": outputs.release}
+            files = {"bzImage": outputs.bzimage, "vmlinux": outputs.vmlinux, "config": outputs.config,
+                     "release": outputs.release}
             entry = cache.install(key, files, release, description=f"{args.source.name} + {len(fragments)} fragment(s)")
         log(f"built and cached in {time.monotonic() - start:.1f} s")
     else:

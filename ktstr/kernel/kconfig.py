@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from ktstr.errors import KtstrError
+
 _SET_RE = re.compile(r"^CONFIG_([A-Za-z0-9_]+)=(.*)$")
 _UNSET_RE = re.compile(r"^#\s*CONFIG_([A-Za-z0-9_]+) is not set\s*$")
-_VALID_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-class KconfigError(ValueError):
+class KconfigError(KtstrError, ValueError):
     """A fragment or .config that cannot be understood (names the file and line)."""
 
 
@@ -144,6 +145,3 @@ def normalize_value(value: str) -> str:
         return "0x" + value[2:].lower()
     return value
 
-
-def is_valid_name(name: str) -> bool:
-    return bool(_VALID_NAME.match(name))

@@ -7,13 +7,14 @@ import os
 import time
 from pathlib import Path
 
+from ktstr.errors import KtstrError
 from ktstr.topology import format_cpulist, parse_cpulist
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 REMOVE_RETRY_S = 3.0
 
 
-class CgroupError(RuntimeError):
+class CgroupError(KtstrError, RuntimeError):
     pass
 
 
