@@ -4,6 +4,7 @@
   ktstr shell --kernel bzImage --initramfs base.cpio [--scheduler BIN] [--topology T]
   ktstr list tests.py...
   ktstr show out/result.json
+  ktstr compare A B   (baseline runs vs candidate runs; see ktstr/compare)
 """
 
 from __future__ import annotations
@@ -153,6 +154,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", help="print the report of a result.json")
     s.add_argument("result")
     s.set_defaults(func=_show)
+
+    from ktstr.compare.cli import add_parser as add_compare
+
+    add_compare(sub)
     return p
 
 
