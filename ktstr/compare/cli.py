@@ -24,7 +24,6 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
     c.add_argument("--threshold", type=float, default=0.10,
                    help="relative change of the median that counts (default 0.10 = 10%%)")
     c.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
-    c.add_argument("--min-runs", type=int, default=3, help="runs per side needed to judge (default 3)")
     c.add_argument("--json", help="write the comparison as JSON here")
     c.add_argument("--plot-dir", help="write side-by-side distribution plots (PNG) here")
     c.add_argument("--all", action="store_true", help="also list stats that are not judged")
@@ -37,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from ktstr.compare.report import text_report
 
     try:
-        rule = Rule(threshold=args.threshold, alpha=args.alpha, min_runs=args.min_runs)
+        rule = Rule(threshold=args.threshold, alpha=args.alpha)
         runs_a = load_side([args.a, *args.more_a])
         runs_b = load_side([args.b, *args.more_b])
     except (CompareInputError, ValueError) as exc:

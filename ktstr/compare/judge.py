@@ -1,25 +1,29 @@
 """Turn the runs of two sides into per-test, per-metric verdicts.
 
 The rule (stated in every report, see Rule.text):
-- A judged metric (metrics.py) REGRESSED when all three hold:
-  1. the one-sided Mann-Whitney U test says B is worse than A with p <= alpha (exact, ties
-     included; with 3 runs a side the smallest possible p is 0.05, so 3 is the minimum);
+- A judged metric (metrics.py: per-test aggregates) REGRESSED when all three hold:
+  1. the one-sided Mann-Whitney U test says B is worse than A with p <= alpha / k, where k
+     is the number of judged metrics of the whole comparison that vary at all (Bonferroni:
+     the chance of any false regression stays <= alpha however many metrics there are);
+     p is exact, ties included;
   2. B's median is worse than A's by more than `threshold` of A's median;
   3. and by more than the metric's noise floor in its own unit (metrics.py).
-  The same test the other way round is an IMPROVEMENT. A bootstrap 95% interval of the
-  median difference is reported beside it, for the reader.
+  The same the other way round is an IMPROVEMENT. A bootstrap 95% interval of the median
+  difference is reported beside it, for the reader.
 - A test REGRESSED on its verdicts when B fails a larger share of its runs than A.
-- With fewer than `min_runs` runs of a test on either side its metrics are not judged
-  (INSUFFICIENT): the comparison is then inconclusive, not a pass.
+- A metric whose run counts cannot reach alpha / k even with complete separation (the
+  smallest exact p is 1 / C(n_a + n_b, n_b)) is INSUFFICIENT: the comparison is then
+  inconclusive, not a pass, and says how many runs per side would do.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from ktstr.compare.load import Run
-from ktstr.compare.metrics import MetricKind, kind_of
+from ktstr.compare.metrics import MetricKind, judged_stats, kind_of
 from ktstr.compare.significance import bootstrap_median_delta, mann_whitney_greater, median
 
 REGRESSION = "REGRESSION"
@@ -33,21 +37,31 @@ INFO = "info"
 class Rule:
     threshold: float = 0.10
     alpha: float = 0.05
-    min_runs: int = 3
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha {self.alpha}: give a significance level between 0 and 1, e.g. 0.05")
         if self.threshold < 0:
             raise ValueError(f"threshold {self.threshold}: give a relative change >= 0, e.g. 0.10 for 10%")
-        if self.min_runs < 1:
-            raise ValueError(f"min_runs {self.min_runs}: give at least 1")
 
     def text(self) -> str:
-        return (f"regression = B worse than A by one-sided exact Mann-Whitney U p <= {self.alpha:g}, "
-                f"by more than {self.threshold:.0%} of A's median and by more than the metric's noise "
-                f"floor; judged with >= {self.min_runs} runs per side; a test also regresses when B "
-                f"fails a larger share of its runs than A")
+        return (f"regression = B worse than A by one-sided exact Mann-Whitney U p <= {self.alpha:g}/k "
+                f"(k = judged metrics that vary; Bonferroni), by more than {self.threshold:.0%} of A's "
+                f"median and by more than the metric's noise floor; a test also regresses when B fails "
+                f"a larger share of its runs than A")
+
+
+def smallest_p(n_a: int, n_b: int) -> float:
+    """The smallest one-sided exact Mann-Whitney p with these run counts."""
+    return 1 / math.comb(n_a + n_b, n_b)
+
+
+def runs_needed(alpha_each: float) -> int:
+    """Runs per side (equal sides) for complete separation to reach alpha_each."""
+    n = 1
+    while smallest_p(n, n) > alpha_each:
+        n += 1
+    return n
 
 
 @dataclass
@@ -121,6 +135,8 @@ class Comparison:
     tests: list[TestComparison]
     only_a: list[str]
     only_b: list[str]
+    family: int = 1  # k: judged metrics that vary
+    alpha_each: float = 0.05  # alpha / k
 
     @property
     def regressions(self) -> list[str]:
@@ -146,7 +162,8 @@ class Comparison:
 
     def to_json(self) -> dict:
         return {"outcome": self.outcome, "rule": self.rule.text(),
-                "threshold": self.rule.threshold, "alpha": self.rule.alpha, "min_runs": self.rule.min_runs,
+                "threshold": self.rule.threshold, "alpha": self.rule.alpha, "family": self.family,
+                "alpha_each": self.alpha_each, "runs_needed": runs_needed(self.alpha_each),
                 "runs_a": [r.source for r in self.runs_a], "runs_b": [r.source for r in self.runs_b],
                 "only_a": self.only_a, "only_b": self.only_b, "regressions": self.regressions,
                 "tests": [t.to_json() for t in self.tests]}
@@ -156,13 +173,20 @@ def _fail_share(verdicts: Sequence[str]) -> float:
     return sum(1 for v in verdicts if v == "FAIL") / len(verdicts) if verdicts else 0.0
 
 
-def judge_metric(m: MetricComparison, rule: Rule) -> MetricComparison:
+def _varies(m: MetricComparison) -> bool:
+    return m.kind is not None and bool(m.a) and bool(m.b) and len(set(m.a) | set(m.b)) > 1
+
+
+def judge_metric(m: MetricComparison, rule: Rule, alpha_each: float) -> MetricComparison:
     if m.kind is None or not m.a or not m.b:
         m.verdict = INFO
         return m
     m.ci = bootstrap_median_delta(m.a, m.b)
-    if len(m.a) < rule.min_runs or len(m.b) < rule.min_runs:
+    if smallest_p(len(m.a), len(m.b)) > alpha_each:
         m.verdict = INSUFFICIENT
+        return m
+    if not _varies(m):
+        m.verdict = NO_CHANGE
         return m
     # "b larger" is worse for a lower-is-better metric.
     up, down = mann_whitney_greater(m.a, m.b), mann_whitney_greater(m.b, m.a)
@@ -171,9 +195,9 @@ def judge_metric(m: MetricComparison, rule: Rule) -> MetricComparison:
     worse_by = delta if m.kind.lower_is_better else -delta
     base = abs(m.median_a)
     big = abs(worse_by) > m.kind.floor and (abs(worse_by) > rule.threshold * base)
-    if worse_by > 0 and big and m.p_worse <= rule.alpha:
+    if worse_by > 0 and big and m.p_worse <= alpha_each:
         m.verdict = REGRESSION
-    elif worse_by < 0 and big and m.p_better <= rule.alpha:
+    elif worse_by < 0 and big and m.p_better <= alpha_each:
         m.verdict = IMPROVEMENT
     else:
         m.verdict = NO_CHANGE
@@ -194,15 +218,25 @@ def compare(runs_a: Sequence[Run], runs_b: Sequence[Run], rule: Rule = Rule()) -
             tc.verdict_regression = (f"B failed {tc.verdicts_b.count('FAIL')}/{len(tb)} runs, "
                                      f"A {tc.verdicts_a.count('FAIL')}/{len(ta)}: "
                                      + next(t.reason for t in tb if t.verdict == "FAIL"))
-        stats = sorted({k for t in ta + tb for k in t.stats})
-        for stat in stats:
-            m = MetricComparison(name, stat, kind_of(stat),
-                                 [t.stats[stat] for t in ta if stat in t.stats],
-                                 [t.stats[stat] for t in tb if stat in t.stats])
-            tc.metrics.append(judge_metric(m, rule))
+        judged_a = [judged_stats(t.stats) for t in ta]
+        judged_b = [judged_stats(t.stats) for t in tb]
+        for stat in sorted({k for j in judged_a + judged_b for k in j}):
+            tc.metrics.append(MetricComparison(name, stat, kind_of(stat),
+                                               [j[stat] for j in judged_a if stat in j],
+                                               [j[stat] for j in judged_b if stat in j]))
+        for stat in sorted({k for t in ta + tb for k in t.stats}):
+            tc.metrics.append(MetricComparison(name, stat, None,
+                                               [t.stats[stat] for t in ta if stat in t.stats],
+                                               [t.stats[stat] for t in tb if stat in t.stats]))
         tests.append(tc)
+    family = max(1, sum(1 for t in tests for m in t.metrics if _varies(m)))
+    alpha_each = rule.alpha / family
+    for t in tests:
+        for m in t.metrics:
+            judge_metric(m, rule, alpha_each)
     return Comparison(rule, list(runs_a), list(runs_b), tests,
-                      [n for n in names_a if n not in names_b], [n for n in names_b if n not in names_a])
+                      [n for n in names_a if n not in names_b], [n for n in names_b if n not in names_a],
+                      family, alpha_each)
 
 
 def _test_names(runs: Sequence[Run]) -> list[str]:

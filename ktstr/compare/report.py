@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ktstr.compare.judge import INFO, REGRESSION, Comparison, MetricComparison
+from ktstr.compare.judge import INFO, REGRESSION, Comparison, MetricComparison, runs_needed
 
 
 def _num(x: Optional[float]) -> str:
@@ -34,9 +34,9 @@ def _row(m: MetricComparison) -> str:
 def text_report(c: Comparison, show_all: bool = False) -> str:
     lines = [
         f"ktstr compare: A = {len(c.runs_a)} run(s), B = {len(c.runs_b)} run(s)",
-        f"  A: {', '.join(r.source for r in c.runs_a)}",
-        f"  B: {', '.join(r.source for r in c.runs_b)}",
-        f"  rule: {c.rule.text()}",
+        f"  A: {_sources(c.runs_a)}",
+        f"  B: {_sources(c.runs_b)}",
+        f"  rule: {c.rule.text()}; here k = {c.family}, so p <= {c.alpha_each:.4g}",
     ]
     for t in c.tests:
         lines.append("")
@@ -55,9 +55,10 @@ def text_report(c: Comparison, show_all: bool = False) -> str:
     if c.regressions:
         lines.append(f"REGRESSION: {len(c.regressions)} finding(s): " + "; ".join(c.regressions))
     elif c.insufficient:
-        lines.append(f"INCONCLUSIVE: fewer than {c.rule.min_runs} runs per side for "
-                     f"{', '.join(c.insufficient)}; rerun with more (e.g. bazel test "
-                     f"--runs_per_test={c.rule.min_runs}, or ktstr compare --min-runs to accept fewer)")
+        n = runs_needed(c.alpha_each)
+        lines.append(f"INCONCLUSIVE: too few runs to reach p <= {c.alpha_each:.4g} for "
+                     f"{', '.join(c.insufficient)}: give at least {n} runs per side (e.g. bazel test "
+                     f"--runs_per_test={n}), or a larger --alpha")
     else:
         lines.append("OK: no regression")
     return "\n".join(lines)
@@ -68,3 +69,8 @@ def _verdicts(vs: list[str]) -> str:
     for v in vs:
         counts[v] = counts.get(v, 0) + 1
     return " ".join(f"{n}x{v}" for v, n in sorted(counts.items())) or "no runs"
+
+
+def _sources(runs) -> str:
+    names = [r.source for r in runs]
+    return ", ".join(names) if len(names) <= 2 else f"{names[0]}, ... ({len(names) - 1} more; all in --json)"

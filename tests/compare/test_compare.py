@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ktstr.cli.main import main as cli_main
-from ktstr.compare.judge import (IMPROVEMENT, INSUFFICIENT, NO_CHANGE, REGRESSION, Rule, compare)
+from ktstr.compare.judge import IMPROVEMENT, INSUFFICIENT, NO_CHANGE, Rule, compare, runs_needed
 from ktstr.compare.load import CompareInputError, load_side
 from ktstr.compare.significance import bootstrap_median_delta, mann_whitney_greater, median
 from ktstr.host.runner import RunReport
@@ -96,7 +96,7 @@ def test_same_distribution_is_no_regression(tmp_path):
     b = _write_runs(tmp_path / "b", [rng.gauss(1000, 50) for _ in range(5)])
     c = compare(load_side([a]), load_side([b]))
     assert c.outcome == "OK", c.regressions
-    m = next(m for m in c.tests[0].metrics if m.stat == "cg_0.p99_wake_latency_us")
+    m = next(m for m in c.tests[0].metrics if m.stat == "worst.p99_wake_latency_us")
     assert m.verdict == NO_CHANGE
 
 
@@ -105,12 +105,13 @@ def test_slower_candidate_is_a_regression_and_faster_an_improvement(tmp_path):
     b = _write_runs(tmp_path / "b", [2100, 1900, 2050, 2000])
     c = compare(load_side([a]), load_side([b]))
     assert c.outcome == "REGRESSION"
-    assert c.regressions == ["fair: cg_0.p99_wake_latency_us"]
-    m = c.tests[0].metrics[0]
-    assert m.stat == "cg_0.p99_wake_latency_us" and m.p_worse == pytest.approx(1 / 70)
+    assert c.regressions == ["fair: worst.p99_wake_latency_us"]
+    m = c.tests[0].metrics[1]
+    assert m.stat == "worst.p99_wake_latency_us" and m.p_worse == pytest.approx(1 / 70)
+    assert c.family == 1  # the throughput does not vary: it is no test
     back = compare(load_side([b]), load_side([a]))
     assert back.outcome == "OK"
-    assert back.tests[0].metrics[0].verdict == IMPROVEMENT
+    assert back.tests[0].metrics[1].verdict == IMPROVEMENT
 
 
 def test_throughput_drop_is_a_regression(tmp_path):
@@ -121,7 +122,7 @@ def test_throughput_drop_is_a_regression(tmp_path):
             d.mkdir(parents=True)
             (d / "result.json").write_text(json.dumps(_result({"t": {"cg_0.total_iterations": n}})))
     c = compare(load_side([a]), load_side([b]))
-    assert c.regressions == ["t: cg_0.total_iterations"]
+    assert c.regressions == ["t: sum.total_iterations"]
 
 
 def test_small_changes_stay_below_threshold_and_floor(tmp_path):
@@ -140,8 +141,23 @@ def test_too_few_runs_is_inconclusive(tmp_path):
     b = _write_runs(tmp_path / "b", [5000, 5010])
     c = compare(load_side([a]), load_side([b]))
     assert c.outcome == "INCONCLUSIVE"
-    assert {m.verdict for m in c.tests[0].metrics} == {INSUFFICIENT}
-    assert compare(load_side([a]), load_side([b]), Rule(min_runs=2, alpha=0.2)).outcome == "REGRESSION"
+    assert c.tests[0].metrics[1].verdict == INSUFFICIENT  # 2 vs 2: the smallest p is 1/6
+    assert runs_needed(c.alpha_each) == 3
+    assert compare(load_side([a]), load_side([b]), Rule(alpha=0.2)).outcome == "REGRESSION"
+
+
+def test_more_metrics_need_a_smaller_p(tmp_path):
+    """Bonferroni: with 3 varying metrics, p must be <= 0.05/3; 4 vs 4 runs (1/70) still do,
+    3 vs 3 (1/20) do not."""
+    extra = lambda i: {"cg_0.spread": 5.0 + i, "cg_0.max_gap_ms": 30.0 + i}
+    for n, outcome in ((4, "REGRESSION"), (3, "INCONCLUSIVE")):
+        a = tmp_path / f"a{n}"
+        b = tmp_path / f"b{n}"
+        for i in range(n):
+            _write_runs(a / str(i), [1000 + i], extra=extra(i))
+            _write_runs(b / str(i), [3000 + i], extra=extra(i))
+        c = compare(load_side([a]), load_side([b]))
+        assert c.family == 3 and c.outcome == outcome, c.regressions
 
 
 def test_more_failures_in_b_is_a_regression(tmp_path):
@@ -190,10 +206,10 @@ def test_cli_exit_codes_json_and_plots(tmp_path, capsys):
     rc = cli_main(["compare", str(a), str(slow), "--json", str(tmp_path / "c.json"), "--plot-dir", str(plots)])
     out = capsys.readouterr().out
     assert rc == 1
-    assert "REGRESSION: 1 finding(s): fair: cg_0.p99_wake_latency_us" in out
-    assert "!! cg_0.p99_wake_latency_us" in out
+    assert "REGRESSION: 1 finding(s): fair: worst.p99_wake_latency_us" in out
+    assert "!! worst.p99_wake_latency_us" in out
     data = json.loads((tmp_path / "c.json").read_text())
-    assert data["outcome"] == "REGRESSION" and data["regressions"] == ["fair: cg_0.p99_wake_latency_us"]
+    assert data["outcome"] == "REGRESSION" and data["regressions"] == ["fair: worst.p99_wake_latency_us"]
     png = plots / "compare-fair.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     first = png.read_bytes()
