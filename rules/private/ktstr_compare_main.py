@@ -1,0 +1,8 @@
+"""Entry point of every ktstr_compare_test target (see rules/private/compare.bzl)."""
+
+import sys
+
+from ktstr.compare.bazel_test import main
+
+if __name__ == "__main__":
+    sys.exit(main())
