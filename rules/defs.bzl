@@ -3,6 +3,7 @@
     load("@ktstr//rules:defs.bzl", "ktstr_kernel", "ktstr_test", ...)
 """
 
+load("//rules:private/compare.bzl", _ktstr_compare_test = "ktstr_compare_test")
 load("//rules:private/initramfs.bzl", _ktstr_initramfs = "ktstr_initramfs")
 load("//rules:private/kernel.bzl", _ktstr_kernel = "ktstr_kernel")
 load(
@@ -44,3 +45,4 @@ ktstr_bpf_scheduler = _ktstr_bpf_scheduler
 ktstr_sched_ext_selftests = _ktstr_sched_ext_selftests
 ktstr_sched_ext_toolchain = _ktstr_sched_ext_toolchain
 ktstr_scheduler = _ktstr_scheduler
+ktstr_compare_test = _ktstr_compare_test
