@@ -22,6 +22,7 @@ load(
     _ktstr_shell = "ktstr_shell",
     _ktstr_test = "ktstr_test",
 )
+load("//rules:private/verifier.bzl", _ktstr_verifier_test = "ktstr_verifier_test")
 load(
     ":providers.bzl",
     _KtstrInitramfsInfo = "KtstrInitramfsInfo",
@@ -46,3 +47,4 @@ ktstr_sched_ext_selftests = _ktstr_sched_ext_selftests
 ktstr_sched_ext_toolchain = _ktstr_sched_ext_toolchain
 ktstr_scheduler = _ktstr_scheduler
 ktstr_compare_test = _ktstr_compare_test
+ktstr_verifier_test = _ktstr_verifier_test

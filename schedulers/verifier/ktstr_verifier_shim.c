@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ktstr_verifier_shim: an LD_PRELOAD library that records what the BPF verifier says about
+ * every program a scheduler's loader loads, whatever the loader (ktstr's own, the kernel's
+ * examples, a Rust scheduler): libbpf reaches the kernel through libc's syscall(), which this
+ * library wraps.
+ *
+ * For each BPF_PROG_LOAD the loader makes without a log of its own, the load runs with
+ * log_level BPF_LOG_STATS into our buffer, and one JSON line goes to $KTSTR_VERIFIER_OUT:
+ * instructions processed, states (total, peak, max per insn), mark_read, verification time,
+ * stack depth, and bpf_prog_info.verified_insns. A rejected load is repeated with the full
+ * log (level 1, rotating: the kernel keeps its end) and the last lines go in the record; the
+ * loader still gets the original failure. With KTSTR_VERIFIER_ONLY=1 the process exits 0 at
+ * the first update of a struct_ops map, which is where attaching begins: everything is
+ * verified and the scheduler never runs.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define STATS_LOG_SIZE (64 * 1024)
+#define BIG_LOG_SIZE (8 * 1024 * 1024)
+#define TAIL_LINES 40
+
+typedef long (*syscall_fn)(long, ...);
+
+static long real_syscall(long nr, long a, long b, long c, long d, long e, long f)
+{
+	static syscall_fn next;
+
+	if (!next)
+		next = (syscall_fn)dlsym(RTLD_NEXT, "syscall");
+	return next(nr, a, b, c, d, e, f);
+}
+
+static long sys_bpf(int cmd, union bpf_attr *attr, unsigned int size)
+{
+	return real_syscall(__NR_bpf, cmd, (long)attr, size, 0, 0, 0);
+}
+
+/* --- output: one JSON object per line ---------------------------------------------- */
+
+struct out {
+	char *buf;
+	size_t len, cap;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n + 1 > o->cap) {
+		size_t cap = (o->cap + n + 1) * 2;
+		char *p = realloc(o->buf, cap);
+
+		if (!p)
+			return;
+		o->buf = p;
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = 0;
+}
+
+static void puts_raw(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void put_str(struct out *o, const char *s, size_t n)
+{
+	char esc[8];
+
+	put(o, "\"", 1);
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)ch;
+			put(o, esc, 2);
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", ch);
+			put(o, esc, 6);
+		} else {
+			put(o, (const char *)&s[i], 1);
+		}
+	}
+	put(o, "\"", 1);
+}
+
+static void put_num(struct out *o, const char *key, long long v)
+{
+	char tmp[64];
+
+	snprintf(tmp, sizeof(tmp), ",\"%s\":%lld", key, v);
+	puts_raw(o, tmp);
+}
+
+static void emit(struct out *o)
+{
+	const char *path = getenv("KTSTR_VERIFIER_OUT");
+	int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644) : 2;
+
+	puts_raw(o, "\n");
+	if (fd >= 0 && o->buf) {
+		ssize_t off = 0;
+
+		while ((size_t)off < o->len) {
+			ssize_t n = write(fd, o->buf + off, o->len - off);
+
+			if (n <= 0)
+				break;
+			off += n;
+		}
+	}
+	if (path && fd >= 0)
+		close(fd);
+	free(o->buf);
+	o->buf = NULL;
+	o->len = o->cap = 0;
+}
+
+/* --- the verifier's figures ---------------------------------------------------------- */
+
+static long long find_num(const char *log, const char *key)
+{
+	const char *p = strstr(log, key);
+
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+static void put_stats(struct out *o, const char *log)
+{
+	const char *sd = strstr(log, "stack depth ");
+
+	put_num(o, "insns", find_num(log, "processed "));
+	put_num(o, "insn_limit", find_num(log, "(limit "));
+	put_num(o, "max_states_per_insn", find_num(log, "max_states_per_insn "));
+	put_num(o, "total_states", find_num(log, "total_states "));
+	put_num(o, "peak_states", find_num(log, "peak_states "));
+	put_num(o, "mark_read", find_num(log, "mark_read "));
+	put_num(o, "time_us", find_num(log, "verification time "));
+	puts_raw(o, ",\"stack_depth\":");
+	if (sd) {
+		sd += strlen("stack depth ");
+		put_str(o, sd, strcspn(sd, "\n"));
+	} else {
+		puts_raw(o, "\"\"");
+	}
+}
+
+static void put_tail(struct out *o, const char *log)
+{
+	size_t n = strlen(log);
+	const char *start = log;
+	int lines = 0;
+
+	while (n > 0 && log[n - 1] == '\n')
+		n--;
+	for (size_t i = n; i > 0; i--) {
+		if (log[i - 1] == '\n' && ++lines == TAIL_LINES) {
+			start = log + i;
+			break;
+		}
+	}
+	puts_raw(o, ",\"log_tail\":");
+	put_str(o, start, (size_t)(log + n - start));
+}
+
+static void begin_record(struct out *o, union bpf_attr *attr)
+{
+	const char *sched = getenv("KTSTR_VERIFIER_SCHED");
+
+	puts_raw(o, "KTSTR_VERIFIER {\"event\":\"prog\",\"sched\":");
+	put_str(o, sched ? sched : "", 256);
+	puts_raw(o, ",\"prog\":");
+	put_str(o, attr->prog_name, sizeof(attr->prog_name));
+	put_num(o, "prog_type", attr->prog_type);
+	put_num(o, "attach_type", attr->expected_attach_type);
+	put_num(o, "insn_cnt", attr->insn_cnt);
+}
+
+static long long verified_insns(int fd)
+{
+	struct bpf_prog_info info;
+	union bpf_attr a;
+
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)))
+		return -1;
+	return info.verified_insns;
+}
+
+static long load_with_log(union bpf_attr *attr, unsigned int size, __u32 level, char *buf, __u32 len)
+{
+	buf[0] = 0;
+	attr->log_level = level;
+	attr->log_buf = (unsigned long)buf;
+	attr->log_size = len;
+	return sys_bpf(BPF_PROG_LOAD, attr, size);
+}
+
+static long prog_load(union bpf_attr *attr, unsigned int size)
+{
+	static char stats_log[STATS_LOG_SIZE];
+	char *big = NULL;
+	char *log = stats_log;
+	struct out o = {0};
+	long fd;
+	int err;
+
+	fd = load_with_log(attr, size, 4 /* BPF_LOG_STATS */, stats_log, sizeof(stats_log));
+	if (fd < 0 && errno == ENOSPC && (big = malloc(BIG_LOG_SIZE))) {
+		log = big;
+		fd = load_with_log(attr, size, 4, big, BIG_LOG_SIZE);
+	}
+	err = fd < 0 ? errno : 0;
+	begin_record(&o, attr);
+	if (fd < 0) {
+		/* Again with the whole log: the kernel keeps its end, where the reason is. */
+		if (!big)
+			big = malloc(BIG_LOG_SIZE);
+		if (big) {
+			long again = load_with_log(attr, size, 1 | 4, big, BIG_LOG_SIZE);
+
+			if (again >= 0)
+				close((int)again);
+			log = big;
+		}
+	}
+	attr->log_level = 0;
+	attr->log_buf = 0;
+	attr->log_size = 0;
+	puts_raw(&o, fd < 0 ? ",\"ok\":false" : ",\"ok\":true");
+	put_num(&o, "errno", err);
+	put_stats(&o, log);
+	put_num(&o, "verified_insns", fd < 0 ? -1 : verified_insns((int)fd));
+	if (fd < 0)
+		put_tail(&o, log);
+	puts_raw(&o, "}");
+	emit(&o);
+	free(big);
+	errno = err;
+	return fd;
+}
+
+static int is_struct_ops_map(int map_fd)
+{
+	struct bpf_map_info info;
+	union bpf_attr a;
+
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = map_fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (unsigned long)&info;
+	return !sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) && info.type == BPF_MAP_TYPE_STRUCT_OPS;
+}
+
+static long bpf_hook(int cmd, union bpf_attr *attr, unsigned int size)
+{
+	const char *only = getenv("KTSTR_VERIFIER_ONLY");
+
+	if (attr && cmd == BPF_PROG_LOAD && attr->log_level == 0)
+		return prog_load(attr, size);
+	if (attr && cmd == BPF_MAP_UPDATE_ELEM && only && *only == '1' && is_struct_ops_map((int)attr->map_fd)) {
+		struct out o = {0};
+		const char *sched = getenv("KTSTR_VERIFIER_SCHED");
+
+		puts_raw(&o, "KTSTR_VERIFIER {\"event\":\"attach\",\"sched\":");
+		put_str(&o, sched ? sched : "", 256);
+		puts_raw(&o, "}");
+		emit(&o);
+		_exit(0);
+	}
+	return sys_bpf(cmd, attr, size);
+}
+
+long syscall(long nr, ...)
+{
+	long a[6];
+	va_list ap;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == __NR_bpf)
+		return bpf_hook((int)a[0], (union bpf_attr *)a[1], (unsigned int)a[2]);
+	return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}

@@ -1,0 +1,144 @@
+"""Verifier cells on the host: the shim against the host kernel's real verifier, the records,
+budgets and judging; the VM cells are //schedulers:verifier_test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ktstr.host.engines import BootResult, ExitKind
+from ktstr.host.verdict import Verdict
+from ktstr.verifier.budget import BudgetError, check, parse_budget
+from ktstr.verifier.cell import CellScheduler, init_script, judge, table
+from ktstr.verifier.records import parse_stream
+
+HERE = Path(__file__).resolve().parent
+SHIM_SRC = Path("schedulers/verifier/ktstr_verifier_shim.c")
+
+
+@pytest.fixture(scope="module")
+def shim(tmp_path_factory) -> Path:
+    built = Path("schedulers/libktstr_verifier.so")  # Bazel runfiles (cwd = workspace root)
+    if built.exists():
+        return built.resolve()
+    if not shutil.which("gcc"):
+        pytest.skip("no gcc to build the shim outside Bazel")
+    out = tmp_path_factory.mktemp("shim") / "libktstr_verifier.so"
+    src = SHIM_SRC if SHIM_SRC.exists() else HERE.parents[1] / SHIM_SRC
+    subprocess.run(["gcc", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o", str(out), str(src)],
+                   check=True)
+    return out
+
+
+def _probe(shim: Path, mode: str, tmp_path: Path) -> tuple[str, bytes]:
+    out = tmp_path / f"{mode}.records"
+    env = {**os.environ, "LD_PRELOAD": str(shim), "KTSTR_VERIFIER_OUT": str(out),
+           "KTSTR_VERIFIER_SCHED": "probe"}
+    r = subprocess.run([sys.executable, str(HERE / "bpf_load_probe.py"), mode], env=env,
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip(), out.read_bytes() if out.exists() else b""
+
+
+def _host_bpf_or_skip(shim, tmp_path):
+    plain = subprocess.run([sys.executable, str(HERE / "bpf_load_probe.py"), "good"],
+                           capture_output=True, text=True, check=True).stdout
+    if not plain.startswith("fd=") or plain.startswith("fd=-1"):
+        pytest.skip(f"the host kernel refuses BPF_PROG_LOAD here ({plain.strip()}): the shim is "
+                    f"covered in the VM by //schedulers:verifier_test")
+
+
+def _begin(name="probe"):
+    return b'KTSTR_VERIFIER {"event":"begin","sched":"%s"}\n' % name.encode()
+
+
+def test_shim_records_an_accepted_program(shim, tmp_path):
+    _host_bpf_or_skip(shim, tmp_path)
+    said, records = _probe(shim, "good", tmp_path)
+    assert said.startswith("fd=") and not said.startswith("fd=-1"), said
+    stream = parse_stream(_begin() + records)
+    (p,) = stream.schedulers["probe"].own_programs
+    assert p.ok and p.name == "ktstr_good" and p.prog_type == 1
+    assert p.figures["insns"] == 2 and p.figures["verified_insns"] == 2
+    assert p.insn_limit == 1_000_000 and p.figures["time_us"] >= 0 and p.figures["peak_states"] >= 0
+
+
+def test_shim_records_a_rejection_with_the_log_end_and_keeps_the_failure(shim, tmp_path):
+    _host_bpf_or_skip(shim, tmp_path)
+    said, records = _probe(shim, "bad", tmp_path)
+    assert said == "fd=-1 errno=22"  # the loader still sees EINVAL
+    (p,) = parse_stream(_begin() + records).schedulers["probe"].own_programs
+    assert not p.ok and p.errno == 22
+    assert "last insn is not an exit or jmp" in p.log_tail
+
+
+def test_shim_leaves_a_loader_asking_for_its_own_log_alone(shim, tmp_path):
+    _host_bpf_or_skip(shim, tmp_path)
+    said, records = _probe(shim, "own_log", tmp_path)
+    assert not said.startswith("fd=-1") and records == b""
+
+
+def _stream(progs, attached=True, status=0, name="s"):
+    lines = [_begin(name)]
+    for prog, ok, insns, peak in progs:
+        lines.append(('KTSTR_VERIFIER {"event":"prog","sched":"%s","prog":"%s","prog_type":27,"ok":%s,'
+                      '"errno":%d,"insns":%d,"total_states":%d,"peak_states":%d,"max_states_per_insn":1,'
+                      '"mark_read":1,"time_us":100,"verified_insns":%d,"stack_depth":"8",'
+                      '"log_tail":"R1 invalid mem access\\ninvalid bpf_context access"}\r\n'
+                      % (name, prog, "true" if ok else "false", 0 if ok else 13, insns, peak, peak,
+                         insns)).encode())
+    lines.append(b'KTSTR_VERIFIER {"event":"prog","sched":"%s","prog":"","ok":true,"insns":2}\n' % name.encode())
+    if attached:
+        lines.append(b'KTSTR_VERIFIER {"event":"attach","sched":"%s"}\n' % name.encode())
+    if status is not None:
+        lines.append(b'KTSTR_VERIFIER {"event":"end","sched":"%s","status":%d}\n' % (name.encode(), status))
+    return parse_stream(b"console noise\n" + b"".join(lines))
+
+
+_BOOT = BootResult(ExitKind.POWEROFF, 1.0, b"", b"", "qemu-tcg", "qemu-tcg")
+
+
+def test_judge_pass_fail_and_budget():
+    sched = CellScheduler("s", Path("/bin/true"), budget="insns=1000,total_insns=1500")
+    ok = _stream([("s_enqueue", True, 900, 10), ("s_dispatch", True, 500, 30)])
+    o = judge(sched, ok.schedulers["s"], _BOOT, [])
+    assert o.verdict == Verdict.PASS, o.reason
+    assert o.reason.startswith("2 programs verified: 1400 insns processed (largest s_enqueue: 900)")
+    assert o.stats["s_dispatch.peak_states"] == 30 and o.stats["total.insns"] == 1400
+    over = _stream([("s_enqueue", True, 1200, 10), ("s_dispatch", True, 500, 30)])
+    o = judge(sched, over.schedulers["s"], _BOOT, [])
+    assert o.verdict == Verdict.FAIL
+    assert o.reason == "verifier budget insns=1000 exceeded: s_enqueue has 1200"
+    assert o.details == ["verifier budget total_insns=1500 exceeded: 1700 over 2 programs"]
+    rejected = _stream([("s_enqueue", False, 0, 0)], attached=False, status=1)
+    o = judge(sched, rejected.schedulers["s"], _BOOT, [])
+    assert o.reason == "verifier rejected s_enqueue (EACCES): invalid bpf_context access"
+    assert "R1 invalid mem access" in o.details
+    hung = _stream([("s_enqueue", True, 10, 1)], attached=False, status=None)
+    o = judge(sched, hung.schedulers["s"], BootResult(ExitKind.TIMEOUT, 9, b"", b"", "", "qemu-tcg",
+                                                      "killed after timeout of 9 s"), [])
+    assert o.reason == "guest timeout while s was loading (killed after timeout of 9 s)"
+    died = _stream([("s_enqueue", True, 10, 1)], attached=False, status=2)
+    assert "loader exited with status 2 before loading finished" in judge(sched, died.schedulers["s"], _BOOT, []).reason
+    assert "never started" in judge(sched, None, _BOOT, []).reason
+    text = table(ok, [sched])
+    assert "s_enqueue" in text and "900" in text and "libbpf" not in text
+
+
+def test_budget_syntax_errors_name_the_fix():
+    assert [(l.key, l.bound, l.total) for l in parse_budget("insns=5 total_states=3,total_insns=9")] == [
+        ("insns", 5, False), ("total_states", 3, False), ("total_insns", 9, True)]
+    with pytest.raises(BudgetError, match="'instructions=5' is not KEY=N"):
+        parse_budget("instructions=5")
+    assert check(parse_budget("insns=5"), []) == []
+
+
+def test_init_script_runs_each_loader_through_the_shim():
+    text = init_script([CellScheduler("scx_a", Path("/x/scx_a"), ("-v",)), CellScheduler("scx_b", Path("/y/b"))])
+    assert "KTSTR_VERIFIER_SCHED=scx_a KTSTR_VERIFIER_OUT=$out KTSTR_VERIFIER_ONLY=1 " in text
+    assert "LD_PRELOAD=/ktstr/lib/libktstr_verifier.so timeout 120 /ktstr/sched/0/scx_a -v" in text
+    assert "/ktstr/sched/1/b " in text and text.rstrip().endswith("poweroff -f")
