@@ -14,6 +14,7 @@ load(
     _ktstr_sched_ext_toolchain = "ktstr_sched_ext_toolchain",
     _ktstr_scheduler = "ktstr_scheduler",
 )
+load("//rules:private/matrix.bzl", _ktstr_matrix = "ktstr_matrix")
 load("//rules:private/presets.bzl", _TOPOLOGY_PRESETS = "TOPOLOGY_PRESETS")
 load(
     "//rules:private/test.bzl",
@@ -48,3 +49,4 @@ ktstr_sched_ext_toolchain = _ktstr_sched_ext_toolchain
 ktstr_scheduler = _ktstr_scheduler
 ktstr_compare_test = _ktstr_compare_test
 ktstr_verifier_test = _ktstr_verifier_test
+ktstr_matrix = _ktstr_matrix
