@@ -1,0 +1,21 @@
+"""Fixtures for //kernels:debug (run inside the VM): the kernel's own planted bugs (LKDTM,
+built into the debug kernel) provoked from a test. The guest sees nothing wrong; the host's
+console scan must fail the test with the kernel's splat as the reason."""
+
+from ktstr import ktstr_test
+from ktstr.checks.result import AssertResult
+
+DIRECT = "/sys/kernel/debug/provoke-crash/DIRECT"
+
+
+def _provoke(kind: str) -> None:
+    with open(DIRECT, "w") as f:
+        f.write(kind + "\n")
+
+
+@ktstr_test(llcs=1, cores=2, duration=1.0)
+def kfence_use_after_free(ctx):
+    """A read of a freed heap object: LKDTM allocates until it gets a KFENCE-guarded object,
+    frees it and reads it; KFENCE reports "BUG: KFENCE: use-after-free read"."""
+    _provoke("KFENCE_READ_AFTER_FREE")
+    return AssertResult.pass_()
