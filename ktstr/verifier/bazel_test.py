@@ -1,8 +1,6 @@
-"""What a ktstr_verifier_test target runs (rules/private/verifier.bzl): one verifier cell.
-
-Writes result.json (one test case per scheduler, the figures in its stats), verifier.json
-(every program's figures), report.txt (verdicts and the figures table) and the console to
-$TEST_UNDECLARED_OUTPUTS_DIR, JUnit to $XML_OUTPUT_FILE.
+"""What a ktstr_verifier_test target runs (rules/private/verifier.bzl): one verifier cell,
+through the runner like any ktstr_test (result.json, JUnit, report.txt, console), plus
+verifier.json (every program's figures) and the figures table appended to the report.
 """
 
 from __future__ import annotations
@@ -15,56 +13,59 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from ktstr.verifier.cell import CellRequest, CellScheduler
+from ktstr.host.request import DEFAULT_VM_TIMEOUT_S, RunRequest
+from ktstr.verifier.cell import CellScheduler, VerifierCells
 
 
-def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> CellRequest:
+def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> RunRequest:
     tmp = Path(env.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="ktstr-verifier-"))
     out = Path(env.get("TEST_UNDECLARED_OUTPUTS_DIR") or (tmp / "outputs"))
-    return CellRequest(
+    cells = VerifierCells(
+        schedulers=tuple(CellScheduler(name=s["name"], binary=Path(s["binary"]), args=tuple(s.get("args", ())),
+                                       runtime_files=tuple(Path(p) for p in s.get("runtime_files", ())),
+                                       budget=s.get("budget", "")) for s in cfg["schedulers"]),
+        shim=Path(cfg["shim"]))
+    return RunRequest(
         suite=cfg["suite"],
         kernel=Path(cfg["kernel"]),
-        schedulers=[CellScheduler(name=s["name"], binary=Path(s["binary"]), args=tuple(s.get("args", ())),
-                                  runtime_files=tuple(Path(p) for p in s.get("runtime_files", ())),
-                                  budget=s.get("budget", "")) for s in cfg["schedulers"]],
-        shim=Path(cfg["shim"]),
-        topology=cfg.get("topology") or "1n1l2c1t",
-        memory_mib=int(cfg.get("memory_mib", 1024)),
-        timeout_s=float(cfg.get("timeout", 300)),
-        engine=cfg.get("engine") or None,
+        initrds=[],
+        payload=cells,  # type: ignore[arg-type]  # a Payload (structural), not in AnyPayload
+        topology=cfg.get("topology", ""),
+        memory_mib=cfg.get("memory_mib") or None,
+        timeout_s=float(cfg.get("vm_timeout_s") or DEFAULT_VM_TIMEOUT_S),
         cmdline_extra=cfg.get("cmdline", ""),
+        engine=cfg.get("engine") or None,
+        vmm_library=Path(cfg["vmm_library"]).resolve() if cfg.get("vmm_library") else None,
+        expect_fail=cfg.get("expect_fail", ""),
         out_dir=out,
         work_dir=tmp / "ktstr-work",
     )
 
 
+def present(out_dir: Path) -> str:
+    """verifier.json and the figures table, from the result.json the run wrote."""
+    from ktstr.host.outcome import TestOutcome
+    from ktstr.verifier.cell import figures_json, figures_table
+
+    data = json.loads((out_dir / "result.json").read_text())
+    outcomes = [TestOutcome.from_json(t) for t in data.get("tests", [])]
+    (out_dir / "verifier.json").write_text(json.dumps(figures_json(outcomes), indent=1, sort_keys=True) + "\n")
+    table = figures_table(outcomes)
+    with open(out_dir / "report.txt", "a") as f:
+        f.write("\n" + table + "\n")
+    return table
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from ktstr.host.junit import write_junit
-    from ktstr.host.report import terminal_report
-    from ktstr.host.runner import write_sidecar
-    from ktstr.verifier.budget import BudgetError
-    from ktstr.verifier.cell import run
+    from ktstr.cli.session import SIDECAR_NAME, execute
 
     p = argparse.ArgumentParser(prog="ktstr_verifier_test")
     p.add_argument("--config", required=True)
     args = p.parse_args(argv)
     cfg = json.loads(Path(args.config).read_text())
-    if cfg.get("vmm_library"):
-        os.environ.setdefault("KTSTR_VMM_LIB", str(Path(cfg["vmm_library"]).resolve()))
     req = request_from_config(cfg, dict(os.environ))
-    try:
-        result = run(req)
-    except (BudgetError, ValueError, OSError) as exc:
-        print(f"ktstr_verifier_test {req.suite}: {exc}", file=sys.stderr)
-        return 2
-    report = result.report
-    write_sidecar(report, req.out_dir / "result.json")
-    (req.out_dir / "verifier.json").write_text(json.dumps(result.figures, indent=1, sort_keys=True) + "\n")
     xml = os.environ.get("XML_OUTPUT_FILE")
-    if xml:
-        write_junit(Path(xml), req.suite, report.outcomes, report.console_tail())
-    text = terminal_report(req.suite, report.outcomes, report.engine, report.wall_s,
-                           report.console_tail(), req.out_dir) + "\n\n" + result.table
-    (req.out_dir / "report.txt").write_text(text + "\n")
-    print(text, file=sys.stdout if report.ok else sys.stderr)
-    return 0 if report.ok else 1
+    rc = execute(req, Path(xml) if xml else None)
+    if (req.out_dir / SIDECAR_NAME).exists():
+        print("\n" + present(req.out_dir))
+    return rc

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ktstr.errors import KtstrError
 from ktstr.verifier.records import FIGURES, ProgramRecord
 
 
-class BudgetError(ValueError):
-    pass
+class BudgetError(KtstrError, ValueError):
+    """A budget that does not parse; the message names the scheduler and the syntax."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def _config_impl(ctx):
         "schedulers": schedulers,
         "topology": ctx.attr.topology,
         "memory_mib": ctx.attr.memory_mib,
-        "timeout": ctx.attr.vm_timeout,
+        "vm_timeout_s": ctx.attr.vm_timeout,
         "engine": engine,
         "cmdline": ctx.attr.cmdline,
         "vmm_library": vmm_library,
@@ -58,8 +58,8 @@ _ktstr_verifier_config = rule(
         "schedulers": attr.label_list(mandatory = True, providers = [KtstrSchedulerInfo]),
         "budgets": attr.label_keyed_string_dict(providers = [KtstrSchedulerInfo]),
         "shim": attr.label(default = "//schedulers:libktstr_verifier.so", allow_single_file = True),
-        "topology": attr.string(default = "1n1l2c1t"),
-        "memory_mib": attr.int(default = 1024),
+        "topology": attr.string(),
+        "memory_mib": attr.int(default = 0),
         "vm_timeout": attr.int(default = 300),
         "engine": attr.string(),
         "cmdline": attr.string(),
@@ -73,9 +73,9 @@ def ktstr_verifier_test(
         kernel,
         schedulers,
         budgets = {},
-        topology = "1n1l2c1t",
-        memory_mib = 1024,
-        timeout = 300,
+        topology = "",
+        memory_mib = None,
+        vm_timeout_s = 300,
         engine = "",
         cmdline = "",
         tags = [],
@@ -91,9 +91,9 @@ def ktstr_verifier_test(
       budgets: {scheduler label: "insns=200000,peak_states=5000,total_insns=400000"}: a plain
         key bounds the largest program, total_<key> the sum (keys: insns, total_states,
         peak_states, max_states_per_insn, mark_read, time_us, verified_insns).
-      topology: guest topology (the programs' figures do not depend on it much).
-      memory_mib: guest memory.
-      timeout: seconds before the VM is killed.
+      topology: guest topology ("" = 1n1l2c1t; the figures hardly depend on it).
+      memory_mib: guest memory (None: the runner's default for the topology).
+      vm_timeout_s: seconds before the VM is killed.
       engine, cmdline: as for ktstr_test.
       tags: extra tags.
       size: Bazel test size.
@@ -107,8 +107,8 @@ def ktstr_verifier_test(
         schedulers = schedulers,
         budgets = budgets,
         topology = topology,
-        memory_mib = memory_mib,
-        vm_timeout = timeout,
+        memory_mib = memory_mib or 0,
+        vm_timeout = vm_timeout_s,
         engine = engine,
         cmdline = cmdline,
         visibility = ["//visibility:private"],

@@ -15,8 +15,9 @@ from ktstr.cli.main import main as cli_main
 from ktstr.compare.judge import IMPROVEMENT, INSUFFICIENT, NO_CHANGE, Rule, compare, runs_needed
 from ktstr.compare.load import CompareInputError, load_side
 from ktstr.compare.significance import bootstrap_median_delta, mann_whitney_greater, median
+from ktstr.host.outcome import TestOutcome
 from ktstr.host.runner import RunReport
-from ktstr.host.verdict import TestOutcome, Verdict
+from ktstr.wire.status import Status as Verdict
 
 
 def _brute_force_p(a, b):

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.host.verdict import Verdict
+from ktstr.host.plan import PlannedBoot
 from ktstr.verifier.budget import BudgetError, check, parse_budget
-from ktstr.verifier.cell import CellScheduler, init_script, judge, table
+from ktstr.verifier.cell import CellScheduler, VerifierCells, figures_json, figures_table, init_script, judge
 from ktstr.verifier.records import parse_stream
+from ktstr.wire.status import Status as Verdict
 
 HERE = Path(__file__).resolve().parent
 SHIM_SRC = Path("schedulers/verifier/ktstr_verifier_shim.c")
@@ -83,6 +84,10 @@ def test_shim_leaves_a_loader_asking_for_its_own_log_alone(shim, tmp_path):
 
 
 def _stream(progs, attached=True, status=0, name="s"):
+    return parse_stream(b"console noise\n" + b"".join(_raw_stream(progs, attached, status, name)))
+
+
+def _raw_stream(progs, attached=True, status=0, name="s"):
     lines = [_begin(name)]
     for prog, ok, insns, peak in progs:
         lines.append(('KTSTR_VERIFIER {"event":"prog","sched":"%s","prog":"%s","prog_type":27,"ok":%s,'
@@ -96,7 +101,7 @@ def _stream(progs, attached=True, status=0, name="s"):
         lines.append(b'KTSTR_VERIFIER {"event":"attach","sched":"%s"}\n' % name.encode())
     if status is not None:
         lines.append(b'KTSTR_VERIFIER {"event":"end","sched":"%s","status":%d}\n' % (name.encode(), status))
-    return parse_stream(b"console noise\n" + b"".join(lines))
+    return lines
 
 
 _BOOT = BootResult(ExitKind.POWEROFF, 1.0, b"", b"", "qemu-tcg", "qemu-tcg")
@@ -125,8 +130,27 @@ def test_judge_pass_fail_and_budget():
     died = _stream([("s_enqueue", True, 10, 1)], attached=False, status=2)
     assert "loader exited with status 2 before loading finished" in judge(sched, died.schedulers["s"], _BOOT, []).reason
     assert "never started" in judge(sched, None, _BOOT, []).reason
-    text = table(ok, [sched])
+    text = figures_table([judge(sched, ok.schedulers["s"], _BOOT, [])])
     assert "s_enqueue" in text and "900" in text and "libbpf" not in text
+
+
+def test_payload_judges_every_scheduler_and_keeps_the_figures_in_stats(tmp_path):
+    """The runner's view: a boot's stream -> one outcome per scheduler; the figures survive
+    result.json (stats) for the table and verifier.json."""
+    a = CellScheduler("s", Path("/bin/true"), budget="insns=10000")
+    b = CellScheduler("missing", Path("/bin/true"))
+    stream = b"".join(line for line in _raw_stream([("s_enqueue", True, 900, 10)]))
+    cells = VerifierCells((a, b), Path("/bin/true"))
+    assert cells.names() == ["s", "missing"] and cells.shard(1, 2) is None
+    (boot,) = cells.plan("")
+    assert boot == PlannedBoot("1n1l2c1t", [])
+    outcomes, guest = cells.judge(boot, BootResult(ExitKind.POWEROFF, 1.0, b"", stream, "", "qemu-tcg"))
+    assert [o.verdict for o in outcomes] == [Verdict.PASS, Verdict.FAIL]
+    assert outcomes[0].details == ["budget: insns=10000"]
+    assert "never started the loader" in outcomes[1].reason
+    figures = figures_json(outcomes)
+    assert figures["s"]["programs"]["s_enqueue"]["insns"] == 900
+    assert figures["s"]["totals"]["total.insns"] == 900.0
 
 
 def test_budget_syntax_errors_name_the_fix():
