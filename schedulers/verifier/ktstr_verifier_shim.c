@@ -188,19 +188,24 @@ static void begin_record(struct out *o, union bpf_attr *attr)
 	put_num(o, "insn_cnt", attr->insn_cnt);
 }
 
+/* BPF_OBJ_GET_INFO_BY_FD into a zeroed struct bpf_prog_info / bpf_map_info. */
+static int obj_info(int fd, void *info, __u32 len)
+{
+	union bpf_attr a;
+
+	memset(info, 0, len);
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = fd;
+	a.info.info_len = len;
+	a.info.info = (unsigned long)info;
+	return (int)sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a));
+}
+
 static long long verified_insns(int fd)
 {
 	struct bpf_prog_info info;
-	union bpf_attr a;
 
-	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (unsigned long)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)))
-		return -1;
-	return info.verified_insns;
+	return obj_info(fd, &info, sizeof(info)) ? -1 : (long long)info.verified_insns;
 }
 
 static long load_with_log(union bpf_attr *attr, unsigned int size, __u32 level, char *buf, __u32 len)
@@ -259,14 +264,8 @@ static long prog_load(union bpf_attr *attr, unsigned int size)
 static int is_struct_ops_map(int map_fd)
 {
 	struct bpf_map_info info;
-	union bpf_attr a;
 
-	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = map_fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (unsigned long)&info;
-	return !sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) && info.type == BPF_MAP_TYPE_STRUCT_OPS;
+	return !obj_info(map_fd, &info, sizeof(info)) && info.type == BPF_MAP_TYPE_STRUCT_OPS;
 }
 
 static long bpf_hook(int cmd, union bpf_attr *attr, unsigned int size)
