@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ktstr.host.discovery import list_all, select
+from ktstr.host.engines.vmm_nested import L1Host
 from ktstr.host.payloads import AnyPayload, Command, Scenarios
 from ktstr.topology import Topology
 from ktstr.wire.run_config import EEVDF, SchedulerSpec
@@ -37,6 +38,7 @@ class RunRequest:
     cmdline_extra: str = ""
     engine: Optional[str] = None  # None: $KTSTR_ENGINE, then auto
     vmm_library: Optional[Path] = None  # the C VMM's libktstr_vmm.so, for engines vmm/auto
+    l1_host: Optional[L1Host] = None  # the nested test bed's L1, for engine vmm-nested
     expect_fail: str = ""
     may_fail: tuple[str, ...] = ()  # known intermittent failures' texts: such a FAIL counts as PASS
     out_dir: Path = Path("ktstr-out")
@@ -81,6 +83,8 @@ class RunRequest:
             cmdline_extra=cfg.get("cmdline", ""),
             engine=cfg.get("engine") or None,
             vmm_library=Path(cfg["vmm_library"]).resolve() if cfg.get("vmm_library") else None,
+            l1_host=(L1Host(Path(cfg["l1_kernel"]).resolve(), Path(cfg["l1_initramfs"]).resolve())
+                     if cfg.get("l1_kernel") else None),
             expect_fail=cfg.get("expect_fail", ""),
             may_fail=tuple(t for t in cfg.get("may_fail", ()) if t),
             out_dir=out,

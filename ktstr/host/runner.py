@@ -90,7 +90,7 @@ class RunReport:
 
 def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
     start = time.monotonic()
-    engine = engine or select_engine(req.engine, req.vmm_library)
+    engine = engine or select_engine(req.engine, req.vmm_library, req.l1_host)
     req.out_dir.mkdir(parents=True, exist_ok=True)
     req.work_dir.mkdir(parents=True, exist_ok=True)
     plan = req.payload.plan(req.topology)

@@ -10,7 +10,7 @@ load("@rules_python//python:defs.bzl", "py_binary", "py_test")
 load("//rules:providers.bzl", "KtstrInitramfsInfo", "KtstrKernelInfo", "KtstrSchedulerInfo")
 load("//rules:private/presets.bzl", "TOPOLOGY_PRESETS")
 
-_ENGINES = ["", "auto", "qemu", "qemu-kvm", "qemu-tcg", "vmm"]
+_ENGINES = ["", "auto", "qemu", "qemu-kvm", "qemu-tcg", "vmm", "vmm-nested"]
 
 def _engine_flag_impl(ctx):
     value = ctx.build_setting_value
@@ -70,6 +70,16 @@ def _config_impl(ctx):
         # the library stays out, so a VMM change does not invalidate those cached results.
         files.append(ctx.file._vmm_library)
         vmm_library = _runfile_path(ctx, ctx.file._vmm_library)
+    l1_kernel, l1_initramfs = "", ""
+    if engine == "vmm-nested":
+        # The L1 host of the nested test bed (a second kernel build), only for this engine.
+        l1_bzimage = ctx.attr._l1_kernel[KtstrKernelInfo].bzimage
+        l1_archives = ctx.attr._l1_initramfs[KtstrInitramfsInfo].archives
+        if len(l1_archives) != 1:
+            fail("//vmm:l1_initramfs must be one archive")
+        files += [l1_bzimage] + l1_archives
+        l1_kernel = _runfile_path(ctx, l1_bzimage)
+        l1_initramfs = _runfile_path(ctx, l1_archives[0])
     config = {
         "suite": str(ctx.label).replace("_ktstr_config", ""),
         "kernel": _runfile_path(ctx, kernel.bzimage),
@@ -88,6 +98,8 @@ def _config_impl(ctx):
         "selftests_runner": _runfile_path(ctx, selftests) if selftests != None else "",
         "selftests_args": ctx.attr.selftests_args,
         "vmm_library": vmm_library,
+        "l1_kernel": l1_kernel,
+        "l1_initramfs": l1_initramfs,
     }
     out = ctx.actions.declare_file(ctx.label.name + ".json")
     ctx.actions.write(out, json.encode(config))
@@ -117,6 +129,8 @@ _ktstr_test_config = rule(
         "cmdline": attr.string(),
         "_engine_flag": attr.label(default = "//rules:engine"),
         "_vmm_library": attr.label(default = "//vmm:libktstr_vmm.so", allow_single_file = True),
+        "_l1_kernel": attr.label(default = "//kernels:l1_host", providers = [KtstrKernelInfo]),
+        "_l1_initramfs": attr.label(default = "//vmm:l1_initramfs", providers = [KtstrInitramfsInfo]),
     },
 )
 

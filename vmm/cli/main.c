@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include "../include/ktstr_vmm.h"
 
@@ -127,13 +128,22 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 	rc = ktstr_vm_run(&cfg, &r);
-	if (cfg.com2_fd >= 0)
+	/* On a serial line (the nested test bed: L1's UARTs carry L2's COM1 and COM2 out),
+	 * wait until every byte has left before L1 powers off. */
+	if (isatty(1))
+		tcdrain(1);
+	if (cfg.com2_fd >= 0) {
+		if (isatty(cfg.com2_fd))
+			tcdrain(cfg.com2_fd);
 		close(cfg.com2_fd);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "exit=setup_error\nmessage=%s\n", r.message);
 		return 125;
 	}
 	print_report(&r);
+	if (isatty(2))
+		tcdrain(2);
 	if (r.kind == KTSTR_EXIT_DEBUG_PORT)
 		return r.exit_status;
 	if (r.kind == KTSTR_EXIT_SHUTDOWN && cfg.kernel_path)

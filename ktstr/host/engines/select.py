@@ -4,7 +4,9 @@
 `$KTSTR_ENGINE`. `auto`: where KVM can boot Linux, the project's C VMM (`vmm`) when its
 library is at hand, with QEMU+KVM for a boot the VMM could not bring up (fallback.py), else
 QEMU+KVM; where it cannot (kvm-pvm, no /dev/kvm), QEMU+TCG. Either choice is said once per
-process, with how to override it. `qemu` = QEMU with KVM or TCG.
+process, with how to override it. `qemu` = QEMU with KVM or TCG. `vmm-nested` = the C VMM on
+nested KVM inside an L1 host under QEMU TCG (vmm_nested.py), for hosts whose KVM cannot run
+Linux.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ktstr.errors import KtstrError
 from ktstr.host.engines import kvm
 from ktstr.host.engines.base import Engine
 from ktstr.host.engines.qemu import QemuEngine
 
+if TYPE_CHECKING:
+    from ktstr.host.engines.vmm_nested import L1Host
+
 ENGINE_ENV = "KTSTR_ENGINE"
-ENGINE_NAMES = ("auto", "qemu", "qemu-kvm", "qemu-tcg", "vmm")
+ENGINE_NAMES = ("auto", "qemu", "qemu-kvm", "qemu-tcg", "vmm", "vmm-nested")
 
 
 class EngineSelectionError(KtstrError, ValueError):
@@ -48,12 +53,21 @@ def _say_once(message: str) -> None:
         print(f"ktstr: {message}", file=sys.stderr)
 
 
-def select_engine(explicit: Optional[str] = None, vmm_library: Optional[Path] = None) -> Engine:
+def select_engine(explicit: Optional[str] = None, vmm_library: Optional[Path] = None,
+                  l1_host: Optional["L1Host"] = None) -> Engine:
     """Resolve a name (or $KTSTR_ENGINE, or auto) into a ready engine. `vmm_library`: the
-    C VMM's libktstr_vmm.so (None: a source checkout's bazel-bin, if built)."""
+    C VMM's libktstr_vmm.so (None: a source checkout's bazel-bin, if built). `l1_host`: the
+    nested test bed's L1 kernel and initramfs, for vmm-nested (None: from the environment)."""
     from ktstr.host.engines.vmm import VmmEngine, VmmError
 
     name = requested_engine(explicit)
+    if name == "vmm-nested":
+        from ktstr.host.engines.vmm_nested import NestedSetupError, VmmNestedEngine
+
+        try:
+            return VmmNestedEngine(l1_host)
+        except NestedSetupError as exc:
+            raise EngineSelectionError(str(exc)) from exc
     if name == "vmm":
         try:
             return VmmEngine(vmm_library)
