@@ -4,8 +4,9 @@ L0 = QEMU TCG -cpu max (emulated AMD SVM with nested paging), L1 = //kernels:l1_
 built in) with //vmm:l1_initramfs, L2 = the project's kernel (//kernels:default) with a busybox
 initramfs, booted by ktstr-vmm inside L1 (the vmm-nested engine). L2 must see its topology
 (two nodes, two LLCs, SMT) in its own sysfs, keep time with kvm-clock, and power off through
-ACPI S5; a hang must end at ktstr-vmm's timeout. The same L2 under QEMU+KVM inside the same
-L1 is the reference: it must reach the same verdicts.
+ACPI S5. The same L2 under QEMU+KVM inside the same L1 is the reference: it must reach the
+same verdicts. (//vmm:linux_boot_test runs its whole-boot cases, a hang among them, through
+the same engine where this host's KVM cannot run Linux.)
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def engine() -> VmmNestedEngine:
 def busybox(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("busybox")
     paths = {}
-    for mode in ("topo", "hang"):
+    for mode in ("topo",):
         paths[mode] = out / f"{mode}.cpio"
         subprocess.run([sys.executable, str(BUSYBOX_INITRAMFS), mode, "/bin/busybox", str(paths[mode])],
                        check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
@@ -101,13 +102,6 @@ def test_vmm_in_l1_boots_l2_with_its_topology_clock_and_power_off(tmp_path, engi
     # the LLCs as L2's own sysfs (cache/index3/shared_cpu_list) says them
     assert llc_groups(result) == ["0-1", "2-3"], show(result)
     print(f"vmm-nested boot: {result.wall_s:.1f} s wall")
-
-
-def test_vmm_in_l1_kills_a_hang_at_its_timeout(tmp_path, engine, busybox):
-    result = engine.run(spec(tmp_path, busybox["hang"], topo="1n1l1c1t", timeout_s=15.0))
-    assert result.exit_kind == ExitKind.TIMEOUT, show(result)
-    assert "hanging on purpose" in result.console_tail.decode(errors="replace"), show(result)
-    assert "ktstr-vmm exit=timeout" in result.detail  # ktstr-vmm's own timeout, inside L1
 
 
 def qemu_layer(out: Path) -> Path:
