@@ -6,8 +6,8 @@ kvm-pvm the kernel dies later, in PVM's instruction emulator (measured: at SLUB'
 cmpxchg16b, ~70 s in); everything asserted here is printed before that, so the test stops
 the VMM as soon as it has seen it all.
 
-Whole boot (hosts whose KVM can run Linux, and elsewhere on nested KVM through the vmm-nested
-engine: ktstr-vmm inside an L1 host under QEMU TCG): the VMM boots busybox guests and Linux sees the requested LLCs and NUMA nodes, powers off
+Whole boot (hosts whose KVM can run Linux; skipped elsewhere with the probe's reason): the
+VmmEngine boots busybox guests and Linux sees the requested LLCs and NUMA nodes, powers off
 through ACPI S5, and a hang is killed at the timeout.
 """
 
@@ -25,7 +25,6 @@ import pytest
 
 from ktstr.host.engines import BootSpec, ExitKind, kvm
 from ktstr.host.engines.vmm import VmmEngine
-from ktstr.host.engines.vmm_nested import L1Host, VmmNestedEngine
 from ktstr.host.runner import BASE_CMDLINE
 from ktstr.topology import Topology
 
@@ -42,27 +41,15 @@ def _find_kernel() -> Path | None:
     return None
 
 
-def _runfile(env: str, suffix: str) -> Path | None:
-    """The file ending in suffix among a target's files ($(rootpaths) in BUILD)."""
-    for f in os.environ.get(env, "").split():
-        if f.endswith(suffix):
-            return Path(f)
-    return None
-
-
 KERNEL = _find_kernel()
-pytestmark = pytest.mark.skipif(KERNEL is None, reason="no kernel: run under Bazel (data //kernels:default)")
-needs_kvm = pytest.mark.skipif(not os.access("/dev/kvm", os.R_OK | os.W_OK),
-                               reason="no read/write access to /dev/kvm on this host")
+pytestmark = [
+    pytest.mark.skipif(KERNEL is None, reason="no kernel: run under Bazel (data //kernels:default)"),
+    pytest.mark.skipif(not os.access("/dev/kvm", os.R_OK | os.W_OK),
+                       reason="no read/write access to /dev/kvm on this host"),
+]
 LINUX_VERDICT = kvm.probe()
-# Whole boots need a KVM that runs Linux: this host's, or nested KVM in the vmm-nested engine's
-# L1 (QEMU TCG emulates AMD SVM), where this host's cannot (kvm-pvm).
-L1_HOST = (L1Host(_runfile("KTSTR_L1_KERNEL_FILES", "/bzImage"), _runfile("KTSTR_L1_INITRAMFS_FILES", ".cpio"))
-           if _runfile("KTSTR_L1_KERNEL_FILES", "/bzImage") and _runfile("KTSTR_L1_INITRAMFS_FILES", ".cpio")
-           else None)
 needs_linux_capable_kvm = pytest.mark.skipif(
-    not LINUX_VERDICT.can_boot_linux and L1_HOST is None,
-    reason=f"KVM here cannot boot Linux ({LINUX_VERDICT.reason}) and no nested test bed (data //kernels:l1_host)")
+    not LINUX_VERDICT.can_boot_linux, reason=f"KVM here cannot boot Linux: {LINUX_VERDICT.reason}")
 
 
 def expected_early_lines(topo: Topology, memory_mib: int, cmdline: str) -> list[str]:
@@ -130,7 +117,6 @@ def watch_console(cmd: list[str], patterns: list[str], deadline_s: float) -> tup
     return log.decode(errors="replace"), missing, err.decode(errors="replace")
 
 
-@needs_kvm
 @pytest.mark.parametrize("topo_name, memory_mib", [("2n2l2c1t", 512), ("1n2l2c2t", 256)])
 def test_linux_early_boot_reads_our_boot_params_acpi_and_topology(topo_name, memory_mib):
     topo = Topology.parse(topo_name)
@@ -156,20 +142,11 @@ def busybox(tmp_path_factory):
     return paths
 
 
-NESTED = not LINUX_VERDICT.can_boot_linux
-# Under nested KVM, L2 reaches /init after 10-40 s (L1 shares one TCG vCPU, more under load).
-BOOT_TIMEOUT_S = 240.0 if NESTED else 60.0
-HANG_TIMEOUT_S = 90.0 if NESTED else 5.0
-
-
-def _boot(tmp_path, initrd, topo, timeout=BOOT_TIMEOUT_S, memory=256):
+def _boot(tmp_path, initrd, topo, timeout=60.0, memory=256):
     topology = Topology.parse(topo)
     spec = BootSpec(KERNEL, (initrd,), BASE_CMDLINE, topology, memory * topology.numa_nodes, timeout,
                     tmp_path / "console.log", tmp_path / "result.bin", tmp_path / "work")
-    if LINUX_VERDICT.can_boot_linux:
-        return VmmEngine(LIBRARY).run(spec)
-    assert L1_HOST is not None
-    return VmmNestedEngine(L1_HOST).run(spec)
+    return VmmEngine(LIBRARY).run(spec)
 
 
 @needs_linux_capable_kvm
@@ -189,5 +166,5 @@ def test_linux_boots_sees_the_topology_and_powers_off(tmp_path, busybox, topo, g
 
 @needs_linux_capable_kvm
 def test_linux_hang_is_killed_at_the_timeout(tmp_path, busybox):
-    result = _boot(tmp_path, busybox["hang"], "1n1l1c1t", timeout=HANG_TIMEOUT_S)
+    result = _boot(tmp_path, busybox["hang"], "1n1l1c1t", timeout=5.0)
     assert result.exit_kind == ExitKind.TIMEOUT and "hanging on purpose" in result.console_tail.decode()
