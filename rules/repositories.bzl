@@ -25,6 +25,10 @@ The repository exposes:
     :kconfig_files  every Kconfig file (to explain why an option did not stick)
 """
 
+load("//rules:private/host_tools.bzl", "ktstr_host_tools")
+load("//rules:private/python_repositories.bzl", "DEFAULT_PYTHON", "ktstr_pip", "ktstr_python_configure")
+
+
 _SOURCE_INFO_BZL = Label("//rules:private/kernel_source.bzl")
 
 def _absolute_label(label):
@@ -241,3 +245,60 @@ kernel_source = repository_rule(
         "path": attr.string(doc = "Absolute path of a local kernel source tree (not pinned)."),
     },
 )
+
+# --- Everything a workspace using ktstr needs (WORKSPACE mode; bzlmod: extensions.bzl) ---
+
+
+def _local_shim_impl(rctx):
+    root = rctx.path(rctx.attr.marker).dirname
+    for child in root.readdir():
+        rctx.symlink(child, child.basename)
+
+_local_shim = repository_rule(
+    implementation = _local_shim_impl,
+    doc = "A small local repository shipped in ktstr's third_party/ (see its README).",
+    attrs = {"marker": attr.label(mandatory = True, doc = "the WORKSPACE file of the shim")},
+)
+
+_SHIMS = {
+    "rules_python": Label("//third_party/rules_python:WORKSPACE"),
+    "rules_cc": Label("//third_party/rules_cc:WORKSPACE"),
+    "rules_java": Label("//third_party/rules_java:WORKSPACE"),
+    "remote_coverage_tools": Label("//third_party/remote_coverage_tools:WORKSPACE"),
+}
+
+def ktstr_dependencies(python = DEFAULT_PYTHON, kernel_source_name = "linux_6_12", bazel4_shims = True):
+    """Declares the repositories ktstr needs. Call it from your WORKSPACE after loading it.
+
+    Repositories you declared before the call are left alone, so you can override any of
+    them (e.g. your own `linux_6_12` kernel_source, or the real rules_python).
+
+    Args:
+      python: the host CPython ktstr's tools run on and pack into guests (KTSTR_PYTHON
+        overrides it at fetch time). Changing it changes the keys of the actions that use it.
+      kernel_source_name: the kernel_source repository behind @ktstr//kernels:default,
+        declared here from Debian's linux-source-6.12 unless you declared it already.
+      bazel4_shims: on Bazel 4/5 (offline), declare ktstr's tiny local rules_python,
+        rules_cc, rules_java and remote_coverage_tools instead of downloading them.
+    """
+    version = getattr(native, "bazel_version", "") or ""
+    if bazel4_shims and (version == "" or version.startswith("4.") or version.startswith("5.")):
+        for name, marker in _SHIMS.items():
+            if not native.existing_rule(name):
+                _local_shim(name = name, marker = marker)
+    if not native.existing_rule("ktstr_python"):
+        ktstr_python_configure(name = "ktstr_python", python = python)
+    if not native.existing_rule("ktstr_pip"):
+        ktstr_pip(name = "ktstr_pip", python = python)
+    if not native.existing_rule("ktstr_host_tools"):
+        ktstr_host_tools(name = "ktstr_host_tools")
+    if kernel_source_name and not native.existing_rule(kernel_source_name):
+        kernel_source(name = kernel_source_name, debian_package = "linux-source-6.12")
+
+def ktstr_register_toolchains():
+    """Registers ktstr's Python toolchain (the interpreter of ktstr_dependencies).
+
+    Skip it if your workspace registers a CPython 3.11+ toolchain of its own: ktstr's
+    tools then run on that (its packages come from @ktstr_pip either way).
+    """
+    native.register_toolchains("@ktstr_python//:toolchain")

@@ -1,8 +1,17 @@
 """ktstr_initramfs: a deterministic initramfs layer, optionally stacked on a base image."""
 
+load("//rules:private/host_tools.bzl", "ACTION_ENV")
 load("//rules:providers.bzl", "KtstrInitramfsInfo")
 
 _GUEST_LIB = "/opt/ktstr/lib"
+
+def _package_path(f):
+    # A file's path inside its own repository: short_path is "ktstr/x.py" in ktstr's own
+    # workspace but "../ktstr/ktstr/x.py" (or "../ktstr~/...") when ktstr is an external
+    # repository of the user's workspace.
+    if f.short_path.startswith("../"):
+        return f.short_path.split("/", 2)[2]
+    return f.short_path
 
 def _ktstr_initramfs_impl(ctx):
     manifest = {
@@ -27,10 +36,13 @@ def _ktstr_initramfs_impl(ctx):
         inputs.append(exe)
     if ctx.attr.python:
         for f in ctx.attr._ktstr[DefaultInfo].files.to_list():
-            if f.extension == "py" and f.short_path.startswith("ktstr/"):
-                manifest["python_sources"].append({"dest": "%s/%s" % (_GUEST_LIB, f.short_path), "src": f.path})
+            rel = _package_path(f)
+            if f.extension == "py" and rel.startswith("ktstr/"):
+                manifest["python_sources"].append({"dest": "%s/%s" % (_GUEST_LIB, rel), "src": f.path})
                 inputs.append(f)
         inputs.append(ctx.file._python_info)
+    if ctx.attr.python or ctx.attr.binaries or ctx.attr.busybox:
+        inputs.append(ctx.file._host_tools)
     if ctx.attr.init == "agent":
         if not ctx.attr.python:
             fail("ktstr_initramfs %s: init = \"agent\" needs python = True" % ctx.label)
@@ -50,6 +62,7 @@ def _ktstr_initramfs_impl(ctx):
         inputs = inputs + [manifest_file],
         outputs = [out, listing],
         mnemonic = "KtstrInitramfs",
+        env = ACTION_ENV,
         progress_message = "Packing initramfs %s" % ctx.label,
     )
     archives = (ctx.attr.base[KtstrInitramfsInfo].archives if ctx.attr.base else []) + [out]
@@ -74,9 +87,10 @@ each test adds a small layer.""",
         "init": attr.string(default = "", values = ["", "agent"], doc = "\"agent\": /init runs the ktstr guest agent"),
         "init_file": attr.label(allow_single_file = True, doc = "a file to use as /init instead"),
         "base": attr.label(providers = [KtstrInitramfsInfo], doc = "initramfs this layer stacks on"),
-        "compression": attr.string(default = "none", values = ["none", "gzip", "zstd", "lz4"]),
-        "_ktstr": attr.label(default = "//ktstr"),
-        "_python_info": attr.label(default = "@ktstr_python//:python_info.txt", allow_single_file = True),
-        "_tool": attr.label(default = "//tools/initramfs:pack", executable = True, cfg = "exec"),
+        "compression": attr.string(default = "none", values = ["none", "gzip", "zstd", "lz4"], doc = "archive compression (none boots fastest under TCG)"),
+        "_ktstr": attr.label(default = Label("//ktstr")),
+        "_python_info": attr.label(default = Label("@ktstr_python//:python_info.txt"), allow_single_file = True),
+        "_host_tools": attr.label(default = Label("@ktstr_host_tools//:initramfs.txt"), allow_single_file = True),
+        "_tool": attr.label(default = Label("//tools/initramfs:pack"), executable = True, cfg = "exec"),
     },
 )

@@ -11,6 +11,7 @@ Two actions:
 """
 
 load("//rules:providers.bzl", "KtstrKernelInfo")
+load("//rules:private/host_tools.bzl", "ACTION_ENV")
 load("//rules:private/kernel_source.bzl", "KtstrKernelSourceInfo")
 
 def _cpu_resources(_os, _inputs):
@@ -53,11 +54,11 @@ def _ktstr_kernel_impl(ctx):
     ctx.actions.run(
         executable = tool,
         arguments = [args],
-        inputs = [tarball] + ctx.files.fragments,
+        inputs = [tarball, ctx.file._host_tools] + ctx.files.fragments,
         outputs = [config],
         mnemonic = "KernelConfig",
         progress_message = "Configuring and verifying kernel %s (Linux %s)" % (ctx.label, version),
-        use_default_shell_env = True,
+        env = ACTION_ENV,
     )
 
     args = ctx.actions.args()
@@ -79,11 +80,11 @@ def _ktstr_kernel_impl(ctx):
     ctx.actions.run(
         executable = tool,
         arguments = [args],
-        inputs = [tarball, config],
+        inputs = [tarball, config, ctx.file._host_tools],
         outputs = [bzimage, vmlinux, release, build_config],
         mnemonic = "KernelBuild",
         progress_message = "Building kernel %s (Linux %s: make bzImage, ~5 min on 2 cores)" % (ctx.label, version),
-        use_default_shell_env = True,
+        env = ACTION_ENV,
         execution_requirements = {"cpu:2": ""},
         **build_kwargs
     )
@@ -119,6 +120,11 @@ ktstr_kernel_rule = rule(
         "declare_resources": attr.bool(
             default = False,
             doc = "Pass resource_set (Bazel 7+); the ktstr_kernel macro sets it from the Bazel version.",
+        ),
+        "_host_tools": attr.label(
+            default = Label("@ktstr_host_tools//:kernel.txt"),
+            allow_single_file = True,
+            doc = "versions of gcc, binutils, pahole, ... (an input: an upgrade rebuilds)",
         ),
         "_tool": attr.label(
             default = Label("//kernels:kernel_tool"),

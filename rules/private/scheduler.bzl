@@ -9,6 +9,7 @@
   scx scheduler) or nothing (EEVDF) as KtstrSchedulerInfo.
 """
 
+load("//rules:private/host_tools.bzl", "ACTION_ENV")
 load("//rules:providers.bzl", "KtstrKernelInfo", "KtstrSchedulerInfo")
 
 KtstrBpfToolchainInfo = provider(
@@ -66,12 +67,12 @@ for s in {examples}; do cp "$out/build/bin/$s" "$bindir/$s"; done
     )
     ctx.actions.run_shell(
         command = script,
-        inputs = srcs + [kernel.vmlinux],
+        inputs = srcs + [kernel.vmlinux, ctx.file._host_tools],
         outputs = [tc] + bins,
         mnemonic = "KtstrSchedExt",
         progress_message = "Building libbpf, bpftool and sched_ext examples for %s" % ctx.attr.kernel.label,
         execution_requirements = {"cpu:2": ""},
-        use_default_shell_env = True,  # the fixed PATH of --incompatible_strict_action_env
+        env = ACTION_ENV,
     )
     groups = {s: depset([b]) for s, b in zip(ctx.attr.examples, bins)}
     return [
@@ -85,7 +86,8 @@ ktstr_sched_ext_toolchain = rule(
     attrs = {
         "kernel": attr.label(mandatory = True, providers = [KtstrKernelInfo]),
         "source": attr.label(mandatory = True, allow_files = True, doc = "the kernel's :tools_sources"),
-        "examples": attr.string_list(default = EXAMPLES),
+        "examples": attr.string_list(default = EXAMPLES, doc = "the kernel's example schedulers to build"),
+        "_host_tools": attr.label(default = Label("@ktstr_host_tools//:bpf.txt"), allow_single_file = True),
     },
 )
 
@@ -117,10 +119,10 @@ def _bpf_scheduler_impl(ctx):
     ctx.actions.run(
         executable = ctx.file._build_script,
         arguments = [args],
-        inputs = depset(ctx.files.bpf_srcs + ctx.files.srcs + ctx.files.hdrs + [tc.dir], transitive = [tc.source_files]),
+        inputs = depset(ctx.files.bpf_srcs + ctx.files.srcs + ctx.files.hdrs + [tc.dir, ctx.file._host_tools], transitive = [tc.source_files]),
         outputs = [out, bpf_obj],
         mnemonic = "KtstrBpfScheduler",
-        use_default_shell_env = True,
+        env = ACTION_ENV,
         progress_message = "Building BPF scheduler %s" % ctx.label,
     )
     return [
@@ -144,11 +146,12 @@ ktstr_bpf_scheduler = rule(
         "srcs": attr.label_list(allow_files = [".c"], mandatory = True),
         "hdrs": attr.label_list(allow_files = [".h"]),
         "data": attr.label_list(allow_files = True, doc = "files the loader needs in the guest"),
-        "toolchain": attr.label(default = "//schedulers:sched_ext", providers = [KtstrBpfToolchainInfo]),
+        "toolchain": attr.label(default = Label("//schedulers:sched_ext"), providers = [KtstrBpfToolchainInfo]),
         "default_args": attr.string_list(doc = "default loader arguments"),
         "ops_name": attr.string(mandatory = True, doc = "the name /sys/kernel/sched_ext/root/ops shows"),
         "struct_ops": attr.string(doc = "the SCX_OPS_DEFINE variable (default <skeleton>_ops), for the shared loader"),
-        "_build_script": attr.label(default = "//rules:private/build_bpf_scheduler.sh", allow_single_file = True),
+        "_build_script": attr.label(default = Label("//rules:private/build_bpf_scheduler.sh"), allow_single_file = True),
+        "_host_tools": attr.label(default = Label("@ktstr_host_tools//:bpf.txt"), allow_single_file = True),
         "display_name": attr.string(),
     },
 )
@@ -170,12 +173,12 @@ if ! make -s -C "{root}/tools/testing/selftests/sched_ext" OUTPUT="$work" VMLINU
 fi
 cp "$work/runner" {out}
 """.format(root = "$PWD/" + root, vmlinux = kernel.vmlinux.path, out = out.path),
-        inputs = srcs + [kernel.vmlinux],
+        inputs = srcs + [kernel.vmlinux, ctx.file._host_tools],
         outputs = [out],
         mnemonic = "KtstrSchedExtSelftests",
         progress_message = "Building the sched_ext selftests runner for %s" % ctx.attr.kernel.label,
         execution_requirements = {"cpu:2": ""},
-        use_default_shell_env = True,  # the fixed PATH of --incompatible_strict_action_env
+        env = ACTION_ENV,
     )
     return [DefaultInfo(files = depset([out]), executable = out)]
 
@@ -186,6 +189,7 @@ ktstr_sched_ext_selftests = rule(
     attrs = {
         "kernel": attr.label(mandatory = True, providers = [KtstrKernelInfo]),
         "source": attr.label(mandatory = True, allow_files = True, doc = "the kernel's :tools_sources"),
+        "_host_tools": attr.label(default = Label("@ktstr_host_tools//:bpf.txt"), allow_single_file = True),
     },
 )
 

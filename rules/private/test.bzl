@@ -80,6 +80,8 @@ def _config_impl(ctx):
         files += [l1_bzimage] + l1_archives
         l1_kernel = _runfile_path(ctx, l1_bzimage)
         l1_initramfs = _runfile_path(ctx, l1_archives[0])
+    # QEMU's version is part of the test's key: a QEMU upgrade re-runs cached VM tests.
+    files.append(ctx.file._qemu_version)
     config = {
         "suite": str(ctx.label).replace("_ktstr_config", ""),
         "kernel": _runfile_path(ctx, kernel.bzimage),
@@ -127,10 +129,11 @@ _ktstr_test_config = rule(
         "expect_fail": attr.string(),
         "may_fail": attr.string_list(),
         "cmdline": attr.string(),
-        "_engine_flag": attr.label(default = "//rules:engine"),
-        "_vmm_library": attr.label(default = "//vmm:libktstr_vmm.so", allow_single_file = True),
-        "_l1_kernel": attr.label(default = "//kernels:l1_host", providers = [KtstrKernelInfo]),
-        "_l1_initramfs": attr.label(default = "//vmm:l1_initramfs", providers = [KtstrInitramfsInfo]),
+        "_engine_flag": attr.label(default = Label("//rules:engine")),
+        "_vmm_library": attr.label(default = Label("//vmm:libktstr_vmm.so"), allow_single_file = True),
+        "_l1_kernel": attr.label(default = Label("//kernels:l1_host"), providers = [KtstrKernelInfo]),
+        "_l1_initramfs": attr.label(default = Label("//vmm:l1_initramfs"), providers = [KtstrInitramfsInfo]),
+        "_qemu_version": attr.label(default = Label("@ktstr_host_tools//:qemu.txt"), allow_single_file = True),
     },
 )
 

@@ -12,7 +12,7 @@ def pytest_test(name, srcs, deps = [], data = [], args = [], **kwargs):
         name = name,
         srcs = srcs + ["//tools/pytest:pytest_main.py"],
         main = "//tools/pytest:pytest_main.py",
-        deps = deps + ["//ktstr"],
+        deps = deps + ["//ktstr", "@ktstr_pip//:pytest"],
         data = data,
         args = args + ["$(rootpath %s)" % s for s in srcs],
         python_version = "PY3",
