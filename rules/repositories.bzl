@@ -281,8 +281,10 @@ def ktstr_dependencies(python = DEFAULT_PYTHON, kernel_source_name = "linux_6_12
       bazel4_shims: on Bazel 4/5 (offline), declare ktstr's tiny local rules_python,
         rules_cc, rules_java and remote_coverage_tools instead of downloading them.
     """
+    # Debian's bazel-bootstrap 4.2.3 reports no version ("" or "no_version").
     version = getattr(native, "bazel_version", "") or ""
-    if bazel4_shims and (version == "" or version.startswith("4.") or version.startswith("5.")):
+    major = version.split(".")[0]
+    if bazel4_shims and (not major.isdigit() or int(major) < 6):
         for name, marker in _SHIMS.items():
             if not native.existing_rule(name):
                 _local_shim(name = name, marker = marker)

@@ -6,7 +6,7 @@ ktstr's Bazel entry point. Bazel caches the result like any test: unchanged kern
 scheduler, initramfs, sources and attributes mean a cached PASS.
 """
 
-load("@rules_python//python:defs.bzl", "py_binary", "py_test")
+load("//rules:private/needs_ktstr_dependencies.bzl", "py_binary", "py_test")
 load("//rules:providers.bzl", "KtstrInitramfsInfo", "KtstrKernelInfo", "KtstrSchedulerInfo")
 load("//rules:private/presets.bzl", "TOPOLOGY_PRESETS")
 

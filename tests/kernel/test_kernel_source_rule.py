@@ -11,17 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.nested_bazel import real_bazel
+from tests.nested_bazel import java_home, real_bazel
 
-RULES = ["rules/repositories.bzl", "rules/private/kernel_source.bzl"]
-
-
-def java_home() -> str:
-    """Debian's Bazel runs on the system JDK; with a bare PATH it needs JAVA_HOME."""
-    if os.environ.get("JAVA_HOME"):
-        return os.environ["JAVA_HOME"]
-    javac = shutil.which("javac") or shutil.which("java")
-    return str(Path(os.path.realpath(javac)).parents[1]) if javac else ""
+RULES = ["rules/repositories.bzl", "rules/private/kernel_source.bzl", "rules/private/host_tools.bzl",
+         "rules/private/python_repositories.bzl"]
 
 
 @pytest.fixture

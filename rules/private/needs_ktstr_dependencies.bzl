@@ -1,0 +1,21 @@
+"""The Python rules ktstr's rules build on, from @rules_python.
+
+Every ktstr rule file takes them from here, so that a workspace which forgot to call
+ktstr_dependencies() (WORKSPACE) or to use ktstr's module (bzlmod) stops at this file,
+whose name says the fix, instead of at an anonymous missing repository:
+
+    ... in .../ktstr/rules/private/needs_ktstr_dependencies.bzl: Unable to find package
+    for @rules_python//python:defs.bzl: The repository '@rules_python' could not be resolved.
+
+Add to your WORKSPACE (see ktstr's README, "Use it from your repository"):
+
+    load("@ktstr//rules:repositories.bzl", "ktstr_dependencies", "ktstr_register_toolchains")
+    ktstr_dependencies()
+    ktstr_register_toolchains()
+"""
+
+load("@rules_python//python:defs.bzl", _py_binary = "py_binary", _py_library = "py_library", _py_test = "py_test")
+
+py_binary = _py_binary
+py_library = _py_library
+py_test = _py_test
