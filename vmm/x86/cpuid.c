@@ -8,6 +8,11 @@
  *   0xB    extended topology: SMT level, then core level (x2APIC ID in EDX)
  *   0x1F   the same as 0xB plus a die level per LLC
  * and, when the vendor is AMD or Hygon (Linux then reads caches and nodes elsewhere):
+ *   1, 0x80000001  EAX: family 19h model 01h when the host says an older family (or 17h
+ *               up to model 0x1F, whose LLC Linux hard-codes as APIC ID >> 3): the family
+ *               decides whether Linux believes 0x8000001D (QEMU TCG's "max" CPU, the nested
+ *               test bed's L0, is family 0Fh)
+ *   0x80000006  EDX: an L3, if the host reports none (Linux looks for LLCs only then)
  *   0x80000001  ECX.TOPOEXT, so Linux uses the leaves below
  *   0x80000008  ECX: threads per package - 1, APIC ID bits per package
  *   0x8000001D  cache topology: EAX[25:14] = CPUs sharing the cache - 1 (L3 per LLC), which
@@ -78,6 +83,19 @@ static void cache_level(struct kvm_cpuid_entry2 *e, uint32_t i, uint32_t sharing
 	e->edx = 0;
 }
 
+uint32_t ktstr_amd_signature(uint32_t eax)
+{
+	uint32_t family = (eax >> 8) & 0xf, model = (eax >> 4) & 0xf;
+
+	if (family == 0xf) {
+		family += (eax >> 20) & 0xff;
+		model |= ((eax >> 16) & 0xf) << 4;
+	}
+	if (family > 0x17 || (family == 0x17 && model > 0x1f))
+		return eax;
+	return KTSTR_AMD_FAMILY_19H_SIGNATURE;
+}
+
 static void amd_topology(struct kvm_cpuid2 *c, const struct ktstr_topology *t, uint32_t cpu,
 			 uint32_t apic)
 {
@@ -91,6 +109,14 @@ static void amd_topology(struct kvm_cpuid2 *c, const struct ktstr_topology *t, u
 
 	if ((e = find(c, 0x80000000, 0)) && e->eax < 0x8000001e)
 		e->eax = 0x8000001e;
+	/* Linux takes the LLC from 0x8000001D only from family 17h model 0x20 on (before: the
+	 * node, or APIC ID >> 3), and only when 0x80000006 says there is an L3. */
+	if ((e = find(c, 1, 0)))
+		e->eax = ktstr_amd_signature(e->eax);
+	if ((e = add(c, 0x80000001, 0)))
+		e->eax = ktstr_amd_signature(e->eax);
+	if ((e = add(c, 0x80000006, 0)) && !e->edx)
+		e->edx = KTSTR_AMD_L3_INFO;
 	if ((e = add(c, 0x80000001, 0)))
 		e->ecx |= 1u << 22; /* TOPOEXT */
 	if ((e = add(c, 0x80000008, 0)))

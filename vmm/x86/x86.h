@@ -9,6 +9,13 @@
 
 uint32_t ktstr_bits_for(uint32_t count);
 
+/* AMD: leaf 1 / 0x80000001 EAX as the guest gets it: the host's, or family 19h model 01h
+ * stepping 1 when the host's family takes the LLC from anything but 0x8000001D (cpuid.c). */
+#define KTSTR_AMD_FAMILY_19H_SIGNATURE 0x00a00f11u
+uint32_t ktstr_amd_signature(uint32_t eax);
+/* 0x80000006 EDX when the host reports no L3: 32 MiB (64 x 512 KiB), 16-way, 64-byte lines. */
+#define KTSTR_AMD_L3_INFO ((64u << 18) | (0x8u << 12) | 64u)
+
 /* CPUID for one vCPU, from what KVM supports plus the topology (cpuid.c). */
 struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, uint32_t cpu,
 				   char *err, size_t errlen);
