@@ -98,35 +98,7 @@ _start:
 	hlt
 3:	jmp	3b
 
-putc:
-	mov	$0x3f8, %dx
-	out	%al, %dx
-	ret
-
-puts:
-	lodsb
-	test	%al, %al
-	jz	2f
-	call	putc
-	jmp	puts
-2:	ret
-
-/* putdec: rax as unsigned decimal */
-putdec:
-	mov	$10, %rcx
-	xor	%r8, %r8
-3:	xor	%rdx, %rdx
-	div	%rcx
-	push	%rdx
-	inc	%r8
-	test	%rax, %rax
-	jnz	3b
-4:	pop	%rax
-	add	$'0', %al
-	call	putc
-	dec	%r8
-	jnz	4b
-	ret
+	.include "print.inc"
 
 s_hv:		.asciz "hv="
 s_tscdl:	.asciz " tsc_deadline="

@@ -67,37 +67,7 @@ _start:
 	hlt
 4:	jmp	4b
 
-/* putc: al -> COM1 */
-putc:
-	mov	$0x3f8, %dx
-	out	%al, %dx
-	ret
-
-/* puts: NUL-terminated string at rsi */
-puts:
-	lodsb
-	test	%al, %al
-	jz	2f
-	call	putc
-	jmp	puts
-2:	ret
-
-/* putdec: rax as decimal */
-putdec:
-	mov	$10, %rcx
-	xor	%r8, %r8		/* digit count */
-3:	xor	%rdx, %rdx
-	div	%rcx
-	push	%rdx
-	inc	%r8
-	test	%rax, %rax
-	jnz	3b
-4:	pop	%rax
-	add	$'0', %al
-	call	putc
-	dec	%r8
-	jnz	4b
-	ret
+	.include "print.inc"
 
 s_cpu:		.asciz "cpu="
 s_apic:		.asciz " apic="
