@@ -5,6 +5,7 @@
   ktstr list tests.py...
   ktstr show out/result.json
   ktstr compare A B   (baseline runs vs candidate runs; see ktstr/compare)
+  ktstr verifier --kernel bzImage --shim libktstr_verifier.so --scheduler NAME=BIN...
 """
 
 from __future__ import annotations
@@ -156,8 +157,10 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_show)
 
     from ktstr.compare.cli import add_parser as add_compare
+    from ktstr.verifier.cli import add_parser as add_verifier
 
     add_compare(sub)
+    add_verifier(sub, _add_vm_args)
     return p
 
 

@@ -1,0 +1,64 @@
+"""`ktstr verifier`: a verifier cell outside Bazel.
+
+  ktstr verifier --kernel bzImage --shim bazel-bin/schedulers/libktstr_verifier.so \\
+      --scheduler scx_simple=path/to/scx_simple --budget scx_simple:insns=5000 [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable
+
+
+def add_parser(sub: "argparse._SubParsersAction", add_vm_args: Callable[[argparse.ArgumentParser, str], None]) -> None:
+    v = sub.add_parser("verifier", help="load schedulers' BPF programs in a VM and record the verifier's figures")
+    add_vm_args(v, "guest topology (default 1n1l2c1t)")
+    v.add_argument("--shim", required=True, help="the LD_PRELOAD recorder: bazel-bin/schedulers/libktstr_verifier.so")
+    v.add_argument("--scheduler", action="append", required=True, metavar="NAME=BINARY",
+                   help="a scheduler's loader (repeatable)")
+    v.add_argument("--budget", action="append", default=[], metavar="NAME:KEY=N,...",
+                   help="a scheduler's budget, e.g. scx_qmap:insns=60000,total_insns=200000")
+    v.add_argument("--timeout", type=float, default=300.0, help="VM timeout, seconds")
+    v.add_argument("--out", default="ktstr-out", help="directory for result.json, verifier.json, report")
+    v.set_defaults(func=run)
+
+
+def _pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
+    out = {}
+    for v in values:
+        name, ok, rest = v.partition(sep)
+        if not ok or not name or not rest:
+            raise ValueError(f"{what} {v!r}: expected NAME{sep}VALUE")
+        out[name] = rest
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from ktstr.cli.session import SIDECAR_NAME, execute
+    from ktstr.host.request import RunRequest
+    from ktstr.verifier.bazel_test import present
+    from ktstr.verifier.cell import CellScheduler, VerifierCells
+
+    try:
+        binaries = _pairs(args.scheduler, "=", "--scheduler")
+        budgets = _pairs(args.budget, ":", "--budget")
+        unknown = sorted(set(budgets) - set(binaries))
+        if unknown:
+            raise ValueError(f"--budget for {', '.join(unknown)}, which no --scheduler names")
+    except ValueError as exc:
+        print(f"ktstr verifier: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    cells = VerifierCells(tuple(CellScheduler(n, Path(b), budget=budgets.get(n, "")) for n, b in binaries.items()),
+                          Path(args.shim))
+    req = RunRequest(suite="verifier", kernel=Path(args.kernel), initrds=[], payload=cells,  # type: ignore[arg-type]
+                     topology=args.topology or "", memory_mib=args.memory_mib, timeout_s=args.timeout,
+                     cmdline_extra=args.cmdline, engine=args.engine,
+                     vmm_library=Path(args.vmm_library) if args.vmm_library else None,
+                     out_dir=out, work_dir=out / "work")
+    rc = execute(req, None)
+    if (out / SIDECAR_NAME).exists():
+        print("\n" + present(out))
+    return rc
