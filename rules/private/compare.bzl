@@ -7,7 +7,7 @@ bazel-testlogs/.../<name>_candidate`), and the test `<name>`, which boots each s
 times (interleaved) and judges them with ktstr.compare (rule: ktstr/compare/judge.py).
 """
 
-load("@rules_python//python:defs.bzl", "py_test")
+load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
 load("//rules:private/test.bzl", "ktstr_test")
 
 def ktstr_compare_test(
@@ -75,7 +75,7 @@ def ktstr_compare_test(
         name = name,
         srcs = [main],
         main = main,
-        deps = [Label("//ktstr")],
+        deps = [Label("//ktstr"), Label("@ktstr_pip//:matplotlib")],
         data = configs,
         args = args,
         python_version = "PY3",

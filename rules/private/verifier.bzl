@@ -6,7 +6,7 @@ figures and stops the loader before it attaches. Each scheduler is one test case
 (ktstr/verifier/budget.py) is a check the user sets.
 """
 
-load("@rules_python//python:defs.bzl", "py_test")
+load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
 load("//rules:providers.bzl", "KtstrKernelInfo", "KtstrSchedulerInfo")
 load("//rules:private/test.bzl", "EngineFlagInfo")
 
@@ -35,6 +35,8 @@ def _config_impl(ctx):
     if engine in ("", "auto", "vmm"):
         files.append(ctx.file._vmm_library)
         vmm_library = ctx.file._vmm_library.short_path
+    # QEMU's version is part of the test's key, as for ktstr_test.
+    files.append(ctx.file._qemu_version)
     config = {
         "suite": str(ctx.label).replace("_ktstr_verifier_config", ""),
         "kernel": kernel.bzimage.short_path,
@@ -57,14 +59,15 @@ _ktstr_verifier_config = rule(
         "kernel": attr.label(mandatory = True, providers = [KtstrKernelInfo]),
         "schedulers": attr.label_list(mandatory = True, providers = [KtstrSchedulerInfo]),
         "budgets": attr.label_keyed_string_dict(providers = [KtstrSchedulerInfo]),
-        "shim": attr.label(default = "//schedulers:libktstr_verifier.so", allow_single_file = True),
+        "shim": attr.label(default = Label("//schedulers:libktstr_verifier.so"), allow_single_file = True),
         "topology": attr.string(),
         "memory_mib": attr.int(default = 0),
         "vm_timeout": attr.int(default = 300),
         "engine": attr.string(),
         "cmdline": attr.string(),
-        "_engine_flag": attr.label(default = "//rules:engine"),
-        "_vmm_library": attr.label(default = "//vmm:libktstr_vmm.so", allow_single_file = True),
+        "_engine_flag": attr.label(default = Label("//rules:engine")),
+        "_vmm_library": attr.label(default = Label("//vmm:libktstr_vmm.so"), allow_single_file = True),
+        "_qemu_version": attr.label(default = Label("@ktstr_host_tools//:qemu.txt"), allow_single_file = True),
     },
 )
 
