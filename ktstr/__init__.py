@@ -15,6 +15,6 @@ _API = {"Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats", "Cpuse
 def __getattr__(name):
     if name in _API:
         return getattr(import_module("ktstr.api"), name)
-    if name == "scenarios":
-        return import_module("ktstr.scenarios")
+    if name == "canned":  # ready-made scenarios (ktstr/canned.py)
+        return import_module("ktstr.canned")
     raise AttributeError(f"module 'ktstr' has no attribute {name!r}")

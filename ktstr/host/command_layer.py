@@ -29,7 +29,8 @@ def find_busybox() -> Path:
     for p in BUSYBOX_CANDIDATES:
         if p.is_file():
             return p
-    raise CommandLayerError("busybox not found at /bin/busybox: install busybox-static (tools/setup does)")
+    raise CommandLayerError("busybox not found at /bin/busybox: install busybox-static (./bazelw does, from "
+                            "tools/debian-packages.txt)")
 
 
 def init_script(argv: Sequence[str]) -> str:

@@ -76,7 +76,7 @@ def find_splats(console: bytes | list[str]) -> list[Splat]:
     for i, line in enumerate(lines):
         for kind, pattern in SPLAT_PATTERNS:
             if pattern.search(line):
-                context = [l for l in lines[i + 1 : i + 1 + _CONTEXT_LINES] if l.strip()]
+                context = [c for c in lines[i + 1 : i + 1 + _CONTEXT_LINES] if c.strip()]
                 splats.append(Splat(kind=kind, line=line.strip(), context=context))
                 break
     return splats

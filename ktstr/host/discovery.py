@@ -31,10 +31,10 @@ class DeclaredTest:
                 return self.options["topology"]
             return None
         n = int(self.options.get("numa_nodes", 1))
-        l = int(self.options.get("llcs", 1))
+        llcs = int(self.options.get("llcs", 1))
         c = int(self.options.get("cores", 2))
         t = int(self.options.get("threads", 1))
-        return f"{n}n{l}l{c}c{t}t"
+        return f"{n}n{llcs}l{c}c{t}t"
 
 
 class DiscoveryError(KtstrError, ValueError):

@@ -30,16 +30,16 @@ def evidence_text(outcome: TestOutcome, console_tail: str) -> str:
         lines.append(f"sched_ext exit: {outcome.sched_ext_exit}")
     for splat in outcome.splats:
         lines.append(f"kernel {splat.kind}: {splat.line}")
-        lines += [f"    {l}" for l in splat.context]
+        lines += [f"    {line}" for line in splat.context]
     if outcome.details:
         lines.append("details:")
         lines += [f"  {d}" for d in outcome.details]
     if outcome.scheduler_output:
         lines.append("scheduler output (tail):")
-        lines += [f"  {l}" for l in outcome.scheduler_output.splitlines()[-30:]]
+        lines += [f"  {line}" for line in outcome.scheduler_output.splitlines()[-30:]]
     if console_tail:
         lines.append("console tail:")
-        lines += [f"  {l}" for l in console_tail.splitlines()]
+        lines += [f"  {line}" for line in console_tail.splitlines()]
     return "\n".join(lines)
 
 

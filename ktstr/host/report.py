@@ -40,15 +40,15 @@ def terminal_report(suite: str, outcomes: Sequence[TestOutcome], engine: str, wa
             lines.append(f"    detail: {_short(d)}")
         if o.scheduler_output:
             tail = o.scheduler_output.strip().splitlines()[-3:]
-            lines += [f"    scheduler: {_short(l)}" for l in tail]
+            lines += [f"    scheduler: {_short(line)}" for line in tail]
         if o.sched_ext_dump:
             dump = o.sched_ext_dump.splitlines()
             lines.append(f"    sched_ext dump: {len(dump)} lines in sched_ext_dump-{o.name}.txt; "
-                         f"first: {_short(next((l for l in dump if l.strip()), ''), _WIDTH - 40)}")
+                         f"first: {_short(next((d for d in dump if d.strip()), ''), _WIDTH - 40)}")
     if bad and console_tail:
         lines.append("")
         lines.append(f"--- console tail (last {_CONSOLE_LINES} lines)")
-        lines += ["    " + l for l in console_tail.splitlines()[-_CONSOLE_LINES:]]
+        lines += ["    " + line for line in console_tail.splitlines()[-_CONSOLE_LINES:]]
     if log_dir is not None:
         lines.append("")
         lines.append(f"full logs: {log_dir} (console.log, result.json, scheduler logs, "

@@ -62,7 +62,8 @@ def library_files(binaries: Iterable[Path]) -> list[HostPath]:
 
 
 def write_run_layer(path: Path, run_config: dict[str, Any], extra: Iterable[LayerFile | HostPath]) -> Path:
-    files = [LayerFile(RUN_JSON_PATH, json.dumps(run_config, indent=1, sort_keys=True).encode() + b"\n")]
+    text = json.dumps(run_config, indent=1, sort_keys=True) + "\n"
+    files: list[LayerFile | HostPath] = [LayerFile(RUN_JSON_PATH, text.encode())]
     files += list(extra)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(cpio_newc(files))

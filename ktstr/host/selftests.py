@@ -99,7 +99,8 @@ def evaluate_selftests(boot: BootResult) -> list[TestOutcome]:
     if not sections:
         why = boot.exit_reason or boot.detail
         verdict = Status.INCONCLUSIVE if boot.exit_kind == ExitKind.ENGINE_ERROR else Status.FAIL
-        outcomes.append(TestOutcome("runner", verdict, f"the selftests runner printed no test ({boot.exit_kind.value}: {why})"))
+        outcomes.append(TestOutcome("runner", verdict,
+                                    f"the selftests runner printed no test ({boot.exit_kind.value}: {why})"))
     elif not summary and boot.exit_kind == ExitKind.POWEROFF:
         outcomes.append(TestOutcome("runner", Status.FAIL, "the selftests runner did not print its RESULTS summary"))
     return outcomes

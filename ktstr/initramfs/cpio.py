@@ -6,7 +6,7 @@ directories are implied by the files added. Device nodes are created inside the 
 /dev/console exists before the guest mounts devtmpfs (init needs it for its stdout).
 
 The kernel accepts several archives concatenated: a large base image built once plus small
-per-test layers (see ktstr.initramfs.layers).
+per-test layers (see ktstr.host.run_layer).
 """
 
 from __future__ import annotations

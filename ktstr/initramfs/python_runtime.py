@@ -24,7 +24,7 @@ GUEST_LIB = "/opt/ktstr/lib"  # ktstr and its site-packages live here in the gue
 STDLIB_EXCLUDE = {
     "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data",
     "distutils", "venv", "site-packages", "dist-packages", "__pycache__", "config-3.11-x86_64-linux-gnu",
-    "sqlite3", "dbm", "curses", "xmlrpc", "wsgiref", "turtle.py", "pydoc.py", "tkinter",
+    "sqlite3", "dbm", "curses", "xmlrpc", "wsgiref", "turtle.py", "pydoc.py",
 }
 # Extension modules that would drag in large or absent libraries and that the guest never needs.
 DYNLOAD_EXCLUDE_PREFIXES = ("_tkinter", "_sqlite3", "_dbm", "_gdbm", "_curses", "readline",

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import errno
-import os
 import time
 from pathlib import Path
 
 from ktstr.errors import KtstrError
-from ktstr.topology import format_cpulist, parse_cpulist
+from ktstr.topology import format_cpulist
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 REMOVE_RETRY_S = 3.0
@@ -58,9 +57,6 @@ class CgroupManager:
         except OSError as exc:
             raise CgroupError(f"cannot set cpuset {cpus} on cgroup {name}: {exc.strerror}") from exc
 
-    def cpuset(self, name: str) -> list[int]:
-        return parse_cpulist((self.path(name) / "cpuset.cpus.effective").read_text())
-
     def move_tasks(self, name: str, pids: list[int]) -> None:
         procs = self.path(name) / "cgroup.procs"
         for pid in pids:
@@ -98,7 +94,3 @@ class CgroupManager:
                 self.remove(name)
             except CgroupError:
                 pass
-
-
-def cgroup2_available(root: Path = CGROUP_ROOT) -> bool:
-    return (root / "cgroup.controllers").exists() and os.access(root, os.W_OK)

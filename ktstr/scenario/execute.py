@@ -131,7 +131,7 @@ class ScenarioRun:
             time.sleep(min(0.1, left))
 
     def finish(self) -> AssertResult:
-        for name, g in self.groups.items():
+        for g in self.groups.values():
             for h in g.handles:
                 g.reports += h.stop_and_collect()
             g.handles = []

@@ -12,8 +12,8 @@ PACKAGES = Path("tools/debian-packages.txt")
 
 
 def package_names() -> list[str]:
-    return [l.strip() for l in PACKAGES.read_text().splitlines()
-            if l.strip() and not l.lstrip().startswith("#")]
+    return [line.strip() for line in PACKAGES.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
 
 
 def test_package_list_names_the_essentials():

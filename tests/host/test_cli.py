@@ -38,7 +38,8 @@ def test_show_reprints_a_failure_from_the_sidecar(tmp_path, capsys):
         TestOutcome("alpha", Status.FAIL, "1 claim failed", failed_claims=[ClaimRecord("cg_0.gap_ms", "900", "<= 500")],
                     sched_ext_dump="kworker/0:1[9] triggered exit kind 1026:"),
         TestOutcome("beta", Status.PASS, "guest reported success")],
-        [BootRecord("1n1l2c1t", ["alpha", "beta"], boot, tmp_path / "console.log", tmp_path / "r.bin", GuestRun())], 4.0)
+        [BootRecord("1n1l2c1t", ["alpha", "beta"], boot, tmp_path / "console.log", tmp_path / "r.bin", GuestRun())],
+        4.0)
     write_sidecar(report, tmp_path / "result.json")
     assert json.loads((tmp_path / "result.json").read_text())["verdict"] == "FAIL"
     assert main(["show", str(tmp_path)]) == 1

@@ -64,4 +64,5 @@ def test_normal_unregister_is_not_an_error():
 def test_scx_bpf_error_text_is_kept():
     console = (b'sched_ext: BPF scheduler "bad" disabled (scx_bpf_error)\n'
                b"sched_ext: bad: invalid DSQ ID 0x1234 (expected)\n")
-    assert first_error_exit(console).text() == 'BPF scheduler "bad" disabled (scx_bpf_error): invalid DSQ ID 0x1234 (expected)'
+    assert first_error_exit(console).text() == ('BPF scheduler "bad" disabled (scx_bpf_error): '
+                                                "invalid DSQ ID 0x1234 (expected)")

@@ -39,7 +39,8 @@ def test_sched_ext_error_exit_fails_with_kernel_reason(make_boot, passed):
     [o] = evaluate(["t"], make_boot(console=console), GuestRun(results={"t": passed("t")}))
     assert o.verdict == Status.FAIL
     assert "runnable task stall" in o.reason
-    assert o.sched_ext_exit == 'BPF scheduler "simple" disabled (runnable task stall): spin[80] failed to run for 5.001s'
+    assert o.sched_ext_exit == ('BPF scheduler "simple" disabled (runnable task stall): '
+                                "spin[80] failed to run for 5.001s")
     assert o.reason == f"sched_ext: {o.sched_ext_exit}"
 
 

@@ -43,9 +43,9 @@ def test_terminal_report_fits_a_screen_and_points_at_logs(tmp_path):
                            "\n".join(f"line {i}" for i in range(100)), tmp_path)
     lines = text.splitlines()
     assert lines[0] == "ktstr //sched:simple_test: 1 PASS, 1 SKIP, 1 INCONCLUSIVE, 1 FAIL (qemu-tcg, 7.2 s)"
-    assert any("claim: cg_0.max_gap_ms = 2500" in l for l in lines)
-    assert any(l.startswith("    sched_ext dump: 2 lines in sched_ext_dump-gap.txt; first: kworker/u8:1[27] triggered")
-               for l in lines)
+    assert any("claim: cg_0.max_gap_ms = 2500" in line for line in lines)
+    dump_line = "    sched_ext dump: 2 lines in sched_ext_dump-gap.txt; first: kworker/u8:1[27] triggered"
+    assert any(line.startswith(dump_line) for line in lines)
     assert "line 99" in text and "line 80" not in text
     assert lines[-1].startswith(f"full logs: {tmp_path}")
     assert len(lines) <= 50

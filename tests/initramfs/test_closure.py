@@ -38,7 +38,8 @@ def _build(tmp_path, cc):
     (tmp_path / "main.c").write_text("int ktstr_answer(void);\nint main(void) { return ktstr_answer(); }\n")
     libdir = tmp_path / "libs"
     libdir.mkdir()
-    subprocess.run([cc, "-shared", "-fPIC", "-o", str(libdir / "libktstrprobe.so"), str(tmp_path / "lib.c")], check=True)
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(libdir / "libktstrprobe.so"), str(tmp_path / "lib.c")],
+                   check=True)
     exe = tmp_path / "probe"
     subprocess.run([cc, "-o", str(exe), str(tmp_path / "main.c"), f"-L{libdir}", "-lktstrprobe",
                     "-Wl,-rpath,$ORIGIN/libs"], check=True)

@@ -14,7 +14,8 @@ from ktstr.kernel.kconfig import parse_fragment_text
 @pytest.fixture
 def artifacts(tmp_path):
     files = {}
-    for name, data in (("bzImage", b"MZ kernel"), ("vmlinux", b"\x7fELF"), ("config", b"CONFIG_A=y\n"), ("release", b"6.12.117\n")):
+    for name, data in (("bzImage", b"MZ kernel"), ("vmlinux", b"\x7fELF"), ("config", b"CONFIG_A=y\n"),
+                       ("release", b"6.12.117\n")):
         path = tmp_path / "out" / name
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(data)

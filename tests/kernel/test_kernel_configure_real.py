@@ -20,7 +20,8 @@ DEBIAN_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
 def tarball():
     path = Path(os.environ.get("KTSTR_KERNEL_TARBALL", DEBIAN_TARBALL))
     if not path.exists():
-        pytest.skip(f"no kernel source tarball at {path} (Bazel passes @linux_6_12//:tarball; apt-get install linux-source-6.12)")
+        pytest.skip(f"no kernel source tarball at {path} (Bazel passes @linux_6_12//:tarball; "
+                    f"apt-get install linux-source-6.12)")
     return path
 
 

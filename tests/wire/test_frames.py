@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from ktstr.wire import ktstr_pb2 as pb
-from ktstr.wire.frames import HEADER, HELLO, MAGIC, MAX_PAYLOAD, RUN_END, TEST_RESULT, FrameWriter, encode_frame, split_frames
+from ktstr.wire.frames import (HEADER, HELLO, MAGIC, MAX_PAYLOAD, RUN_END, TEST_RESULT, FrameWriter, encode_frame,
+                               split_frames)
 
 
 def stream() -> bytes:

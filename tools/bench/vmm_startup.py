@@ -36,7 +36,7 @@ def once(topo: str, guest: list[str] | None = None) -> tuple[float, float, float
     proc = subprocess.run([str(VMM), "--topology", topo, "--memory-mib", "512", "--timeout-ms", "1", *args]
                           if guest else [str(VMM), "--topology", topo, *args], capture_output=True, text=True)
     wall = time.perf_counter() - start
-    rep = dict(l.split("=", 1) for l in proc.stderr.splitlines() if "=" in l)
+    rep = dict(line.split("=", 1) for line in proc.stderr.splitlines() if "=" in line)
     if proc.returncode != (124 if guest else 0):
         raise SystemExit(f"ktstr-vmm failed: {proc.stderr}")
     return int(rep["setup_us"]) / 1000, int(rep["run_us"]) / 1000, wall * 1000

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ktstr's VMM: the public C API. ktstr/vmm/binding.py mirrors it as its cffi cdef (a test
+ * ktstr's VMM: the public C API. ktstr/host/engines/vmm_binding.py mirrors it as its cffi cdef (a test
  * compares the struct sizes), so keep it plain: fixed-width fields, no macros in structs.
  *
  * Two kinds of guest:

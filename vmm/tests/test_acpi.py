@@ -101,7 +101,7 @@ def test_fadt_has_pm1_blocks_pm_timer_and_s5_power_off(tables):
 
 def test_madt_lists_every_apic_id_and_the_ioapic(tables):
     topo, _, _, t = tables
-    n, l, c, th = parse_topo(topo)
+    n, llcs, c, th = parse_topo(topo)
     madt = t["APIC"]
     assert struct.unpack_from("<II", madt, 36) == (0xFEE00000, 1)
     cpus, ioapics, nmis = [], [], []
@@ -117,7 +117,7 @@ def test_madt_lists_every_apic_id_and_the_ioapic(tables):
             ioapics.append(struct.unpack_from("<BxII", e, 2))
         elif kind == 4:
             nmis.append(e)
-    expected = [(cpu, apic_id(cpu, n, l, c, th), 1) for cpu in range(l * c * th)]
+    expected = [(cpu, apic_id(cpu, n, llcs, c, th), 1) for cpu in range(llcs * c * th)]
     assert cpus == expected
     assert ioapics == [(0, 0xFEC00000, 0)]
     assert nmis == [bytes([4, 6, 0xFF, 0, 0, 1])]
@@ -125,7 +125,7 @@ def test_madt_lists_every_apic_id_and_the_ioapic(tables):
 
 def test_srat_maps_cpus_and_memory_to_nodes(tables):
     topo, mem_mib, _, t = tables
-    n, l, c, th = parse_topo(topo)
+    n, llcs, c, th = parse_topo(topo)
     srat = t["SRAT"]
     node_of, memory = {}, []
     for kind, e in entries(srat[48:]):
@@ -141,8 +141,8 @@ def test_srat_maps_cpus_and_memory_to_nodes(tables):
             node, base, length, flags = struct.unpack_from("<IxxQQxxxxI", e, 2)
             assert flags == 1
             memory.append((node, base, length))
-    llcs_per_node = l // n
-    assert node_of == {apic_id(cpu, n, l, c, th): cpu // (c * th) // llcs_per_node for cpu in range(l * c * th)}
+    llcs_per_node = llcs // n
+    assert node_of == {apic_id(cpu, n, llcs, c, th): cpu // (c * th) // llcs_per_node for cpu in range(llcs * c * th)}
     # RAM split into n contiguous shares (2 MiB aligned, the last takes the rest), laid out
     # around the MMIO gap like the e820 map
     total = mem_mib << 20

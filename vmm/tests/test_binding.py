@@ -44,8 +44,9 @@ def test_setup_error_names_the_input_and_errno(lib):
 
 def test_bad_topology_is_a_setup_error(lib):
     with pytest.raises(VmmSetupError, match="llcs divisible by numa_nodes"):
-        lib.run(VmConfig(SimpleNamespace(numa_nodes=2, llcs=3, cores_per_llc=1, threads_per_core=1),  # Topology refuses it: the C check must too
-                          guest=GUESTS / "exit_status.bin"))
+        # 3 LLCs over 2 nodes: ktstr.topology.Topology refuses it, and so must the C check.
+        bad = SimpleNamespace(numa_nodes=2, llcs=3, cores_per_llc=1, threads_per_core=1)
+        lib.run(VmConfig(bad, guest=GUESTS / "exit_status.bin"))
 
 
 @needs_kvm

@@ -89,13 +89,13 @@ def test_command_line_longer_than_the_kernel_takes_is_named(vmm):
 
 @pytest.mark.parametrize("topo", ["1n1l2c1t", "1n2l4c2t", "1n3l3c1t"])
 def test_init_sipi_brings_up_every_ap(vmm, topo):
-    n, l, c, t = map(int, re.match(r"(\d+)n(\d+)l(\d+)c(\d+)t", topo).groups())
+    n, llcs, c, t = map(int, re.match(r"(\d+)n(\d+)l(\d+)c(\d+)t", topo).groups())
     r = vmm("--sipi", "--topology", topo, "--timeout-ms", "20000", str(GUESTS / "sipi.bin"))
     assert r.rc == 0 and r.report["exit"] == "debug_exit", (r.out, r.report)
     aps = sorted(int(m, 16) for m in re.findall(r"^ap apic=([0-9a-f]+)$", r.out, re.M))
     tbits, cbits = (t - 1).bit_length(), (c - 1).bit_length()
     expected = sorted((llc << (tbits + cbits)) | (core << tbits) | thread
-                      for llc in range(l) for core in range(c) for thread in range(t))[1:]
+                      for llc in range(llcs) for core in range(c) for thread in range(t))[1:]
     assert aps == expected, "each AP starts once, in real mode, with its own APIC ID"
     assert f"bsp aps={len(expected):02x} expected={len(expected):02x}" in r.out
 

@@ -6,9 +6,8 @@ kvm-pvm the kernel dies later, in PVM's instruction emulator (measured: at SLUB'
 cmpxchg16b, ~70 s in); everything asserted here is printed before that, so the test stops
 the VMM as soon as it has seen it all.
 
-Whole boot (hosts whose KVM can run Linux; skipped elsewhere with the probe's reason): the
-VmmEngine boots busybox guests and Linux sees the requested LLCs and NUMA nodes, powers off
-through ACPI S5, and a hang is killed at the timeout.
+Whole boots (busybox guests: topology, power-off through ACPI S5, panic, hang, COM2) are the
+engine conformance suite's, run on every engine: tests/engines/test_conformance.py.
 """
 
 from __future__ import annotations
@@ -17,20 +16,14 @@ import os
 import re
 import selectors
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from ktstr.host.engines import BootSpec, ExitKind, kvm
-from ktstr.host.engines.vmm import VmmEngine
-from ktstr.host.runner import BASE_CMDLINE
 from ktstr.topology import Topology
 
 VMM = Path("vmm/ktstr-vmm")
-LIBRARY = Path("vmm/libktstr_vmm.so")
-BUSYBOX_INITRAMFS = Path("tests/host/busybox_initramfs.py")
 EARLY_DEADLINE_S = float(os.environ.get("KTSTR_EARLY_BOOT_DEADLINE", "400"))
 
 
@@ -47,9 +40,6 @@ pytestmark = [
     pytest.mark.skipif(not os.access("/dev/kvm", os.R_OK | os.W_OK),
                        reason="no read/write access to /dev/kvm on this host"),
 ]
-LINUX_VERDICT = kvm.probe()
-needs_linux_capable_kvm = pytest.mark.skipif(
-    not LINUX_VERDICT.can_boot_linux, reason=f"KVM here cannot boot Linux: {LINUX_VERDICT.reason}")
 
 
 def expected_early_lines(topo: Topology, memory_mib: int, cmdline: str) -> list[str]:
@@ -129,42 +119,3 @@ def test_linux_early_boot_reads_our_boot_params_acpi_and_topology(topo_name, mem
     groups = percpu_groups(log)
     per_node = topo.cpus // topo.numa_nodes
     assert groups == {cpu: cpu // per_node for cpu in range(topo.cpus)} or topo.numa_nodes == 1, groups
-
-
-@pytest.fixture(scope="module")
-def busybox(tmp_path_factory):
-    out = tmp_path_factory.mktemp("busybox")
-    paths = {}
-    for mode in ("topo", "hang"):
-        paths[mode] = out / f"{mode}.cpio"
-        subprocess.run([sys.executable, str(BUSYBOX_INITRAMFS), mode, "/bin/busybox", str(paths[mode])],
-                       check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-    return paths
-
-
-def _boot(tmp_path, initrd, topo, timeout=60.0, memory=256):
-    topology = Topology.parse(topo)
-    spec = BootSpec(KERNEL, (initrd,), BASE_CMDLINE, topology, memory * topology.numa_nodes, timeout,
-                    tmp_path / "console.log", tmp_path / "result.bin", tmp_path / "work")
-    return VmmEngine(LIBRARY).run(spec)
-
-
-@needs_linux_capable_kvm
-@pytest.mark.parametrize("topo, groups, nodes", [
-    ("1n2l2c1t", ["0-1", "2-3"], 1),
-    ("1n2l1c2t", ["0-1", "2-3"], 1),
-    ("2n2l2c1t", ["0-1", "2-3"], 2),
-])
-def test_linux_boots_sees_the_topology_and_powers_off(tmp_path, busybox, topo, groups, nodes):
-    result = _boot(tmp_path, busybox["topo"], topo)
-    console = result.console_tail.decode(errors="replace")
-    assert result.exit_kind == ExitKind.POWEROFF, result.detail
-    assert f"NCPU {Topology.parse(topo).cpus}" in console
-    assert sorted(set(re.findall(r"cpu\d+ llc=(\S+)", console))) == groups
-    assert len(re.findall(r"^node\d+\s*$", console, re.M)) == nodes
-
-
-@needs_linux_capable_kvm
-def test_linux_hang_is_killed_at_the_timeout(tmp_path, busybox):
-    result = _boot(tmp_path, busybox["hang"], "1n1l1c1t", timeout=5.0)
-    assert result.exit_kind == ExitKind.TIMEOUT and "hanging on purpose" in result.console_tail.decode()

@@ -2,7 +2,6 @@
 vCPU, each exit path, and a clean run under valgrind."""
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -37,19 +36,19 @@ def host_is_amd() -> bool:
 # ID must start past a 2-bit LLC field that 3 LLCs do not fill.
 @pytest.mark.parametrize("topo", ["1n1l1c1t", "1n2l4c2t", "2n4l2c2t", "1n3l3c1t", "2n6l1c1t"])
 def test_every_vcpu_sees_its_apic_id_and_llc_sharing(topo):
-    n, l, c, t = parse_topo(topo)
+    n, llcs, c, t = parse_topo(topo)
     rc, out, report = run("cpuid_probe", "--topology", topo)
     assert rc == 0 and report["exit"] == "debug_exit", report
     rows = {}
     for line in out.splitlines():
         fields = dict(kv.split("=") for kv in line.split())
         rows[int(fields["cpu"])] = {k: int(v) for k, v in fields.items()}
-    assert sorted(rows) == list(range(l * c * t)), "every vCPU must report exactly once"
+    assert sorted(rows) == list(range(llcs * c * t)), "every vCPU must report exactly once"
     llc_shift = bits(t) + bits(c)
-    pkg_bits = llc_shift + bits(l // n)
-    per_llc, per_node = c * t, l // n * c * t
+    pkg_bits = llc_shift + bits(llcs // n)
+    per_llc, per_node = c * t, llcs // n * c * t
     for cpu, row in rows.items():
-        apic = apic_id(cpu, n, l, c, t)
+        apic = apic_id(cpu, n, llcs, c, t)
         assert row["apic"] == apic and row["x2apic"] == apic
         assert row["llc_sharing"] == 1 << llc_shift  # CPUs sharing the L3, as an ID field
         assert row["smt_shift"] == bits(t) and row["llc_shift"] == llc_shift

@@ -1,5 +1,6 @@
-"""What the VMM's topology must look like to a guest, written independently of the C code
-(the APIC ID layout is ktstr.topology's, which QEMU's numbering matches too)."""
+"""What the VMM's topology must look like to a guest. The grammar is parsed here again, but
+the APIC ID layout is ktstr.topology's (production code, which QEMU's numbering matches
+too): the independent oracle is Linux's own view in the VM tests, not this module."""
 
 import re
 
@@ -16,6 +17,6 @@ def bits(n: int) -> int:
     return (n - 1).bit_length()
 
 
-def apic_id(cpu: int, n: int, l: int, c: int, t: int) -> int:
+def apic_id(cpu: int, n: int, llcs: int, c: int, t: int) -> int:
     """[node | llc in node | core | thread], each field as wide as its count needs."""
-    return Topology(n, l, c, t).apic_id(cpu)
+    return Topology(n, llcs, c, t).apic_id(cpu)

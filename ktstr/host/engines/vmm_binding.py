@@ -175,7 +175,7 @@ class Vmm:
         """Run the VM to its end. Raises VmmSetupError when it cannot be built."""
         keep = []  # the C strings must outlive the call
 
-        def cstr(value) -> object:
+        def cstr(value: object) -> object:
             if value is None:
                 return self.ffi.NULL
             s = self.ffi.new("char[]", os.fsencode(str(value)))

@@ -1,4 +1,5 @@
-"""Curated canned scenarios. Each takes a Ctx and returns an AssertResult."""
+"""Ready-made scenarios (`ktstr.canned`; the scenario engine is ktstr.scenario, a suite's
+tests are its own files). Each takes a Ctx and returns an AssertResult."""
 
 from __future__ import annotations
 

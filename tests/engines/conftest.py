@@ -1,0 +1,69 @@
+"""Shared fixtures of the engine conformance suite: the kernel, the busybox guests, and
+every engine this host can run (the others skip with the reason)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ktstr.host.engines import Engine, kvm
+
+BUSYBOX_INITRAMFS = Path("tests/host/busybox_initramfs.py")
+VMM_LIBRARY = Path("vmm/libktstr_vmm.so")
+ENGINES = ("qemu-tcg", "qemu-kvm", "vmm")
+GUESTS = ("topo", "hang", "panic", "corrupt")
+
+
+def _find_kernel() -> Path | None:
+    env = os.environ.get("KTSTR_TEST_KERNEL")
+    if env:
+        return Path(env)
+    for candidate in (Path("kernels/default/bzImage"), Path("bazel-bin/kernels/default/bzImage")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def kernel() -> Path:
+    found = _find_kernel()
+    if found is None:
+        pytest.skip("no kernel: run under Bazel (data //kernels:default) or set KTSTR_TEST_KERNEL")
+    return found
+
+
+@pytest.fixture(scope="session")
+def guests(tmp_path_factory) -> dict[str, Path]:
+    """mode -> busybox initramfs whose /init does that (tests/host/busybox_initramfs.py)."""
+    out = tmp_path_factory.mktemp("guests")
+    paths = {}
+    for mode in GUESTS:
+        paths[mode] = out / f"{mode}.cpio"
+        subprocess.run([sys.executable, str(BUSYBOX_INITRAMFS), mode, "/bin/busybox", str(paths[mode])],
+                       check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    return paths
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> Engine:
+    name = request.param
+    if name == "qemu-tcg":
+        from ktstr.host.engines.qemu import QemuEngine
+
+        return QemuEngine("tcg")
+    verdict = kvm.probe()
+    if not verdict.can_boot_linux:
+        pytest.skip(f"engine {name}: KVM here cannot boot Linux: {verdict.reason}")
+    if name == "qemu-kvm":
+        from ktstr.host.engines.qemu import QemuEngine
+
+        return QemuEngine("kvm")
+    if not VMM_LIBRARY.is_file():
+        pytest.skip(f"engine vmm: {VMM_LIBRARY} is not in this test's runfiles")
+    from ktstr.host.engines.vmm import VmmEngine
+
+    return VmmEngine(VMM_LIBRARY.resolve())
