@@ -28,7 +28,7 @@ def plot_test(t: TestComparison, out: Path, label_a: str = "A", label_b: str = "
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows), squeeze=False)
     for ax in axes.flat[len(metrics):]:
         ax.set_visible(False)
-    for ax, m in zip(axes.flat, metrics):
+    for ax, m in zip(axes.flat, metrics):  # noqa: B905 - axes may outnumber metrics (hidden above)
         ax.boxplot([m.a, m.b], widths=0.5, showfliers=False)
         for x, samples, color in ((1, m.a, "tab:blue"), (2, m.b, "tab:orange")):
             # Spread the points a little sideways (deterministically) so equal values show.

@@ -119,7 +119,7 @@ def judge(s: CellScheduler, rec: Optional[SchedulerRecord], boot: BootResult, sp
     rejected = [p for p in own if not p.ok]
     if rejected:
         p = rejected[0]
-        tail = [l for l in p.log_tail.splitlines() if l.strip()]
+        tail = [line for line in p.log_tail.splitlines() if line.strip()]
         out.reason = (f"verifier rejected {p.name} ({_errno_name(p.errno)}): "
                       f"{tail[-1] if tail else 'no log'}")
         out.details = [f"verifier log of {p.name}, last {len(tail)} lines:", *tail]
@@ -209,7 +209,7 @@ class VerifierCells:
         stream = parse_stream(result.result_stream)
         splats = find_splats(result.console_tail)
         outcomes = [judge(s, stream.schedulers.get(s.name), result, splats) for s in self.schedulers]
-        for o, s in zip(outcomes, self.schedulers):
+        for o, s in zip(outcomes, self.schedulers, strict=True):
             if s.budget:
                 o.details.append(f"budget: {s.budget}")
             if stream.errors and o.verdict == Status.PASS:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import random
 import zipfile
 from pathlib import Path
@@ -150,7 +149,9 @@ def test_too_few_runs_is_inconclusive(tmp_path):
 def test_more_metrics_need_a_smaller_p(tmp_path):
     """Bonferroni: with 3 varying metrics, p must be <= 0.05/3; 4 vs 4 runs (1/70) still do,
     3 vs 3 (1/20) do not."""
-    extra = lambda i: {"cg_0.spread": 5.0 + i, "cg_0.max_gap_ms": 30.0 + i}
+    def extra(i):
+        return {"cg_0.spread": 5.0 + i, "cg_0.max_gap_ms": 30.0 + i}
+
     for n, outcome in ((4, "REGRESSION"), (3, "INCONCLUSIVE")):
         a = tmp_path / f"a{n}"
         b = tmp_path / f"b{n}"

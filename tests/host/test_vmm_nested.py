@@ -94,7 +94,8 @@ def test_classification(killed, status, report, console, kind):
 def test_missing_l1_inputs_are_named_with_the_fix(tmp_path, monkeypatch):
     monkeypatch.delenv(L1_KERNEL_ENV, raising=False)
     monkeypatch.delenv(L1_INITRAMFS_ENV, raising=False)
-    with pytest.raises(EngineSelectionError, match=r"L1 kernel \(not given\).*//kernels:l1_host.*--//rules:engine=vmm-nested"):
+    with pytest.raises(EngineSelectionError,
+                       match=r"L1 kernel \(not given\).*//kernels:l1_host.*--//rules:engine=vmm-nested"):
         select_engine("vmm-nested")
     kernel = tmp_path / "bzImage"
     kernel.write_bytes(b"x")

@@ -154,7 +154,7 @@ def test_payload_judges_every_scheduler_and_keeps_the_figures_in_stats(tmp_path)
 
 
 def test_budget_syntax_errors_name_the_fix():
-    assert [(l.key, l.bound, l.total) for l in parse_budget("insns=5 total_states=3,total_insns=9")] == [
+    assert [(b.key, b.bound, b.total) for b in parse_budget("insns=5 total_states=3,total_insns=9")] == [
         ("insns", 5, False), ("total_states", 3, False), ("total_insns", 9, True)]
     with pytest.raises(BudgetError, match="'instructions=5' is not KEY=N"):
         parse_budget("instructions=5")

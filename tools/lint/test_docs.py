@@ -53,6 +53,12 @@ def _path_bases(doc: Path) -> list[Path]:
     return [base, doc.parent, base / doc.stem]
 
 
+def _file_names() -> set[str]:
+    base = root()
+    return {p.name for top in base.iterdir() if top.is_dir() and not top.name.startswith(("bazel-", "."))
+            for p in top.rglob("*")}
+
+
 def _code_text() -> str:
     base = root()
     parts = []
@@ -69,8 +75,11 @@ def test_every_named_path_exists():
         for token in _spans(doc):
             if not _is_path(token) or token.rstrip("/") in ELSEWHERE or token in ELSEWHERE:
                 continue
-            if not any((b / token).exists() for b in _path_bases(doc)):
-                missing.append(f"{doc.relative_to(root())}: `{token}`")
+            if any((b / token).exists() for b in _path_bases(doc)):
+                continue
+            if "/" not in token and token in _file_names():  # a file named by its name alone
+                continue
+            missing.append(f"{doc.relative_to(root())}: `{token}`")
     assert not missing, "docs name paths that do not exist:\n" + "\n".join(missing)
 
 

@@ -26,7 +26,7 @@ from ktstr.errors import KtstrError
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.boot_io import BootIO, concatenate_initrds
 from ktstr.host.engines.classify import classify_exit
-from ktstr.host.engines.qemu import QEMU_BINARY_ENV, QemuEngine
+from ktstr.host.engines.qemu import QemuEngine
 from ktstr.initramfs.cpio import Archive
 from ktstr.topology import Topology
 
@@ -63,8 +63,8 @@ class VmmReport:
 
 def parse_report(l1_log: str) -> VmmReport:
     """The last exit report ktstr-vmm wrote to L1's log."""
-    lines = [l.strip() for l in l1_log.replace("\r", "").splitlines()]
-    starts = [i for i, l in enumerate(lines) if l.startswith("exit=")]
+    lines = [line.strip() for line in l1_log.replace("\r", "").splitlines()]
+    starts = [i for i, line in enumerate(lines) if line.startswith("exit=")]
     if not starts:
         return VmmReport("", "", ())
     block = []
@@ -72,7 +72,7 @@ def parse_report(l1_log: str) -> VmmReport:
         if not re.match(r"^[a-z_.0-9]+=", line):
             break
         block.append(line)
-    fields = dict(l.split("=", 1) for l in block)
+    fields = dict(line.split("=", 1) for line in block)
     return VmmReport(fields.get("exit", ""), fields.get("message", ""), tuple(block))
 
 
