@@ -39,6 +39,9 @@ def record_files(site: str, dist_info: str) -> list[str]:
     with open(os.path.join(site, dist_info, "RECORD"), newline="", encoding="utf-8") as f:
         for row in csv.reader(f):
             path = row[0]
+            if path.startswith("..") and _native_tool(site, path):
+                files.append("site/bin/" + os.path.basename(path))
+                continue
             # Scripts land in ../bin with this host's interpreter path in their shebang;
             # bytecode embeds paths too. Neither is needed on sys.path.
             if path.startswith("..") or "__pycache__" in path or path.endswith(".pyc"):
@@ -46,6 +49,16 @@ def record_files(site: str, dist_info: str) -> list[str]:
             if os.path.exists(os.path.join(site, path)):
                 files.append("site/" + path)
     return sorted(set(files))
+
+
+def _native_tool(site: str, path: str) -> bool:
+    """A compiled program the distribution ships in bin/ (ruff's binary, which its Python
+    package finds next to it at site/bin), as opposed to a generated script."""
+    local = os.path.join(site, "bin", os.path.basename(path))
+    if not os.path.isfile(local):
+        return False
+    with open(local, "rb") as f:
+        return f.read(4) == b"\x7fELF"
 
 
 def _marker_applies(marker: str, site: str) -> bool:

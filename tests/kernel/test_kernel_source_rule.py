@@ -7,7 +7,6 @@ ways it must refuse, each naming the input and the fix, before anything is extra
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -123,7 +123,7 @@ def test_every_named_bazel_package_exists():
     missing = []
     for doc in _docs():
         for token in _spans(doc):
-            for pkg in re.findall(r"(?<![@\w])//([\w/.-]*?)(?::|/\.\.\.|$|\s)", token):
+            for pkg in re.findall(r"(?<![@\w])//([\w/.-]*?)(?::|/?\.\.\.|$|\s)", token):
                 if not (root() / pkg / "BUILD.bazel").is_file() and not (root() / pkg / "BUILD").is_file():
                     missing.append(f"{doc.relative_to(root())}: `{token}` (package //{pkg})")
     assert not missing, "docs name Bazel packages that do not exist:\n" + "\n".join(missing)
