@@ -27,9 +27,8 @@ class DeclaredTest:
         """`{n}n{l}l{c}c{t}t` from llcs/cores/threads/numa_nodes options (None if none given)."""
         keys = ("numa_nodes", "llcs", "cores", "threads")
         if not any(k in self.options for k in keys):
-            if isinstance(self.options.get("topology"), str):
-                return self.options["topology"]
-            return None
+            topology = self.options.get("topology")
+            return topology if isinstance(topology, str) else None
         n = int(self.options.get("numa_nodes", 1))
         llcs = int(self.options.get("llcs", 1))
         c = int(self.options.get("cores", 2))

@@ -68,7 +68,8 @@ def junit_xml(suite: str, outcomes: Sequence[TestOutcome], console_tail: str = "
             out = ET.SubElement(tc, "system-out")
             out.text = _clean(o.expected)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
 
 
 def write_junit(path: Path, suite: str, outcomes: Sequence[TestOutcome], console_tail: str = "") -> None:

@@ -1,5 +1,5 @@
 """mypy (pinned in requirements.txt) on the contracts and the host: ktstr/wire, ktstr/host
-(pyproject.toml [tool.mypy]: every function typed)."""
+(pyproject.toml [tool.mypy]: --strict)."""
 
 import subprocess
 import sys

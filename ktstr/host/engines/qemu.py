@@ -157,7 +157,7 @@ class QemuEngine:
 
 
 class _Deadline:
-    def __init__(self, proc: subprocess.Popen, timeout_s: float) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
         self.proc = proc
         self.fired = False
         self._timer = threading.Timer(timeout_s, self._kill)
