@@ -159,8 +159,11 @@ def _topology_cpus(topology):
     return counts[1] * counts[2] * counts[3]
 
 def _guest_memory(memory_mib, topology):
-    """Guest memory: as given, else max(1024, 64 per vCPU) (percpu areas grow with CPUs)."""
-    return memory_mib if memory_mib != None else max(1024, 64 * _topology_cpus(topology))
+    """Guest memory: as given, else max(1024, 64 per vCPU) (percpu areas grow with CPUs); 0 =
+    each boot's own topology (decorator topologies), sized by ktstr.host.request."""
+    if memory_mib != None:
+        return memory_mib
+    return max(1024, 64 * _topology_cpus(topology)) if topology else 0
 
 def _ktstr_target(name, kind, main, config_attrs, **kwargs):
     """The JSON config of one VM run and the Python entry point reading it: a py_test

@@ -94,3 +94,13 @@ def test_selftests_config_is_a_command_payload(tmp_path):
     assert req.vmm_library == Path("vmm/lib.so").resolve() and req.timeout_s == 240
     assert request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path), "TEST_TOTAL_SHARDS": "2",
                                      "TEST_SHARD_INDEX": "1"}) is None
+
+
+def test_bazel_config_without_memory_sizes_each_boot(tmp_path):
+    # ktstr_test with topology = "" writes memory_mib 0: each boot's own topology decides.
+    src = tmp_path / "t.py"
+    src.write_text("from ktstr import ktstr_test\n\n@ktstr_test(llcs=8, cores=4)\ndef big(ctx): ...\n")
+    cfg = {"suite": "//x:t", "kernel": "k", "initramfs": ["a.cpio"], "srcs": [str(src)], "memory_mib": 0}
+    req = request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path)})
+    [boot] = req.payload.plan(req.topology)
+    assert boot.topology == "1n8l4c1t" and req.memory_for(boot.topology) == 2048
