@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional, Protocol, Union
+from typing import Optional, Protocol
 
 from ktstr.host.discovery import DeclaredTest
 from ktstr.host.engines import BootResult
@@ -99,5 +99,3 @@ class Command:
 
         return evaluate_selftests(result), GuestRun()
 
-
-AnyPayload = Union[Scenarios, Command]

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from ktstr.host.discovery import list_all, select
 from ktstr.host.engines.vmm_nested import L1Host
-from ktstr.host.payloads import AnyPayload, Command, Scenarios
+from ktstr.host.payloads import Command, Payload, Scenarios
 from ktstr.topology import Topology
 from ktstr.wire.run_config import EEVDF, SchedulerSpec
 
@@ -31,7 +31,7 @@ class RunRequest:
     suite: str
     kernel: Path
     initrds: list[Path]
-    payload: AnyPayload
+    payload: Payload  # Scenarios, Command, or any Payload (ktstr.verifier.cell.VerifierCells)
     topology: str = ""  # "" = each test's own (decorator), else plan.DEFAULT_TOPOLOGY
     memory_mib: Optional[int] = None  # None: default_memory_mib of each boot's topology
     timeout_s: float = DEFAULT_VM_TIMEOUT_S
@@ -58,7 +58,7 @@ class RunRequest:
         root, the cwd) and Bazel's test environment: outputs to $TEST_UNDECLARED_OUTPUTS_DIR,
         scratch in $TEST_TMPDIR, --test_filter via $TESTBRIDGE_TEST_ONLY."""
         test_filter = env.get("TESTBRIDGE_TEST_ONLY", "")
-        payload: AnyPayload
+        payload: Payload
         if cfg.get("selftests_runner"):
             args = list(cfg.get("selftests_args") or [])
             if test_filter:  # --test_filter=NAME runs the selftests whose names contain NAME
@@ -94,7 +94,7 @@ class RunRequest:
     @classmethod
     def from_cli(cls, args: argparse.Namespace, out_dir: Path, work_dir: Path) -> RunRequest:
         """From `ktstr run`, `ktstr selftests` or `ktstr shell` arguments (ktstr.cli.main)."""
-        payload: AnyPayload
+        payload: Payload
         if getattr(args, "runner", None):
             payload = Command(Path(args.runner), tuple(args.runner_arg))
             suite = args.suite or "sched_ext_selftests"

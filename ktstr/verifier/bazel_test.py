@@ -28,7 +28,7 @@ def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> RunRequest:
         suite=cfg["suite"],
         kernel=Path(cfg["kernel"]),
         initrds=[],
-        payload=cells,  # type: ignore[arg-type]  # a Payload (structural), not in AnyPayload
+        payload=cells,
         topology=cfg.get("topology", ""),
         memory_mib=cfg.get("memory_mib") or None,
         timeout_s=float(cfg.get("vm_timeout_s") or DEFAULT_VM_TIMEOUT_S),
