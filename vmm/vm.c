@@ -150,9 +150,21 @@ static int create_memory(struct vm *vm)
 	struct ktstr_ram_range ram[2];
 	uint64_t host_off = 0;
 	int n = ktstr_ram_ranges(vm->mem_size, ram);
+	struct stat st;
 
-	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->cfg->flags & KTSTR_VM_MEMORY_FD) {
+		if (fstat(vm->cfg->memory_fd, &st) < 0)
+			return fail(vm, "fstat memory_fd");
+		if ((uint64_t)st.st_size < vm->mem_size) {
+			errno = EINVAL;
+			return fail(vm, "memory_fd is smaller than memory_mib");
+		}
+		vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       vm->cfg->memory_fd, 0);
+	} else {
+		vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	}
 	if (vm->mem == MAP_FAILED) {
 		vm->mem = NULL;
 		return fail(vm, "mmap guest memory");

@@ -23,7 +23,8 @@ struct ktstr_topology {
 };
 
 /* ktstr_vm_config.flags */
-#define KTSTR_VM_SIPI 1u /* synthetic: in-kernel irqchip, only the BSP starts */
+#define KTSTR_VM_SIPI 1u      /* synthetic: in-kernel irqchip, only the BSP starts */
+#define KTSTR_VM_MEMORY_FD 2u /* guest RAM is memory_fd (MAP_SHARED), for the host monitor */
 
 struct ktstr_vm_config {
 	struct ktstr_topology topo;
@@ -36,6 +37,9 @@ struct ktstr_vm_config {
 	int com2_fd;             /* COM2 output, the result stream (-1: dropped) */
 	uint32_t timeout_ms;     /* 0: none */
 	uint32_t flags;
+	int memory_fd;           /* with KTSTR_VM_MEMORY_FD: a file of memory_mib MiB backing
+				  * guest RAM (low RAM, then RAM above 4 GiB), shared so the
+				  * host can read it while the guest runs */
 };
 
 enum ktstr_exit_kind {

@@ -40,6 +40,7 @@ struct ktstr_vm_config {
     int com2_fd;
     uint32_t timeout_ms;
     uint32_t flags;
+    int memory_fd;
 };
 enum ktstr_exit_kind {
     KTSTR_EXIT_DEBUG_PORT = 1,
@@ -72,6 +73,7 @@ uint32_t ktstr_vmm_abi_size(uint32_t which);
 """
 
 FLAG_SIPI = 1
+FLAG_MEMORY_FD = 2
 
 
 class VmExit(enum.IntEnum):
@@ -113,6 +115,7 @@ class VmConfig:
     com2_fd: int = -1
     timeout_ms: int = 0
     sipi: bool = False
+    memory_fd: Optional[int] = None  # back guest RAM with this file (shared), e.g. a memfd
 
 
 @dataclass
@@ -192,7 +195,8 @@ class Vmm:
         cfg.console_fd = config.console_fd
         cfg.com2_fd = config.com2_fd
         cfg.timeout_ms = config.timeout_ms
-        cfg.flags = FLAG_SIPI if config.sipi else 0
+        cfg.flags = (FLAG_SIPI if config.sipi else 0) | (FLAG_MEMORY_FD if config.memory_fd is not None else 0)
+        cfg.memory_fd = -1 if config.memory_fd is None else config.memory_fd
         report = self.ffi.new("struct ktstr_vm_report *")
         rc = self.lib.ktstr_vm_run(cfg, report)
         message = self.ffi.string(report.message).decode("utf-8", "replace")
