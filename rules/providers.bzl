@@ -8,6 +8,7 @@ KtstrKernelInfo = provider(
         "config": "File: the final .config",
         "release": "File: text file with the kernel release string (uname -r)",
         "version": "string: the source version, e.g. '6.12'",
+        "layout": "File: layout.json, the symbols and struct offsets the host monitor reads guest memory with (docs/monitor.md)",
     },
 )
 

@@ -8,6 +8,9 @@ Two actions:
   KernelBuild   tarball + config -> <name>/bzImage, vmlinux, release
                 (fixed KBUILD_* and path prefix maps: identical inputs give identical bytes,
                  which is what lets the disk and remote caches serve it)
+  KernelLayout  vmlinux + config -> <name>/layout.json
+                (symbol addresses and struct field offsets the host monitor reads guest
+                 memory with; seconds, and separate so the kernel is never rebuilt for it)
 """
 
 load("//rules:providers.bzl", "KtstrKernelInfo")
@@ -89,10 +92,25 @@ def _ktstr_kernel_impl(ctx):
         **build_kwargs
     )
 
+    layout = ctx.actions.declare_file(ctx.label.name + "/layout.json")
+    args = ctx.actions.args()
+    args.add("--vmlinux", vmlinux)
+    args.add("--config", config)
+    args.add("--out", layout)
+    ctx.actions.run(
+        executable = ctx.executable._layout_tool,
+        arguments = [args],
+        inputs = [vmlinux, config],
+        outputs = [layout],
+        mnemonic = "KernelLayout",
+        progress_message = "Reading the monitor's kernel layout of %s" % ctx.label,
+        use_default_shell_env = True,
+    )
+
     return [
         DefaultInfo(
-            files = depset([bzimage, vmlinux, config, release]),
-            runfiles = ctx.runfiles(files = [bzimage, vmlinux, config, release]),
+            files = depset([bzimage, vmlinux, config, release, layout]),
+            runfiles = ctx.runfiles(files = [bzimage, vmlinux, config, release, layout]),
         ),
         KtstrKernelInfo(
             bzimage = bzimage,
@@ -100,6 +118,7 @@ def _ktstr_kernel_impl(ctx):
             config = config,
             release = release,
             version = version,
+            layout = layout,
         ),
         OutputGroupInfo(config = depset([config])),
     ]
@@ -131,6 +150,11 @@ ktstr_kernel_rule = rule(
             executable = True,
             cfg = "exec",
         ),
+        "_layout_tool": attr.label(
+            default = Label("//kernels:layout_tool"),
+            executable = True,
+            cfg = "exec",
+        ),
     },
 )
 
@@ -143,7 +167,8 @@ def ktstr_kernel(name, source, base_config = "tinyconfig", fragments = [], extra
     """A kernel: configure (base + fragments, last wins) -> verify -> reproducible build.
 
     Outputs <name>/bzImage, <name>/vmlinux (DWARF stripped, symbols and .BTF kept),
-    <name>/config and <name>/release; provides KtstrKernelInfo. `--output_groups=config`
+    <name>/config, <name>/release and <name>/layout.json (the host monitor's symbols and
+    field offsets); provides KtstrKernelInfo. `--output_groups=config`
     builds and verifies only the configuration (seconds, no compile).
     """
     ktstr_kernel_rule(

@@ -12,9 +12,9 @@ it asks `engine.emulated` when the guest's timing limits depend on it.
     kvm.py       can this host's KVM boot Linux?
 """
 
-from ktstr.host.engines.base import CONSOLE_TAIL_BYTES, BootResult, BootSpec, Engine, ExitKind
+from ktstr.host.engines.base import CONSOLE_TAIL_BYTES, BootObserver, BootResult, BootSpec, Engine, ExitKind
 from ktstr.host.engines.select import (ENGINE_ENV, ENGINE_NAMES, EngineSelectionError, requested_engine,
                                        select_engine)
 
-__all__ = ["CONSOLE_TAIL_BYTES", "ENGINE_ENV", "ENGINE_NAMES", "BootResult", "BootSpec", "Engine",
+__all__ = ["CONSOLE_TAIL_BYTES", "ENGINE_ENV", "ENGINE_NAMES", "BootObserver", "BootResult", "BootSpec", "Engine",
            "EngineSelectionError", "ExitKind", "requested_engine", "select_engine"]

@@ -28,6 +28,23 @@ class ExitKind(str, enum.Enum):
     TIMEOUT = "timeout"  # still running at the deadline; the engine killed it
     CRASH = "crash"  # kernel panic / triple fault / engine saw the guest die
     ENGINE_ERROR = "engine_error"  # the engine itself failed (bad binary, bad args, ...)
+    STOPPED = "stopped"  # the host stopped it on a verdict (the monitor saw a stall)
+
+
+class BootObserver(Protocol):
+    """Watches a running guest from the host (ktstr.monitor.boot.BootMonitor). An engine
+    that can share guest RAM backs it with `ram_fds(sizes, below_4g)` (one fd per RAM
+    backend, in guest order; how much RAM sits below 4 GiB), calls `vm_started(stop)` once
+    the VM runs (`stop(reason)` ends it, from any thread) and `vm_stopped()` after it is
+    gone; one that cannot calls `engine_cannot_share(reason)` instead and boots as usual."""
+
+    def ram_fds(self, sizes: list[int], below_4g: Optional[int] = None) -> list[int]: ...
+
+    def engine_cannot_share(self, reason: str) -> None: ...
+
+    def vm_started(self, stop: Callable[[str], None]) -> None: ...
+
+    def vm_stopped(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,8 @@ class BootSpec:
     work_dir: Path  # scratch (concatenated initrd, ...)
     # Called with console bytes as they arrive (terminal streaming); None = quiet.
     on_console: Optional[Callable[[bytes], None]] = field(default=None, compare=False)
+    # Host-side observer of guest memory (the monitor); None = none.
+    observer: Optional[BootObserver] = field(default=None, compare=False)
 
 
 @dataclass
