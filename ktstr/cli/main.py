@@ -33,7 +33,7 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         req = RunRequest.from_cli(args, out, out / "work")
-    except DiscoveryError as exc:
+    except (DiscoveryError, ValueError) as exc:
         print(f"ktstr: {exc}", file=sys.stderr)
         return 2
     if isinstance(req.payload, Scenarios) and not req.payload.tests:
@@ -69,6 +69,10 @@ def _add_vm_args(p: argparse.ArgumentParser, topology_help: str) -> None:
     p.add_argument("--cmdline", default="", help="extra kernel command line")
     p.add_argument("--engine", choices=ENGINE_NAMES, help="default: $KTSTR_ENGINE or auto")
     p.add_argument("--vmm-library", help="libktstr_vmm.so for the vmm engine (default: bazel-bin/vmm)")
+    p.add_argument("--kernel-layout", help="the kernel's layout.json (from its ktstr_kernel target): "
+                                           "turns the host monitor on (docs/monitor.md)")
+    p.add_argument("--monitor", action="append", default=[], metavar="NAME=VALUE",
+                   help="host monitor option, e.g. fail_on_stall=false (repeatable)")
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -104,7 +108,20 @@ def _show(args: argparse.Namespace) -> int:
             console = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
     print(terminal_report(data.get("suite", "?"), outcomes, data.get("engine", "?"),
                           data.get("wall_s", 0.0), console, path.parent))
+    _show_monitor(data, path.parent)
     return 0 if all(o.verdict.ok for o in outcomes) else 1
+
+
+def _show_monitor(data: dict, where: Path) -> None:
+    """The host monitor's summary per boot, and where its picture and samples are."""
+    for index, boot in enumerate(data.get("boots", [])):
+        if not boot.get("monitor"):
+            continue
+        suffix = boot["console_log"][len("console"):-len(".log")]
+        files = [f for f in (f"timeline{suffix}.png", f"monitor{suffix}.json") if (where / f).exists()]
+        print(f"boot {index} ({boot.get('topology', '?')}): {boot['monitor']}")
+        if files:
+            print(f"    per-CPU timeline and samples: {', '.join(str(where / f) for f in files)}")
 
 
 def _add_run_outputs(p: argparse.ArgumentParser) -> None:

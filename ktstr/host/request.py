@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -44,6 +44,10 @@ class RunRequest:
     out_dir: Path = Path("ktstr-out")
     work_dir: Path = Path("ktstr-work")
     stream_console: bool = False
+    # The host monitor: the kernel's layout.json (None: no monitor, said in the details) and
+    # the target's option overrides (docs/monitor.md).
+    kernel_layout: Optional[Path] = None
+    monitor: dict[str, Any] = field(default_factory=dict)
 
     def memory_for(self, topology: str) -> int:
         return self.memory_mib if self.memory_mib else default_memory_mib(Topology.parse(topology))
@@ -89,6 +93,8 @@ class RunRequest:
             may_fail=tuple(t for t in cfg.get("may_fail", ()) if t),
             out_dir=out,
             work_dir=tmp / "ktstr-work",
+            kernel_layout=Path(cfg["kernel_layout"]) if cfg.get("kernel_layout") else None,
+            monitor=dict(cfg.get("monitor") or {}),
         )
 
     @classmethod
@@ -120,7 +126,17 @@ class RunRequest:
             out_dir=out_dir,
             work_dir=work_dir,
             stream_console=getattr(args, "console", False),
+            kernel_layout=Path(args.kernel_layout) if getattr(args, "kernel_layout", None) else None,
+            monitor=_monitor_options(getattr(args, "monitor", None) or []),
         )
+
+
+def _monitor_options(items: list[str]) -> dict[str, str]:
+    """`--monitor NAME=VALUE` options; the names and values are checked by the monitor."""
+    bad = [i for i in items if "=" not in i]
+    if bad:
+        raise ValueError(f"--monitor {bad[0]!r}: expected NAME=VALUE, e.g. fail_on_stall=false")
+    return dict(i.split("=", 1) for i in items)
 
 
 def _scheduler_from_config(s: Optional[dict[str, Any]]) -> SchedulerSpec:

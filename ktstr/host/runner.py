@@ -39,6 +39,7 @@ class BootRecord:
     console_log: Path
     result_log: Path
     guest: GuestRun
+    monitor: str = ""  # the host monitor's one-line summary
 
 
 @dataclass
@@ -83,13 +84,19 @@ class RunReport:
                 "result_stream": b.result_log.name,
                 "stream_errors": b.guest.stream_errors,
                 "agent_error": b.guest.agent_error,
+                "monitor": b.monitor,
             } for b in self.boots],
             "tests": [o.to_json() for o in self.outcomes],
         }
 
 
 def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
+    from ktstr.monitor import run as monitor_run
+
     start = time.monotonic()
+    tests = req.payload.tests if isinstance(req.payload, Scenarios) else []
+    # Bad monitor options fail here, before any VM boots (MonitorConfigError).
+    monitor_run.thresholds_resolver(req.monitor, tests, req.suite)
     engine = engine or select_engine(req.engine, req.vmm_library, req.l1_host)
     req.out_dir.mkdir(parents=True, exist_ok=True)
     req.work_dir.mkdir(parents=True, exist_ok=True)
@@ -100,8 +107,11 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
         boot_dir = req.work_dir / f"boot{index}"
         layer = req.payload.write_layer(boot_dir, boot, req.suite, engine.emulated)
         spec = boot_spec(req, boot.topology, (*req.initrds, layer), suffix, boot_dir)
+        spec, watch = monitor_run.plan(spec, req.kernel_layout, req.monitor, boot.tests, req.suite,
+                                       engine.emulated)
         result = engine.run(spec)
         outcomes, guest = req.payload.judge(boot, result)
+        mon = monitor_run.finish(watch, [o.name for o in outcomes], outcomes, result, req.out_dir, suffix)
         for o in outcomes:
             apply_expectation(o, req.expect_fail, req.may_fail)
             if o.scheduler_output:
@@ -110,7 +120,7 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
                 (req.out_dir / f"sched_ext_dump-{o.name}.txt").write_text(o.sched_ext_dump + "\n")
         report.outcomes += outcomes
         report.boots.append(BootRecord(boot.topology, [o.name for o in outcomes], result, spec.console_path,
-                                       spec.result_path, guest))
+                                       spec.result_path, guest, mon.summary() if mon is not None else ""))
     report.wall_s = time.monotonic() - start
     return report
 

@@ -34,6 +34,9 @@ def _runfile_path(ctx, f):
 def _config_impl(ctx):
     kernel = ctx.attr.kernel[KtstrKernelInfo]
     files = [kernel.bzimage]
+    layout = getattr(kernel, "layout", None)
+    if layout != None:
+        files.append(layout)
     initrds = []
     for target in ctx.attr.initramfs:
         if KtstrInitramfsInfo in target:
@@ -102,6 +105,8 @@ def _config_impl(ctx):
         "vmm_library": vmm_library,
         "l1_kernel": l1_kernel,
         "l1_initramfs": l1_initramfs,
+        "kernel_layout": _runfile_path(ctx, layout) if layout != None else "",
+        "monitor": ctx.attr.monitor,
     }
     out = ctx.actions.declare_file(ctx.label.name + ".json")
     ctx.actions.write(out, json.encode(config))
@@ -129,6 +134,7 @@ _ktstr_test_config = rule(
         "expect_fail": attr.string(),
         "may_fail": attr.string_list(),
         "cmdline": attr.string(),
+        "monitor": attr.string_dict(),
         "_engine_flag": attr.label(default = Label("//rules:engine")),
         "_vmm_library": attr.label(default = Label("//vmm:libktstr_vmm.so"), allow_single_file = True),
         "_l1_kernel": attr.label(default = Label("//kernels:l1_host"), providers = [KtstrKernelInfo]),
@@ -204,6 +210,7 @@ def ktstr_test(
         expect_fail = "",
         may_fail = [],
         cmdline = "",
+        monitor = {},
         tags = [],
         size = "medium",
         **kwargs):
@@ -229,6 +236,9 @@ def ktstr_test(
       may_fail: known intermittent failures: a FAIL with one of these texts in its evidence
         counts as PASS (and says so); other FAILs still fail. For timing-dependent findings.
       cmdline: extra guest kernel command line.
+      monitor: host monitor options for every test of the target, over the defaults and
+        under each test's decorator `monitor={...}`: {"fail_on_stall": "false",
+        "max_imbalance_ratio": "8", "enabled": "false", ...} (docs/monitor.md).
       tags: extra tags; "cpu:N" (N = vCPUs) is added so Bazel does not oversubscribe.
       size: Bazel test size (timeout category), "medium" by default.
       **kwargs: passed to the py_test (visibility, flaky, shard_count: test functions are
@@ -254,6 +264,7 @@ def ktstr_test(
             expect_fail = expect_fail,
             may_fail = [may_fail] if type(may_fail) == "string" else may_fail,
             cmdline = cmdline,
+            monitor = monitor,
         ),
         size = size,
         tags = tags + ["cpu:%d" % _topology_cpus(topology), "ktstr"],

@@ -56,9 +56,22 @@ int main(int argc, char **argv)
 	int opt;
 	__u64 exit_code;
 
-	while ((opt = getopt(argc, argv, "h")) != -1) {
+	long watchdog_ms = -1;
+	char *end;
+
+	while ((opt = getopt(argc, argv, "hw:")) != -1) {
+		if (opt == 'w') {
+			watchdog_ms = strtol(optarg, &end, 10);
+			if (*end || watchdog_ms < 1 || watchdog_ms > 30000) {
+				fprintf(stderr, "%s: -w %s: watchdog timeout must be 1..30000 ms\n",
+					argv[0], optarg);
+				return 2;
+			}
+			continue;
+		}
 		fprintf(opt == 'h' ? stdout : stderr,
-			"usage: %s [-h]\n  Loads the %s sched_ext scheduler until SIGINT/SIGTERM.\n",
+			"usage: %s [-h] [-w MS]\n  Loads the %s sched_ext scheduler until SIGINT/SIGTERM.\n"
+			"  -w MS  sched_ext watchdog timeout (ops.timeout_ms), overriding the scheduler's\n",
 			argv[0], KTSTR_SCHED_NAME);
 		return opt == 'h' ? 0 : 2;
 	}
@@ -67,6 +80,8 @@ int main(int argc, char **argv)
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 
 	skel = OPS_OPEN(KTSTR_OPS, KTSTR_SKEL);
+	if (watchdog_ms > 0)
+		skel->struct_ops.KTSTR_OPS->timeout_ms = watchdog_ms;
 	OPS_LOAD(skel, KTSTR_OPS, KTSTR_SKEL, uei);
 	link = OPS_ATTACH(skel, KTSTR_OPS, KTSTR_SKEL);
 	printf("%s: attached\n", KTSTR_SCHED_NAME);

@@ -24,6 +24,7 @@ from typing import Optional
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.boot_io import BootInputError, BootIO
 from ktstr.host.engines.classify import classify_exit
+from ktstr.monitor.memory import pc_ram_split
 from ktstr.topology import Topology
 
 QEMU_BINARY_ENV = "KTSTR_QEMU"
@@ -35,8 +36,26 @@ TCG_CPU = "qemu64,vendor=GenuineIntel,+ssse3,+sse4.1,+sse4.2,+popcnt,l3-cache=on
 KVM_CPU = "host,l3-cache=on"
 
 
-def topology_args(topo: Topology, memory_mib: int) -> list[str]:
-    """-smp / -m / -numa arguments for a topology; raises ValueError naming the bad input."""
+def node_sizes_mib(topo: Topology, memory_mib: int) -> list[int]:
+    """Guest RAM per NUMA node, in node order (the last node takes the remainder)."""
+    n = topo.numa_nodes
+    per_node = memory_mib // n
+    return [per_node if node < n - 1 else memory_mib - per_node * (n - 1) for node in range(n)]
+
+
+def shared_ram_args(topo: Topology, memory_mib: int, fds: list[int]) -> list[str]:
+    """Guest RAM in the host's memfds (share=on), one backend per node, so the host can
+    read it while the guest runs. QEMU opens /proc/self/fd/N: the fds are inherited."""
+    sizes = node_sizes_mib(topo, memory_mib)
+    if len(fds) != len(sizes):
+        raise ValueError(f"{len(sizes)} RAM backend(s) need as many fds, got {len(fds)}")
+    return [f"memory-backend-file,id=mem{i},size={size}M,mem-path=/proc/self/fd/{fd},share=on"
+            for i, (size, fd) in enumerate(zip(sizes, fds))]
+
+
+def topology_args(topo: Topology, memory_mib: int, ram_fds: Optional[list[int]] = None) -> list[str]:
+    """-smp / -m / -numa arguments for a topology; raises ValueError naming the bad input.
+    `ram_fds`: back guest RAM with these files (shared_ram_args) instead of anonymous memory."""
     n, llcs, c, t = topo.numa_nodes, topo.llcs, topo.cores_per_llc, topo.threads_per_core
     for label, value in (("numa_nodes", n), ("llcs", llcs), ("cores_per_llc", c), ("threads_per_core", t)):
         if value < 1:
@@ -52,17 +71,20 @@ def topology_args(topo: Topology, memory_mib: int) -> list[str]:
         "-smp", f"cpus={cpus},sockets={n},dies={dies},cores={c},threads={t}",
         "-m", f"{memory_mib}M",
     ]
+    backends = (shared_ram_args(topo, memory_mib, ram_fds) if ram_fds is not None else
+                [f"memory-backend-ram,id=mem{i},size={size}M"
+                 for i, size in enumerate(node_sizes_mib(topo, memory_mib))])
     if n > 1:
-        per_node = memory_mib // n
         cpus_per_node = dies * c * t
         for node in range(n):
-            size = per_node if node < n - 1 else memory_mib - per_node * (n - 1)
             first = node * cpus_per_node
             last = first + cpus_per_node - 1
             args += [
-                "-object", f"memory-backend-ram,id=mem{node},size={size}M",
+                "-object", backends[node],
                 "-numa", f"node,nodeid={node},cpus={first}-{last},memdev=mem{node}",
             ]
+    elif ram_fds is not None:
+        args += ["-object", backends[0], "-machine", "memory-backend=mem0"]
     return args
 
 
@@ -80,12 +102,12 @@ class QemuEngine:
     def emulated(self) -> bool:
         return self.accel == "tcg"
 
-    def command(self, spec: BootSpec, initrd: Path) -> list[str]:
+    def command(self, spec: BootSpec, initrd: Path, ram_fds: Optional[list[int]] = None) -> list[str]:
         return [
             self.qemu,
             "-M", f"pc,accel={self.accel}",
             "-cpu", KVM_CPU if self.accel == "kvm" else TCG_CPU,
-            *topology_args(spec.topology, spec.memory_mib),
+            *topology_args(spec.topology, spec.memory_mib, ram_fds),
             "-nodefaults", "-no-user-config", "-nographic", "-vga", "none",
             "-monitor", "none", "-net", "none",
             "-chardev", f"file,id=com1,path={spec.console_path}",
@@ -107,29 +129,41 @@ class QemuEngine:
         detail = [f"accel={self.accel}"]
         if self.fallback_reason:
             detail.append(f"TCG because {self.fallback_reason}")
+        ram_fds: Optional[list[int]] = None
         try:
             io.check_inputs()
             self._check_binary()
             initrd = io.prepare()
-            cmd = self.command(spec, initrd)
+            if spec.observer is not None:
+                sizes = [m << 20 for m in node_sizes_mib(spec.topology, spec.memory_mib)]
+                ram_fds = spec.observer.ram_fds(sizes, pc_ram_split(sum(sizes)))
+            cmd = self.command(spec, initrd, ram_fds)
         except (OSError, ValueError) as exc:  # BootInputError, a TopologyError, ...
+            if spec.observer is not None:
+                spec.observer.vm_stopped()
             return io.error(str(exc), detail)
         qemu_log = spec.work_dir / "qemu.log"
         (spec.work_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
         with open(qemu_log, "wb") as log, io.following():
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True)
+                                    start_new_session=True, pass_fds=tuple(ram_fds or ()))
             # A timer kills at the deadline; the wait itself blocks in waitpid (polling with
             # Popen.wait(timeout=...) would add up to 50 ms to every run).
             deadline = _Deadline(proc, spec.timeout_s)
+            if spec.observer is not None:
+                spec.observer.vm_started(deadline.stop)
             try:
                 proc.wait()
             finally:
                 deadline.cancel()
+                if spec.observer is not None:
+                    spec.observer.vm_stopped()
         console = io.console_tail()
         qemu_bytes = qemu_log.read_bytes()
         qemu_out = qemu_bytes.decode("utf-8", "replace").strip()
-        if deadline.fired:
+        if deadline.stopped:
+            kind, why = ExitKind.STOPPED, f"stopped by the host: {deadline.stopped}"
+        elif deadline.fired:
             kind, why = ExitKind.TIMEOUT, f"killed after timeout of {spec.timeout_s:g} s"
         elif proc.returncode != 0:
             kind, why = ExitKind.ENGINE_ERROR, f"{Path(self.qemu).name} exited with status {proc.returncode}"
@@ -157,9 +191,12 @@ class QemuEngine:
 
 
 class _Deadline:
+    """Kills QEMU at the deadline, or earlier when the host asks (`stop`, with a reason)."""
+
     def __init__(self, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
         self.proc = proc
         self.fired = False
+        self.stopped = ""
         self._timer = threading.Timer(timeout_s, self._kill)
         self._timer.daemon = True
         self._timer.start()
@@ -167,6 +204,14 @@ class _Deadline:
     def _kill(self) -> None:
         if self.proc.poll() is None:
             self.fired = True
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def stop(self, reason: str) -> None:
+        if self.proc.poll() is None and not self.fired and not self.stopped:
+            self.stopped = reason
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:

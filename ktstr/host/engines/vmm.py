@@ -18,6 +18,10 @@ from ktstr.host.engines.classify import classify_exit
 from ktstr.host.engines.vmm_binding import VmConfig, VmExit, Vmm, VmmError, VmmSetupError
 
 
+# vmm/x86/x86.h KTSTR_MMIO_GAP_START: guest RAM above this sits from 4 GiB.
+VMM_LOW_RAM_END = 0xC0000000
+
+
 class VmmEngine:
     name = "vmm"
     emulated = False  # KVM runs the guest's instructions
@@ -31,17 +35,27 @@ class VmmEngine:
             initrd = io.prepare()
         except BootInputError as exc:
             return io.error(str(exc))
+        memory_fd = None
+        if spec.observer is not None:
+            size = spec.memory_mib << 20
+            memory_fd = spec.observer.ram_fds([size], min(size, VMM_LOW_RAM_END))[0]
+            # ktstr_vm_run blocks until the guest ends: a stall verdict fails the test,
+            # but the VM runs on to its own end or timeout.
+            spec.observer.vm_started(lambda reason: None)
         with open(spec.console_path, "wb", buffering=0) as console, \
                 open(spec.result_path, "wb", buffering=0) as results:
             config = VmConfig(
                 topology=spec.topology, memory_mib=spec.memory_mib, kernel=spec.kernel, initrd=initrd,
                 cmdline=spec.cmdline, console_fd=console.fileno(), com2_fd=results.fileno(),
-                timeout_ms=max(1, int(spec.timeout_s * 1000)))
+                timeout_ms=max(1, int(spec.timeout_s * 1000)), memory_fd=memory_fd)
             try:
                 with io.following():
                     report = self.vmm.run(config)
             except VmmSetupError as exc:
                 return io.error(f"the VMM could not build the VM: {exc}")
+            finally:
+                if spec.observer is not None:
+                    spec.observer.vm_stopped()
         tail = io.console_tail()
         detail = [report.describe(), f"setup {report.setup_ns / 1e6:.1f} ms"]
         if report.stats:

@@ -167,6 +167,10 @@ class VmmNestedEngine:
             cmd = self.command(spec, l1_initrd, l1_memory_mib(spec) + l1_extra_mib)
         except (OSError, ValueError) as exc:  # BootInputError, CpioError, ...
             return io.error(str(exc))
+        if spec.observer is not None:
+            spec.observer.engine_cannot_share(
+                "engine vmm-nested runs the guest inside an L1 VM, whose RAM the host cannot map "
+                "(the monitor needs qemu-tcg, qemu-kvm or vmm)")
         l1_log_path = spec.work_dir / "l1.log"
         l1_log_path.write_bytes(b"")
         (spec.work_dir / "qemu-l0.cmd").write_text(shlex.join(cmd) + "\n")
