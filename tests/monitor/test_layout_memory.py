@@ -56,6 +56,18 @@ def test_layout_tool_names_what_is_missing(tmp_path):
         parse_config("CONFIG_SMP=y\n")
 
 
+def test_layout_tool_records_an_unreadable_kernel_instead_of_failing_its_build(tmp_path):
+    from ktstr.monitor.layout import main
+    vmlinux = tmp_path / "vmlinux"
+    vmlinux.write_bytes(b"\x7fELF broken")
+    cfg = tmp_path / "config"
+    cfg.write_text("CONFIG_HZ=250\n")
+    out = tmp_path / "layout.json"
+    assert main(["--vmlinux", str(vmlinux), "--config", str(cfg), "--out", str(out)]) == 0
+    with pytest.raises(LayoutError, match="the build could not read this kernel's layout: cannot read"):
+        KernelLayout.load(out)
+
+
 def test_btf_reader_on_the_host_kernel():
     # The running kernel's own BTF: a real, large input (struct rq exists in every kernel).
     path = Path("/sys/kernel/btf/vmlinux")
