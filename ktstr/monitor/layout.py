@@ -193,7 +193,11 @@ def _read_cstring(elf, addr: int, limit: int = 512) -> str:
 
 
 def build_layout(vmlinux: Path, config: Path) -> KernelLayout:
-    hz, kaslr = parse_config(Path(config).read_text())
+    try:
+        text = Path(config).read_text()
+    except OSError as exc:
+        raise LayoutError(f"cannot read the kernel config {config}: {exc}") from exc
+    hz, kaslr = parse_config(text)
     symbols, banner, btf_data = elf_layout(vmlinux)
     try:
         fields, states = btf_fields(Btf(btf_data))
