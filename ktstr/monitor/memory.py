@@ -143,7 +143,7 @@ class KernelMemory:
         self.layout = layout
         self.phys_base = 0
         self.page_offset = layout.page_offset_default
-        self._per_cpu: list[int] = []
+        self._last_banner = ""
 
     # --- translation -----------------------------------------------------------------------
 
@@ -184,26 +184,34 @@ class KernelMemory:
     def attach(self) -> None:
         """Check that the booted kernel is the one the layout describes, then read the
         run-time bases (phys_base, page_offset_base, __per_cpu_offset). Raises LayoutMismatch
-        with both banners when the image does not match."""
+        with both banners when the image does not match. Safe to call again after a
+        failure: a kernel still unpacking itself (its .rodata written before its .data) fails
+        now and passes later."""
+        self.phys_base = 0
+        self.page_offset = self.layout.page_offset_default
         seen = self.banner()
         if seen != self.layout.banner:
             moved = self._find_relocated_image()
             if moved is not None:  # a relocatable kernel loaded away from its link address
                 self.phys_base = moved
                 seen = self.banner()
+        before, self._last_banner = self._last_banner, seen
         if seen != self.layout.banner:
             raise LayoutMismatch(
                 f"the booted kernel does not match the monitor's layout: linux_banner reads "
                 f"{seen[:100]!r}, the layout (from the build) expects {self.layout.banner[:100]!r}; "
                 f"the layout must come from the same ktstr_kernel target as the bzImage"
                 + (" (a KASLR kernel needs nokaslr on the command line)" if self.layout.kaslr else ""),
-                definitive=seen.startswith("Linux version"))
+                # Another kernel's banner, read the same twice (not one being unpacked).
+                definitive=seen.startswith("Linux version") and seen == before)
         found = self.phys_base
-        self.phys_base = self.u64(self.layout.symbol("phys_base"))
-        if self.phys_base != found:
-            # The kernel's own phys_base must agree with where its banner was found.
+        said = self.u64(self.layout.symbol("phys_base"))
+        if said != found:
+            # The kernel's own phys_base must agree with where its banner was found (until
+            # its .data is unpacked it does not).
+            self.phys_base = 0
             raise LayoutMismatch(f"the kernel image was found {found:#x} bytes from its link "
-                                 f"address but its phys_base says {self.phys_base:#x}")
+                                 f"address but its phys_base says {said:#x}")
         pob = self.layout.symbols.get("page_offset_base")
         if pob is not None:
             self.page_offset = self.u64(pob)

@@ -98,17 +98,13 @@ class RunQueueReader:
         state_sym = lay.enable_state_symbol
         self.state_addr = state_sym
         self.state_names = {v: k for k, v in lay.enable_states.items()}
-        self.rq_addrs: list[int] = []
 
     def ready(self) -> bool:
         """The per-CPU areas are set up: every CPU's run queue is in the direct map. Before
         setup_per_cpu_areas() the offsets are zero or point at the image's per-CPU template
         (BOOT_PERCPU_OFFSET), which is not a run queue."""
         addrs = [self.runqueues + off for off in self.k.per_cpu_offsets(self.nr_cpus)]
-        if not all(self.k.in_direct_map(a) for a in addrs):
-            return False
-        self.rq_addrs = addrs
-        return True
+        return all(self.k.in_direct_map(a) for a in addrs)
 
     def sample(self, t: float, test: str) -> Sample:
         k = self.k
@@ -118,8 +114,14 @@ class RunQueueReader:
             raw = k.s32(self.state_addr)
             state = self.state_names.get(raw, str(raw))
         s = Sample(t, jiffies, state, test)
-        for cpu, rq in enumerate(self.rq_addrs):
+        # Re-read every time (16 bytes a CPU): a sample never trusts an offset read while the
+        # guest was still setting its per-CPU areas up.
+        offsets = k.per_cpu_offsets(self.nr_cpus)
+        for cpu, off in enumerate(offsets):
+            rq = self.runqueues + off
             try:
+                if not k.in_direct_map(rq):
+                    raise MemoryReadError(f"run queue address {rq:#x} is outside the direct map")
                 s.cpus.append(self._cpu(cpu, rq, jiffies))
             except MemoryReadError as exc:
                 s.cpus.append(CpuSample(cpu, 0, 0, 0, "", False, error=str(exc)))

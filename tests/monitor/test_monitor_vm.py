@@ -52,7 +52,7 @@ def test_monitor_agrees_with_the_guests_own_view(tmp_path):
     # CPU 0: the spinner, plus the guest's reader while it reads (the host sees it asleep).
     assert abs(host_nr0 - st["guest_nr_running_cpu0"]) <= 1
     on_cpu1 = sum(s["cpus"][1]["curr_pid"] in spinners1 for s in window) / len(window)
-    assert on_cpu1 >= 0.9 and st["guest_curr_is_spinner_cpu1"] >= 0.9
+    assert on_cpu1 >= 0.8 and st["guest_curr_is_spinner_cpu1"] >= 0.8
     comms = {s["cpus"][1]["curr_comm"] for s in window if s["cpus"][1]["curr_pid"] in spinners1}
     assert comms and all(c for c in comms)
     # rq clocks advance on both CPUs (ns, guest time).

@@ -69,4 +69,4 @@ def monitor_agreement(ctx):
     for cpu, group in pids.items():
         for i, pid in enumerate(group):
             stats[f"spinner_pid_cpu{cpu}_{i}"] = float(pid)
-    return AssertResult.pass_(**stats)
+    return AssertResult(stats=stats)
