@@ -186,7 +186,8 @@ def _ktstr_target(name, kind, main, config_attrs, **kwargs):
         name = name,
         srcs = [main],
         main = main,
-        deps = [Label("//ktstr")],
+        # matplotlib: the host monitor's timeline picture (not in //ktstr: the guest needs none)
+        deps = [Label("//ktstr"), Label("@ktstr_pip//:matplotlib")],
         data = [":" + config],
         args = ["--config", "$(rootpath :%s)" % config],
         python_version = "PY3",
