@@ -88,6 +88,15 @@ class MonitorReport:
         s = self.samples[-1]
         return f"at t={s.t:.2f} s (sched_ext {s.scx_state or 'n/a'}): " + "; ".join(c.brief() for c in s.cpus)
 
+    def scx_state_changes(self) -> list[tuple[float, Optional[str]]]:
+        """(host t, state) at each sample where the sched_ext enable state changed: the
+        scheduler's attach (ENABLED) and its ejection (DISABLING) on the host clock."""
+        out: list[tuple[float, Optional[str]]] = []
+        for s in self.samples:
+            if not out or s.scx_state != out[-1][1]:
+                out.append((s.t, s.scx_state))
+        return out
+
     def summary(self) -> str:
         if self.status != "sampled":
             return f"host monitor {self.status}: {self.reason}"
@@ -112,6 +121,7 @@ class MonitorReport:
             "stopped_at": None if self.stopped_at is None else round(self.stopped_at, 3),
             "test_marks": [{"t": round(t, 3), "test": n} for t, n in self.marks],
             "console_events": [{"t": round(t, 3), "event": k, "line": l} for t, k, l in self.events],
+            "scx_state_changes": [{"t": round(t, 3), "state": st} for t, st in self.scx_state_changes()],
             "failures": [f.to_json() for f in self.failures],
             "samples": [s.to_json() for s in self.samples],
         }

@@ -221,3 +221,14 @@ def test_not_ready_while_per_cpu_offsets_point_at_the_images_template(layout):
     for cpu in range(2):
         g.put_image(layout.symbols["__per_cpu_offset"] + 8 * cpu, st.pack("<Q", real[cpu]))
     assert r.ready()
+
+
+def test_scx_state_changes_time_the_attach_and_the_ejection():
+    from ktstr.monitor.boot import MonitorReport
+    samples = [_sample(t, 1, [], state=st) for t, st in
+               ((0.1, "DISABLED"), (0.2, "DISABLED"), (0.3, "ENABLING"), (0.4, "ENABLED"), (0.5, "ENABLED"),
+                (9.0, "DISABLING"), (9.1, "DISABLED"))]
+    rep = MonitorReport("sampled", samples=samples)
+    assert rep.scx_state_changes() == [(0.1, "DISABLED"), (0.3, "ENABLING"), (0.4, "ENABLED"),
+                                       (9.0, "DISABLING"), (9.1, "DISABLED")]
+    assert rep.to_json()["scx_state_changes"][2] == {"t": 0.4, "state": "ENABLED"}

@@ -4,11 +4,12 @@
 Runs one ktstr_test target's VM twice in this process, side by side under the same load:
 once as the target is (the host monitor ends the run on its own verdict), once with the
 monitor only watching (`fail_on_stall=false`), so the verdict is the kernel's sched_ext
-watchdog. Both times are on the host clock, taken by the monitor as the console lines and
-samples arrive (resolution: one sample period, 0.1 s under TCG):
+watchdog. Both times are on the host clock, from the monitor's samples (resolution: one
+sample period, 0.1 s under TCG):
 
-    attach  = the console's `sched_ext: BPF scheduler "X" enabled` line
-    verdict = the sample on which the monitor stopped the VM / the `... disabled (...)` line
+    attach  = the first sample with sched_ext ENABLED
+    verdict = the sample on which the monitor stopped the VM / the first sample after the
+              attach where sched_ext is no longer ENABLED (the watchdog ejected it)
 
   tools/bench/stall_detection.py [--target //sched:scx_flatcg_test_known_0] [--runs 1]
 
@@ -55,9 +56,11 @@ def _one(config: dict, workspace: Path, monitor: dict, out: Path) -> dict:
     finally:
         os.chdir(cwd)
     mon = json.loads((out / "monitor.json").read_text())
-    attach = next((e["t"] for e in mon.get("console_events", []) if e["event"] == "scx_enabled"), None)
+    changes = mon.get("scx_state_changes", [])
+    attach = next((c["t"] for c in changes if c["state"] == "ENABLED"), None)
     if monitor.get("fail_on_stall") == "false":
-        verdict = next((e["t"] for e in mon.get("console_events", []) if e["event"] == "scx_disabled"), None)
+        verdict = next((c["t"] for c in changes if attach is not None and c["t"] > attach
+                        and c["state"] != "ENABLED"), None)
     else:
         verdict = mon.get("stopped_at")
     outcome = report.outcomes[0]
