@@ -100,8 +100,9 @@ class MonitorReport:
     def summary(self) -> str:
         if self.status != "sampled":
             return f"host monitor {self.status}: {self.reason}"
-        text = (f"host monitor: {len(self.samples)} samples at {self.hz:g} Hz of {self.nr_cpus} CPU(s), "
-                f"attached {self.attach_s:.1f} s after start")
+        text = f"host monitor: {len(self.samples)} samples at {self.hz:g} Hz of {self.nr_cpus} CPU(s)"
+        if self.attach_s is not None:
+            text += f", attached {self.attach_s:.1f} s after start"
         if self.failures:
             text += f"; {len(self.failures)} failure(s): " + "; ".join(
                 f"{f.test or '-'}: {f.check}" for f in self.failures)
