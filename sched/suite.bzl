@@ -10,7 +10,8 @@ BASE_INITRAMFS = "//initramfs:base"
 # The test functions of scenarios.py, in file order.
 SCENARIOS = ["two_cgroup_fairness", "cpuset_isolation", "cgroup_churn", "mixed_work_types", "multi_llc"]
 
-def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}, intermittent_failures = {}, **kwargs):
+def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}, intermittent_failures = {},
+                    known_failures_monitor = {}, **kwargs):
     """One Bazel test per scheduler running every scenario in scenarios.py.
 
     Tests sharing a topology share a VM, so this is two boots (1n1l2c1t and 1n2l2c1t).
@@ -19,6 +20,9 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
     with the text the kernel's verdict must contain. Each reason becomes its own target,
     `<name>_known_<i>`, which passes only while the scheduler still fails that way: when a
     fix lands it turns red, and the scenarios move back into the main target.
+
+    known_failures_monitor: host monitor options of the known-failure targets only (e.g. a
+    shorter max_runnable_wait_s where the scheduler's own watchdog is short).
 
     intermittent_failures: {reason: [scenario, ...]}: timing-dependent failures. Scenarios
     with the same set of reasons share a target `<name>_intermittent_<i>`: a FAIL with one
@@ -53,6 +57,7 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
             sched_args = sched_args,
             expect_fail = reason,
             vm_timeout_s = 240,  # a stall takes the kernel watchdog (up to 30 s) plus RCU stall reports
+            monitor = known_failures_monitor,
             **kwargs
         )
     # A scenario may have several intermittent reasons; scenarios with the same set share
