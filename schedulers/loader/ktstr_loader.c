@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 		}
 		fprintf(opt == 'h' ? stdout : stderr,
 			"usage: %s [-h] [-w MS]\n  Loads the %s sched_ext scheduler until SIGINT/SIGTERM.\n"
-			"  -w MS  sched_ext watchdog timeout (ops.timeout_ms), overriding the scheduler's\n",
+			"  -w MS  sched_ext watchdog timeout in ms (ops.timeout_ms, 1..30000), over the scheduler's own\n",
 			argv[0], KTSTR_SCHED_NAME);
 		return opt == 'h' ? 0 : 2;
 	}
