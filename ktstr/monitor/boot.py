@@ -121,7 +121,7 @@ class MonitorReport:
             "thresholds": self.thresholds,
             "stopped_at": None if self.stopped_at is None else round(self.stopped_at, 3),
             "test_marks": [{"t": round(t, 3), "test": n} for t, n in self.marks],
-            "console_events": [{"t": round(t, 3), "event": k, "line": l} for t, k, l in self.events],
+            "console_events": [{"t": round(t, 3), "event": k, "line": line} for t, k, line in self.events],
             "scx_state_changes": [{"t": round(t, 3), "state": st} for t, st in self.scx_state_changes()],
             "failures": [f.to_json() for f in self.failures],
             "samples": [s.to_json() for s in self.samples],

@@ -127,7 +127,7 @@ class GuestMemory:
         if not self._views:
             raise MemoryReadError("guest RAM is no longer mapped (the VM has stopped)")
         out = b""
-        for start, v in zip(self._starts, self._views):
+        for start, v in zip(self._starts, self._views, strict=True):
             if off < start + len(v) and off + length > start:
                 lo = max(off, start) - start
                 hi = min(off + length, start + len(v)) - start

@@ -3,7 +3,6 @@ built by gcc + pahole and synthetic guest RAM (real memfds where the engines use
 
 from __future__ import annotations
 
-import mmap
 import os
 import struct
 from pathlib import Path
@@ -14,7 +13,7 @@ from ktstr.monitor.btf import Btf, BtfError
 from ktstr.monitor.layout import KernelLayout, LayoutError, build_layout, parse_config
 from ktstr.monitor.memory import (FOUR_GIB, GuestMemory, KernelMemory, LayoutMismatch,
                                   MemoryReadError, pc_ram_split)
-from tests.monitor.synthetic import SyntheticGuest, fake_layout, fake_vmlinux
+from tests.monitor.synthetic import SyntheticGuest, fake_layout
 
 
 @pytest.fixture(scope="module")

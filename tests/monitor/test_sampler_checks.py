@@ -14,7 +14,7 @@ from ktstr.monitor.checks import (LiveChecks, MonitorConfigError, MonitorThresho
                                   judge_windows)
 from ktstr.monitor.memory import GuestMemory, KernelMemory
 from ktstr.monitor.plot import timeline_png
-from ktstr.monitor.sampler import CpuSample, RunQueueReader, Sample, Sampler
+from ktstr.monitor.sampler import CpuSample, RunQueueReader, Sample
 from tests.monitor.synthetic import SyntheticGuest, fake_layout
 
 

@@ -31,11 +31,11 @@ def test_a_live_stall_replaces_the_generic_hang_reason_and_keeps_the_guests_own(
     hung = TestOutcome("b", Verdict.FAIL, "guest ended (stopped) without a result for this test while running it")
     own = TestOutcome("a", Verdict.FAIL, "iso_0.spread = 40 (bound: 35)")
     passed = TestOutcome("c", Verdict.PASS, "guest reported success")
+    stall = MonitorFailure("fail_on_stall", "b", "host monitor: runnable task stall: victim[7] runnable on "
+                           "cpu0 for 6.00 s without running; per-CPU state: cpu0: ...", [_sample(2.0, "b").to_json()])
+    imbalance = MonitorFailure("max_imbalance_ratio", "a", "host monitor: max_imbalance_ratio: ...")
     rep = MonitorReport("sampled", hz=10, attach_s=2.0, nr_cpus=2, samples=[_sample(1.0, "a"), _sample(2.0, "b")],
-                        failures=[MonitorFailure("fail_on_stall", "b", "host monitor: runnable task stall: victim[7] "
-                                                 "runnable on cpu0 for 6.00 s without running; per-CPU state: cpu0: ...",
-                                                 [_sample(2.0, "b").to_json()]),
-                                  MonitorFailure("max_imbalance_ratio", "a", "host monitor: max_imbalance_ratio: ...")])
+                        failures=[stall, imbalance])
     apply_monitor([own, hung, passed], rep, vm_ended_early=True, picture="timeline.png")
     assert hung.verdict == Verdict.FAIL
     assert hung.reason == "host monitor: runnable task stall: victim[7] runnable on cpu0 for 6.00 s without running"

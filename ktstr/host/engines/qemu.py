@@ -50,7 +50,7 @@ def shared_ram_args(topo: Topology, memory_mib: int, fds: list[int]) -> list[str
     if len(fds) != len(sizes):
         raise ValueError(f"{len(sizes)} RAM backend(s) need as many fds, got {len(fds)}")
     return [f"memory-backend-file,id=mem{i},size={size}M,mem-path=/proc/self/fd/{fd},share=on"
-            for i, (size, fd) in enumerate(zip(sizes, fds))]
+            for i, (size, fd) in enumerate(zip(sizes, fds, strict=True))]
 
 
 def topology_args(topo: Topology, memory_mib: int, ram_fds: Optional[list[int]] = None) -> list[str]:
