@@ -68,7 +68,8 @@ def shared_disk_cache(artifact: Path) -> Path:
     home = Path(pwd.getpwuid(os.getuid()).pw_dir)
     candidates = [Path(os.environ.get("KTSTR_CACHE_DIR", home / ".cache" / "ktstr")) / "bazel-disk-cache"]
     for cache in candidates:
-        if (cache / "cas" / digest).exists():
+        # Bazel 4 keeps blobs at cas/<hash>; later versions at cas/<hash[:2]>/<hash>.
+        if (cache / "cas" / digest).exists() or (cache / "cas" / digest[:2] / digest).exists():
             return cache
     pytest.skip(f"{artifact.name} is not in the disk cache at {candidates[0]} (built without "
                 "./bazelw, or with another KTSTR_CACHE_DIR): a nested build would compile it")

@@ -118,6 +118,14 @@ def main(site: str, out: str) -> int:
             f"    deps = {sorted(set(deps))!r},".replace("'", '"'),
             ")",
         ]
+    lines += [
+        "",
+        "# Every distribution of requirements.txt (for the test that checks the pins).",
+        "py_library(",
+        '    name = "all",',
+        f"    deps = {[':' + n for n in sorted(dists)]!r},".replace("'", '"'),
+        ")",
+    ]
     if missing:
         print("ktstr_pip: requirements.txt does not pin these required distributions: " +
               ", ".join(sorted(set(missing))) + ". Add each as name==version.", file=sys.stderr)
