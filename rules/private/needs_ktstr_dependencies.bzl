@@ -16,6 +16,16 @@ Add to your WORKSPACE (see ktstr's README, "Use it from your repository"):
 
 load("@rules_python//python:defs.bzl", _py_binary = "py_binary", _py_library = "py_library", _py_test = "py_test")
 
-py_binary = _py_binary
+# legacy_create_init = 0: no __init__.py made up in the runfiles. When ktstr is an external
+# repository named "ktstr", Bazel would otherwise create runfiles/ktstr/__init__.py, turning
+# the repository's directory into a package called ktstr that shadows the real one
+# (runfiles/ktstr/ktstr): `import ktstr.kernel` fails in every consumer.
+def py_binary(**kwargs):
+    kwargs.setdefault("legacy_create_init", 0)
+    _py_binary(**kwargs)
+
+def py_test(**kwargs):
+    kwargs.setdefault("legacy_create_init", 0)
+    _py_test(**kwargs)
+
 py_library = _py_library
-py_test = _py_test
