@@ -3,6 +3,8 @@ the running task shown as coloured bands and test boundaries marked (matplotlib,
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -22,6 +24,9 @@ def timeline_png(samples: Sequence[Sample], out: Path, title: str,
     """Write the picture; returns None, or the reason it could not be drawn (a stated skip)."""
     if not samples:
         return "no samples to draw"
+    # matplotlib wants a writable config/cache dir; $HOME may not be one (Bazel's sandbox).
+    os.environ.setdefault("MPLCONFIGDIR", os.path.join(
+        os.environ.get("TEST_TMPDIR") or tempfile.gettempdir(), f"ktstr-matplotlib-{os.getuid()}"))
     try:
         import matplotlib
 
