@@ -297,6 +297,8 @@ def ktstr_dependencies(python = DEFAULT_PYTHON, kernel_source_name = "linux_6_12
     if kernel_source_name and not native.existing_rule(kernel_source_name):
         kernel_source(name = kernel_source_name, debian_package = "linux-source-6.12")
 
+# A WORKSPACE-level registration, like rules_go's go_register_toolchains(): no target, no name.
+# buildifier: disable=unnamed-macro
 def ktstr_register_toolchains():
     """Registers ktstr's Python toolchain (the interpreter of ktstr_dependencies).
 

@@ -16,18 +16,21 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
 
     Tests sharing a topology share a VM, so this is two boots (1n1l2c1t and 1n2l2c1t).
 
-    known_failures: {reason: [scenario, ...]}: scenarios this scheduler is known to fail,
-    with the text the kernel's verdict must contain. Each reason becomes its own target,
-    `<name>_known_<i>`, which passes only while the scheduler still fails that way: when a
-    fix lands it turns red, and the scenarios move back into the main target.
-
-    known_failures_monitor: host monitor options of the known-failure targets only (e.g. a
-    shorter max_runnable_wait_s where the scheduler's own watchdog is short).
-
-    intermittent_failures: {reason: [scenario, ...]}: timing-dependent failures. Scenarios
-    with the same set of reasons share a target `<name>_intermittent_<i>`: a FAIL with one
-    of its reasons counts as PASS (the report says it occurred), a PASS is a PASS, any other
-    FAIL fails.
+    Args:
+      name: the main target's name (and the prefix of the known/intermittent targets).
+      scheduler: a ktstr scheduler target; None = EEVDF.
+      sched_args: extra loader arguments.
+      known_failures: {reason: [scenario, ...]}: scenarios this scheduler is known to fail,
+        with the text the kernel's verdict must contain. Each reason becomes its own target,
+        `<name>_known_<i>`, which passes only while the scheduler still fails that way: when
+        a fix lands it turns red, and the scenarios move back into the main target.
+      intermittent_failures: {reason: [scenario, ...]}: timing-dependent failures. Scenarios
+        with the same set of reasons share a target `<name>_intermittent_<i>`: a FAIL with
+        one of its reasons counts as PASS (the report says it occurred), a PASS is a PASS,
+        any other FAIL fails.
+      known_failures_monitor: host monitor options of the known-failure targets only (e.g. a
+        shorter max_runnable_wait_s where the scheduler's own watchdog is short).
+      **kwargs: passed to every ktstr_test.
     """
     failing = [t for tests in known_failures.values() + intermittent_failures.values() for t in tests]
     for t in failing:
@@ -85,8 +88,18 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
         )
 
 def broken_scheduler_test(name, scheduler, expect_fail, test = "two_cgroup_fairness", **kwargs):
-    """A scheduler that must be caught: the test passes only if the run FAILs with
-    `expect_fail` (the kernel's reason) in its evidence."""
+    """A scheduler that must be caught.
+
+    The test passes only if the run FAILs with `expect_fail` (the kernel's reason) in its
+    evidence.
+
+    Args:
+      name: target name.
+      scheduler: the broken scheduler.
+      expect_fail: the text the verdict must contain.
+      test: the scenario to run.
+      **kwargs: passed to ktstr_test.
+    """
     ktstr_test(
         name = name,
         srcs = ["scenarios.py"],

@@ -61,7 +61,7 @@ _PATH = "/bin:/usr/bin:/usr/local/bin"
 
 def _first_line(rctx, command):
     res = rctx.execute(["sh", "-c", command + " 2>&1"], environment = {"PATH": _PATH, "LC_ALL": "C"})
-    lines = [l.strip() for l in res.stdout.splitlines() if l.strip()]
+    lines = [line.strip() for line in res.stdout.splitlines() if line.strip()]
     if res.return_code != 0 and not lines:
         return "absent"
     return lines[0] if lines else "absent"
@@ -72,7 +72,7 @@ def _package_versions(rctx, names):
     res = rctx.execute(["dpkg-query", "-W", "-f=${Package}=${Version}\n"] + names)
 
     # Packages not installed are simply left out: the tool lines above still say it.
-    return sorted([l for l in res.stdout.splitlines() if l.strip() and not l.endswith("=")])
+    return sorted([line for line in res.stdout.splitlines() if line.strip() and not line.endswith("=")])
 
 # The command each tool line needs, and the Debian package that provides it.
 _PROVIDERS = {

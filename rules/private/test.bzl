@@ -26,7 +26,7 @@ ktstr_engine_flag = rule(
     doc = "Command-line engine choice for every ktstr_test: --//rules:engine=qemu-tcg",
 )
 
-def _runfile_path(ctx, f):
+def _runfile_path(f):
     # Tests run with the workspace's runfiles directory as cwd; files of other repositories
     # sit next to it ("../repo/path"), which short_path already says.
     return f.short_path
@@ -54,10 +54,10 @@ def _config_impl(ctx):
             files += runtime
             scheduler = {
                 "name": info.name,
-                "binary": _runfile_path(ctx, info.binary),
+                "binary": _runfile_path(info.binary),
                 "args": list(info.args) + ctx.attr.sched_args,
                 "ops_name": info.ops_name,
-                "runtime_files": [_runfile_path(ctx, f) for f in runtime],
+                "runtime_files": [_runfile_path(f) for f in runtime],
             }
     elif ctx.attr.sched_args:
         fail("sched_args given but no scheduler: EEVDF takes no arguments")
@@ -72,7 +72,7 @@ def _config_impl(ctx):
         # The VMM is what auto picks where KVM can boot Linux; with an explicit QEMU engine
         # the library stays out, so a VMM change does not invalidate those cached results.
         files.append(ctx.file._vmm_library)
-        vmm_library = _runfile_path(ctx, ctx.file._vmm_library)
+        vmm_library = _runfile_path(ctx.file._vmm_library)
     l1_kernel, l1_initramfs = "", ""
     if engine == "vmm-nested":
         # The L1 host of the nested test bed (a second kernel build), only for this engine.
@@ -81,15 +81,15 @@ def _config_impl(ctx):
         if len(l1_archives) != 1:
             fail("//vmm:l1_initramfs must be one archive")
         files += [l1_bzimage] + l1_archives
-        l1_kernel = _runfile_path(ctx, l1_bzimage)
-        l1_initramfs = _runfile_path(ctx, l1_archives[0])
+        l1_kernel = _runfile_path(l1_bzimage)
+        l1_initramfs = _runfile_path(l1_archives[0])
     # QEMU's version is part of the test's key: a QEMU upgrade re-runs cached VM tests.
     files.append(ctx.file._qemu_version)
     config = {
         "suite": str(ctx.label).replace("_ktstr_config", ""),
-        "kernel": _runfile_path(ctx, kernel.bzimage),
-        "initramfs": [_runfile_path(ctx, f) for f in initrds],
-        "srcs": [_runfile_path(ctx, f) for f in srcs],
+        "kernel": _runfile_path(kernel.bzimage),
+        "initramfs": [_runfile_path(f) for f in initrds],
+        "srcs": [_runfile_path(f) for f in srcs],
         "test": ctx.attr.test,
         "scheduler": scheduler,
         "topology": ctx.attr.topology,
@@ -100,12 +100,12 @@ def _config_impl(ctx):
         "expect_fail": ctx.attr.expect_fail,
         "may_fail": ctx.attr.may_fail,
         "cmdline": ctx.attr.cmdline,
-        "selftests_runner": _runfile_path(ctx, selftests) if selftests != None else "",
+        "selftests_runner": _runfile_path(selftests) if selftests != None else "",
         "selftests_args": ctx.attr.selftests_args,
         "vmm_library": vmm_library,
         "l1_kernel": l1_kernel,
         "l1_initramfs": l1_initramfs,
-        "kernel_layout": _runfile_path(ctx, layout) if layout != None else "",
+        "kernel_layout": _runfile_path(layout) if layout != None else "",
         "monitor": ctx.attr.monitor,
     }
     out = ctx.actions.declare_file(ctx.label.name + ".json")
@@ -165,15 +165,32 @@ def _topology_cpus(topology):
     return counts[1] * counts[2] * counts[3]
 
 def _guest_memory(memory_mib, topology):
-    """Guest memory: as given, else max(1024, 64 per vCPU) (percpu areas grow with CPUs); 0 =
-    each boot's own topology (decorator topologies), sized by ktstr.host.request."""
+    """Guest memory in MiB for a topology.
+
+    As given, else max(1024, 64 per vCPU) (percpu areas grow with CPUs); 0 = each boot's own
+    topology (decorator topologies), sized by ktstr.host.request.
+
+    Args:
+      memory_mib: the user's value, or None.
+      topology: the target's shape ("" = the decorators').
+
+    Returns:
+      MiB, or 0 for "per boot".
+    """
     if memory_mib != None:
         return memory_mib
     return max(1024, 64 * _topology_cpus(topology)) if topology else 0
 
 def _ktstr_target(name, kind, main, config_attrs, **kwargs):
-    """The JSON config of one VM run and the Python entry point reading it: a py_test
-    (`kind` = py_test) or a `bazel run` py_binary."""
+    """The JSON config of one VM run and the Python entry point reading it.
+
+    Args:
+      name: the target's name.
+      kind: py_test, or py_binary for a `bazel run` target.
+      main: the entry point's label.
+      config_attrs: attributes of the config rule.
+      **kwargs: passed to `kind`.
+    """
     config = name + "_ktstr_config"
     _ktstr_test_config(
         name = config,
@@ -319,8 +336,10 @@ def ktstr_selftests_test(
     )
 
 def ktstr_gauntlet(name, topologies, memory_mib = None, tags = [], **kwargs):
-    """The same ktstr_test on several topologies: one target per topology, named
-    `<name>_<topology>` (preset names with `-` as `_`), and a test_suite `name` of them all.
+    """The same ktstr_test on several topologies.
+
+    One target per topology, named `<name>_<topology>` (preset names with `-` as `_`), and a
+    test_suite `name` of them all.
 
     Args:
       name: the test_suite's name and the targets' prefix.
@@ -356,14 +375,21 @@ def ktstr_shell(
         engine = "",
         cmdline = "",
         **kwargs):
-    """`bazel run` target: the VM a ktstr_test would boot (kernel, initramfs, topology,
-    scheduler attached), with an interactive shell on the terminal instead of tests. Leaving
-    the shell powers the VM off; Ctrl-A X quits QEMU. QEMU engines only.
+    """A `bazel run` target: the VM a ktstr_test would boot, with a shell instead of tests.
+
+    Kernel, initramfs, topology, the scheduler attached; an interactive shell on the terminal.
+    Leaving the shell powers the VM off; Ctrl-A X quits QEMU. QEMU engines only.
 
     Args:
       name: target name.
-      kernel, initramfs, scheduler, sched_args, topology, memory_mib, engine, cmdline: as
-        for ktstr_test.
+      kernel: as for ktstr_test.
+      initramfs: as for ktstr_test.
+      scheduler: as for ktstr_test.
+      sched_args: as for ktstr_test.
+      topology: as for ktstr_test (default 1n1l2c1t).
+      memory_mib: as for ktstr_test.
+      engine: as for ktstr_test.
+      cmdline: as for ktstr_test.
       **kwargs: passed to the py_binary.
     """
     topology = _resolve_topology(topology)
