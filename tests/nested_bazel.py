@@ -60,10 +60,11 @@ def copy_checkout(dst: Path) -> Path:
     return dst
 
 
-def shared_disk_cache(artifact: Path) -> Path:
+def shared_disk_cache(artifact: Path, required: bool = True) -> Path | None:
     """The disk cache ./bazelw gave the build of this test's data (the invoking user's
-    $KTSTR_CACHE_DIR default), found by the artifact's digest in it. Skips when it is not
-    there: then a nested build would compile instead of proving anything."""
+    $KTSTR_CACHE_DIR default), found by the artifact's digest in it. When it is not there:
+    skip if `required` (a nested build would compile instead of proving anything), else
+    None."""
     digest = hashlib.sha256(artifact.read_bytes()).hexdigest()
     home = Path(pwd.getpwuid(os.getuid()).pw_dir)
     candidates = [Path(os.environ.get("KTSTR_CACHE_DIR", home / ".cache" / "ktstr")) / "bazel-disk-cache"]
@@ -71,6 +72,8 @@ def shared_disk_cache(artifact: Path) -> Path:
         # Bazel 4 keeps blobs at cas/<hash>; later versions at cas/<hash[:2]>/<hash>.
         if (cache / "cas" / digest).exists() or (cache / "cas" / digest[:2] / digest).exists():
             return cache
+    if not required:
+        return None
     pytest.skip(f"{artifact.name} is not in the disk cache at {candidates[0]} (built without "
                 "./bazelw, or with another KTSTR_CACHE_DIR): a nested build would compile it")
 
