@@ -6,6 +6,8 @@
 load("//rules:private/compare.bzl", _ktstr_compare_test = "ktstr_compare_test")
 load("//rules:private/initramfs.bzl", _ktstr_initramfs = "ktstr_initramfs")
 load("//rules:private/kernel.bzl", _ktstr_kernel = "ktstr_kernel")
+load("//rules:private/matrix.bzl", _ktstr_matrix = "ktstr_matrix")
+load("//rules:private/presets.bzl", _TOPOLOGY_PRESETS = "TOPOLOGY_PRESETS")
 load(
     "//rules:private/scheduler.bzl",
     _KtstrBpfToolchainInfo = "KtstrBpfToolchainInfo",
@@ -14,8 +16,6 @@ load(
     _ktstr_sched_ext_toolchain = "ktstr_sched_ext_toolchain",
     _ktstr_scheduler = "ktstr_scheduler",
 )
-load("//rules:private/matrix.bzl", _ktstr_matrix = "ktstr_matrix")
-load("//rules:private/presets.bzl", _TOPOLOGY_PRESETS = "TOPOLOGY_PRESETS")
 load(
     "//rules:private/test.bzl",
     _ktstr_gauntlet = "ktstr_gauntlet",

@@ -28,7 +28,6 @@ The repository exposes:
 load("//rules:private/host_tools.bzl", "ktstr_host_tools")
 load("//rules:private/python_repositories.bzl", "DEFAULT_PYTHON", "ktstr_pip", "ktstr_python_configure")
 
-
 _SOURCE_INFO_BZL = Label("//rules:private/kernel_source.bzl")
 
 def _absolute_label(label):
@@ -248,7 +247,6 @@ kernel_source = repository_rule(
 
 # --- Everything a workspace using ktstr needs (WORKSPACE mode; bzlmod: extensions.bzl) ---
 
-
 def _local_shim_impl(rctx):
     root = rctx.path(rctx.attr.marker).dirname
     for child in root.readdir():
@@ -281,6 +279,7 @@ def ktstr_dependencies(python = DEFAULT_PYTHON, kernel_source_name = "linux_6_12
       bazel4_shims: on Bazel 4/5 (offline), declare ktstr's tiny local rules_python,
         rules_cc, rules_java and remote_coverage_tools instead of downloading them.
     """
+
     # Debian's bazel-bootstrap 4.2.3 reports no version ("" or "no_version").
     version = getattr(native, "bazel_version", "") or ""
     major = version.split(".")[0]

@@ -10,8 +10,14 @@ BASE_INITRAMFS = "//initramfs:base"
 # The test functions of scenarios.py, in file order.
 SCENARIOS = ["two_cgroup_fairness", "cpuset_isolation", "cgroup_churn", "mixed_work_types", "multi_llc"]
 
-def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}, intermittent_failures = {},
-                    known_failures_monitor = {}, **kwargs):
+def scheduler_suite(
+        name,
+        scheduler = None,
+        sched_args = [],
+        known_failures = {},
+        intermittent_failures = {},
+        known_failures_monitor = {},
+        **kwargs):
     """One Bazel test per scheduler running every scenario in scenarios.py.
 
     Tests sharing a topology share a VM, so this is two boots (1n1l2c1t and 1n2l2c1t).
@@ -63,6 +69,7 @@ def scheduler_suite(name, scheduler = None, sched_args = [], known_failures = {}
             monitor = known_failures_monitor,
             **kwargs
         )
+
     # A scenario may have several intermittent reasons; scenarios with the same set share
     # a target that accepts any of them.
     reasons_of = {}

@@ -31,10 +31,15 @@ def ktstr_compare_test(
 
     Args:
       name: the comparison test; the sides are `<name>_baseline` and `<name>_candidate`.
-      srcs, test, initramfs: the @ktstr_test functions both sides run (as for ktstr_test).
+      srcs: the test files both sides run (as for ktstr_test).
+      test: the @ktstr_test functions to run ("" = all; as for ktstr_test).
+      initramfs: as for ktstr_test.
       kernel: the kernel of both sides, unless baseline_kernel / candidate_kernel say otherwise
         (compare one scheduler on two kernels).
-      baseline, candidate: ktstr_bpf_scheduler / ktstr_scheduler targets; None = EEVDF.
+      baseline_kernel: the baseline side's kernel (default `kernel`).
+      candidate_kernel: the candidate side's kernel (default `kernel`).
+      baseline: a ktstr_bpf_scheduler / ktstr_scheduler target; None = EEVDF.
+      candidate: the scheduler under comparison; None = EEVDF.
       runs: VM runs per side. The rule corrects for the number of metrics (Bonferroni), so a
         lone metric needs 3 runs, three metrics 4, five metrics 5 (at alpha 0.05).
       threshold: relative change of a median that counts as a regression.
@@ -59,6 +64,7 @@ def ktstr_compare_test(
             tags = ["manual"],
             **kwargs
         )
+
         # ktstr_test's JSON config target (rules/private/test.bzl: <target>_ktstr_config).
         configs.append(":%s_%s_ktstr_config" % (name, side))
     main = Label("//rules:private/ktstr_compare_main.py")

@@ -13,9 +13,9 @@ Two actions:
                  memory with; seconds, and separate so the kernel is never rebuilt for it)
 """
 
-load("//rules:providers.bzl", "KtstrKernelInfo")
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
 load("//rules:private/kernel_source.bzl", "KtstrKernelSourceInfo")
+load("//rules:providers.bzl", "KtstrKernelInfo")
 
 def _cpu_resources(_os, _inputs):
     # make -j uses every core; tell Bazel so it does not run other actions beside it.
@@ -72,6 +72,7 @@ def _ktstr_kernel_impl(ctx):
     args.add("--jobs", "0")  # 0 = every core of the machine; not part of the cache key
     args.add("--out-bzimage", bzimage)
     args.add("--out-vmlinux", vmlinux)
+
     # The build re-checks that olddefconfig leaves the verified config unchanged; its copy
     # is an output only because every action output must be declared.
     build_config = ctx.actions.declare_file(ctx.label.name + "/_build.config")

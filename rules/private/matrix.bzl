@@ -45,7 +45,21 @@ def _features(cell):
     return out
 
 def matrix_plan(kernels, topologies, schedulers, tests, budget_s = 0, boot_s = 8, test_s = {}, kernel_cost = {}):
-    """The cells and the greedy selection, as a dict (also written as <name>_plan.json)."""
+    """The cells and the greedy selection (also written as <name>_plan.json).
+
+    Args:
+      kernels: kernel short names.
+      topologies: shapes or preset names.
+      schedulers: scheduler short names.
+      tests: test function names.
+      budget_s: estimated seconds of VM time to spend; 0 = every cell.
+      boot_s: estimated seconds of one boot (scaled by the kernel's cost and the CPUs).
+      test_s: {test: estimated seconds}, 3 s for tests not named.
+      kernel_cost: {kernel: cost factor}, 1.0 for kernels not named.
+
+    Returns:
+      A dict: the cells (each with its features, cost and `selected`) and the coverage.
+    """
     cells = []
     for k in kernels:
         for t in topologies:
@@ -164,7 +178,9 @@ def ktstr_matrix(
       schedulers: {short name: scheduler label, or None for EEVDF}.
       initramfs: as for ktstr_test.
       budget_s: estimated seconds of VM time to spend; 0 = every cell.
-      boot_s, test_s, kernel_cost: the cost model (file doc).
+      boot_s: the cost model's seconds per boot (file doc).
+      test_s: the cost model's seconds per test (file doc).
+      kernel_cost: the cost model's factor per kernel (file doc).
       tags: tags of every target and the suite.
       **kwargs: passed to every ktstr_test (timeout, duration, ...).
     """

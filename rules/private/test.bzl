@@ -7,8 +7,8 @@ scheduler, initramfs, sources and attributes mean a cached PASS.
 """
 
 load("//rules:private/needs_ktstr_dependencies.bzl", "py_binary", "py_test")
-load("//rules:providers.bzl", "KtstrInitramfsInfo", "KtstrKernelInfo", "KtstrSchedulerInfo")
 load("//rules:private/presets.bzl", "TOPOLOGY_PRESETS")
+load("//rules:providers.bzl", "KtstrInitramfsInfo", "KtstrKernelInfo", "KtstrSchedulerInfo")
 
 _ENGINES = ["", "auto", "qemu", "qemu-kvm", "qemu-tcg", "vmm", "vmm-nested"]
 
@@ -83,6 +83,7 @@ def _config_impl(ctx):
         files += [l1_bzimage] + l1_archives
         l1_kernel = _runfile_path(l1_bzimage)
         l1_initramfs = _runfile_path(l1_archives[0])
+
     # QEMU's version is part of the test's key: a QEMU upgrade re-runs cached VM tests.
     files.append(ctx.file._qemu_version)
     config = {

@@ -7,8 +7,8 @@ figures and stops the loader before it attaches. Each scheduler is one test case
 """
 
 load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
-load("//rules:providers.bzl", "KtstrKernelInfo", "KtstrSchedulerInfo")
 load("//rules:private/test.bzl", "EngineFlagInfo")
+load("//rules:providers.bzl", "KtstrKernelInfo", "KtstrSchedulerInfo")
 
 def _config_impl(ctx):
     kernel = ctx.attr.kernel[KtstrKernelInfo]
@@ -35,6 +35,7 @@ def _config_impl(ctx):
     if engine in ("", "auto", "vmm"):
         files.append(ctx.file._vmm_library)
         vmm_library = ctx.file._vmm_library.short_path
+
     # QEMU's version is part of the test's key, as for ktstr_test.
     files.append(ctx.file._qemu_version)
     config = {
@@ -97,7 +98,8 @@ def ktstr_verifier_test(
       topology: guest topology ("" = 1n1l2c1t; the figures hardly depend on it).
       memory_mib: guest memory (None: the runner's default for the topology).
       vm_timeout_s: seconds before the VM is killed.
-      engine, cmdline: as for ktstr_test.
+      engine: as for ktstr_test.
+      cmdline: as for ktstr_test.
       tags: extra tags.
       size: Bazel test size.
       **kwargs: passed to the py_test.

@@ -9,8 +9,11 @@ def _impl(rctx):
     npm = rctx.which("npm")
     if npm == None:
         # The lint test skips, naming why, instead of the workspace failing to load.
-        rctx.file("buildifier", "#!/bin/sh\necho 'npm is not installed (Debian: apt-get install npm)' >&2\nexit 77\n",
-                  executable = True)
+        rctx.file(
+            "buildifier",
+            "#!/bin/sh\necho 'npm is not installed (Debian: apt-get install npm)' >&2\nexit 77\n",
+            executable = True,
+        )
         rctx.file("BUILD.bazel", 'exports_files(["buildifier"], visibility = ["//visibility:public"])\n')
         rctx.file("WORKSPACE", "")
         return
