@@ -13,7 +13,7 @@ before it fails. A failure carries the samples that broke it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from ktstr.errors import KtstrError
 from ktstr.monitor.sampler import CpuSample, Sample
@@ -94,7 +94,7 @@ def _busy(c: CpuSample) -> bool:
 class LiveChecks:
     """Stall detection on each sample as it arrives; returns a reason to stop the VM."""
 
-    def __init__(self, thresholds_for, hz: int, clock=None) -> None:
+    def __init__(self, thresholds_for: Callable[[str], MonitorThresholds], hz: int) -> None:
         self.thresholds_for = thresholds_for  # test name -> MonitorThresholds
         self.hz = hz
         self.wait_streak = 0
