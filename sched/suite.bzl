@@ -17,10 +17,12 @@ def scheduler_suite(
         known_failures = {},
         intermittent_failures = {},
         known_failures_monitor = {},
+        vm_timeout_s = 60,
         **kwargs):
     """One Bazel test per scheduler running every scenario in scenarios.py.
 
     Tests sharing a topology share a VM, so this is two boots (1n1l2c1t and 1n2l2c1t).
+    vm_timeout_s: per boot of the passing scenarios (the vmm-nested engine's boots take longer).
 
     Args:
       name: the main target's name (and the prefix of the known/intermittent targets).
@@ -52,7 +54,7 @@ def scheduler_suite(
             initramfs = [BASE_INITRAMFS],
             scheduler = scheduler,
             sched_args = sched_args,
-            vm_timeout_s = 60,
+            vm_timeout_s = vm_timeout_s,
             **kwargs
         )
     for i, reason in enumerate(sorted(known_failures)):
