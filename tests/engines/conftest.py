@@ -14,7 +14,8 @@ from ktstr.host.engines import Engine, kvm
 
 BUSYBOX_INITRAMFS = Path("tests/host/busybox_initramfs.py")
 VMM_LIBRARY = Path("vmm/libktstr_vmm.so")
-ENGINES = ("qemu-tcg", "qemu-kvm", "vmm", "vmm-nested")
+# Which engines this target runs the suite on (conformance_vmm_nested_test: vmm-nested only).
+ENGINES = tuple(os.environ.get("KTSTR_CONFORMANCE_ENGINES", "qemu-tcg,qemu-kvm,vmm,vmm-nested").split(","))
 GUESTS = ("topo", "hang", "panic", "corrupt")
 
 
@@ -52,8 +53,11 @@ def guests(tmp_path_factory) -> dict[str, Path]:
 def engine(request) -> Engine:
     name = request.param
     if name == "vmm-nested":
-        # Minutes per boot (L2 on one TCG-emulated vCPU): opt in, with the L1 test bed
+        # Minutes per boot (L2 on one TCG-emulated vCPU): //tests/engines:conformance_vmm_nested_test
+        # has the L1 test bed in its runfiles; elsewhere opt in, with the L1 test bed
         # (//kernels:l1_host, //vmm:l1_initramfs) named by KTSTR_L1_KERNEL / KTSTR_L1_INITRAMFS.
+        if os.environ.get("KTSTR_L1_KERNEL_FILES"):
+            return _vmm_nested()
         if os.environ.get("KTSTR_CONFORMANCE_NESTED") != "1":
             pytest.skip("engine vmm-nested: minutes per boot; set KTSTR_CONFORMANCE_NESTED=1 (with "
                         "KTSTR_L1_KERNEL and KTSTR_L1_INITRAMFS) to run the suite on it")
@@ -79,3 +83,22 @@ def engine(request) -> Engine:
     from ktstr.host.engines.vmm import VmmEngine
 
     return VmmEngine(VMM_LIBRARY.resolve())
+
+
+def _runfile(env: str, suffix: str) -> Path | None:
+    """The file ending in suffix among a target's files ($(rootpaths) in BUILD)."""
+    for f in os.environ.get(env, "").split():
+        if f.endswith(suffix):
+            return Path(f)
+    return None
+
+
+def _vmm_nested() -> Engine:
+    from ktstr.host.engines.vmm_nested import L1Host, VmmNestedEngine
+
+    kernel = _runfile("KTSTR_L1_KERNEL_FILES", "/bzImage")
+    initramfs = _runfile("KTSTR_L1_INITRAMFS_FILES", ".cpio")
+    if kernel is None or initramfs is None:
+        pytest.skip("engine vmm-nested: no L1 host in this test's runfiles (//kernels:l1_host, "
+                    "//vmm:l1_initramfs: conformance_vmm_nested_test has them)")
+    return VmmNestedEngine(L1Host(kernel.resolve(), initramfs.resolve()))
