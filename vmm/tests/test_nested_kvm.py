@@ -30,8 +30,8 @@ from ktstr.initramfs.cpio import Archive
 from ktstr.topology import Topology
 
 BUSYBOX_INITRAMFS = Path("tests/host/busybox_initramfs.py")
-# loglevel 6 for the clock source lines (info level)
-CMDLINE = BASE_CMDLINE.replace("loglevel=5", "loglevel=6")
+# loglevel 7: the clock source lines are KERN_INFO (loglevel=N prints levels below N)
+CMDLINE = BASE_CMDLINE.replace("loglevel=5", "loglevel=7")
 # Two nodes, two LLCs, SMT: 2 nodes x 1 LLC each x 1 core x 2 threads = 4 vCPUs.
 TOPOLOGY = "2n2l1c2t"
 # The firmware a -kernel boot reads, where Debian's QEMU looks for it.
