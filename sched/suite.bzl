@@ -22,7 +22,6 @@ def scheduler_suite(
     """One Bazel test per scheduler running every scenario in scenarios.py.
 
     Tests sharing a topology share a VM, so this is two boots (1n1l2c1t and 1n2l2c1t).
-    vm_timeout_s: per boot of the passing scenarios (the vmm-nested engine's boots take longer).
 
     Args:
       name: the main target's name (and the prefix of the known/intermittent targets).
@@ -38,6 +37,7 @@ def scheduler_suite(
         any other FAIL fails.
       known_failures_monitor: host monitor options of the known-failure targets only (e.g. a
         shorter max_runnable_wait_s where the scheduler's own watchdog is short).
+      vm_timeout_s: per boot of the main target (the vmm-nested engine's boots take longer).
       **kwargs: passed to every ktstr_test.
     """
     failing = [t for tests in known_failures.values() + intermittent_failures.values() for t in tests]
