@@ -2,23 +2,28 @@
 
 Every worker is its own process so it can sit in its own cgroup. Life of a worker:
 fork -> child waits on a start pipe -> parent moves it (cgroup, affinity) -> parent writes
-the start byte -> child runs its loop until SIGUSR1 -> child writes its JSON report on a
-pipe and exits. A worker that does not report in time is SIGKILLed and reported as such.
+the start byte -> child applies its placement (affinity intent, memory policy, nice,
+scheduling policy) and runs its loop until SIGUSR1 -> child writes its JSON report on a pipe
+and exits. A worker that fails says why in its report; one that does not report in time is
+SIGKILLed and reported as such.
 """
 
 from __future__ import annotations
 
 import json
-import mmap
 import os
+import random
 import select
 import signal
 import time
 import traceback
 from dataclasses import dataclass, field
 
+from ktstr.topology import parse_cpulist
 from ktstr.workload import loops
-from ktstr.workload.types import WorkerReport, WorkloadConfig, WorkType
+from ktstr.workload.links import Link, make_links
+from ktstr.workload.telemetry import Telemetry, read_numa_pages, read_schedstat
+from ktstr.workload.types import WorkerReport, WorkloadConfig
 
 START_TIMEOUT_S = 30.0
 COLLECT_TIMEOUT_S = 5.0
@@ -45,7 +50,7 @@ class WorkloadHandle:
     @classmethod
     def spawn(cls, cfg: WorkloadConfig) -> "WorkloadHandle":
         cfg.validate()
-        peers = _make_peers(cfg)
+        peers = make_links(cfg)
         workers = []
         # SIGUSR1 (stop) stays blocked across fork until the child has its handler: a stop
         # sent to a worker that has not got that far must not kill it with the default action.
@@ -99,8 +104,10 @@ class WorkloadHandle:
             try:
                 report = WorkerReport.from_json(json.loads(bytes(w.buf)))
             except (ValueError, TypeError):
+                timed_out = w.report_r in pending
                 report = WorkerReport(pid=w.pid, work_type=self.cfg.work_type.value, completed=False,
-                                      exit_info=exit_info or f"no report within {timeout_s:.0f}s")
+                                      exit_info=(f"no report within {timeout_s:.0f}s, {exit_info}"
+                                                 if timed_out else exit_info or "no report"))
             if exit_info and not report.exit_info and exit_info != "exited 0":
                 report.exit_info = exit_info
             reports.append(report)
@@ -112,30 +119,10 @@ class WorkloadHandle:
             _reap(w.pid)
 
 
-def _make_peers(cfg: WorkloadConfig) -> dict[int, loops.Channel]:
-    """Channels of paired work types: worker 2k talks to 2k+1."""
-    peers: dict[int, loops.Channel] = {}
-    if cfg.work_type.group_size != 2:
-        return peers
-    for a in range(0, cfg.num_workers, 2):
-        if cfg.work_type is WorkType.FUTEX_PINGPONG:
-            shared = mmap.mmap(-1, loops.FUTEX_AREA_BYTES)  # MAP_SHARED: both children see it
-            peers[a] = loops.Channel("futex", shared=shared, side=0)
-            peers[a + 1] = loops.Channel("futex", shared=shared, side=1)
-        elif cfg.work_type is WorkType.EVENTFD_PINGPONG:
-            to_a, to_b = os.eventfd(0), os.eventfd(0)
-            peers[a] = loops.Channel("eventfd", to_a, to_b)
-            peers[a + 1] = loops.Channel("eventfd", to_b, to_a)
-        else:
-            a_r, b_w = os.pipe()
-            b_r, a_w = os.pipe()
-            peers[a] = loops.Channel("pipe", a_r, a_w)
-            peers[a + 1] = loops.Channel("pipe", b_r, b_w)
-    return peers
-
-
-def _child(cfg: WorkloadConfig, index: int, peer, start_r: int, report_w: int, mask) -> None:
+def _child(cfg: WorkloadConfig, index: int, link: Link | None, start_r: int, report_w: int,
+           mask) -> None:
     code = 0
+    report = WorkerReport(pid=os.getpid(), work_type=cfg.work_type.value)
     try:
         os.setpgid(0, 0)
         loops.set_comm(cfg.comm(index))
@@ -145,23 +132,52 @@ def _child(cfg: WorkloadConfig, index: int, peer, start_r: int, report_w: int, m
         ready, _, _ = select.select([start_r], [], [], START_TIMEOUT_S)
         if not ready or os.read(start_r, 1) != b"g":
             os._exit(3)  # never started: the parent went away
-        if cfg.cpus:
-            os.sched_setaffinity(0, cfg.cpus)
-        if cfg.nice:
-            os.setpriority(os.PRIO_PROCESS, 0, cfg.nice)
-        report = WorkerReport(pid=os.getpid(), work_type=cfg.work_type.value)
+        _place(cfg, index)
+        sched0 = read_schedstat()
         wall0, cpu0 = time.monotonic_ns(), time.process_time_ns()
-        loops.run(cfg, index, peer, lambda: stopping[0], report)
+        loops.run(cfg, index, link, lambda: stopping[0], Telemetry(report))
         report.wall_time_ns = time.monotonic_ns() - wall0
         report.cpu_time_ns = time.process_time_ns() - cpu0
-        data = json.dumps(report.to_json()).encode()
-        while data:
-            data = data[os.write(report_w, data):]
-    except BaseException:  # noqa: BLE001 - the parent must get the reason, not silence
+        sched1 = read_schedstat()
+        if sched0 and sched1:
+            report.schedstat_cpu_time_ns = sched1[0] - sched0[0]
+            report.schedstat_run_delay_ns = sched1[1] - sched0[1]
+            report.schedstat_run_count = sched1[2] - sched0[2]
+        report.numa_pages = read_numa_pages()
+    except BaseException as exc:  # noqa: BLE001 - the parent must get the reason, not silence
         traceback.print_exc()
+        report.completed = False
+        report.exit_info = f"worker failed: {type(exc).__name__}: {exc}"
         code = 2
     finally:
-        os._exit(code)
+        try:
+            data = json.dumps(report.to_json()).encode()
+            while data:
+                data = data[os.write(report_w, data):]
+        finally:
+            os._exit(code)
+
+
+def _place(cfg: WorkloadConfig, index: int) -> None:
+    """Affinity (fixed mask or intent), memory policy, nice, scheduling policy: in that
+    order, so a real-time policy is set last, after the worker is where it belongs."""
+    if cfg.affinity is not None:
+        pool = cfg.pool or sorted(os.sched_getaffinity(0))
+        cpus = cfg.affinity.resolve(pool, _online_cpus(), cfg.llc_groups, random.Random(os.getpid()))
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)
+    elif cfg.cpus:
+        os.sched_setaffinity(0, cfg.cpus)
+    cfg.mem_policy.apply()
+    if cfg.nice:
+        os.setpriority(os.PRIO_PROCESS, 0, cfg.nice)
+    if cfg.policy.policy or cfg.policy.priority:
+        cfg.policy.apply()
+
+
+def _online_cpus() -> list[int]:
+    with open("/sys/devices/system/cpu/online") as f:
+        return parse_cpulist(f.read())
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -1,30 +1,41 @@
-"""The worker loops (run in the forked child). Each loop calls `tick()` once per unit of
-work: tick records progress gaps, CPU changes and the iteration count."""
+"""The worker loops (run in the forked child), one function per work type. Each loop calls
+`t.tick()` once per outer iteration and `t.spin(n)` for CPU work (counted as work units);
+blocking loops time their waits with `t.wake()`. Blocking waits time out every 100 ms so a
+worker sees its stop request."""
 
 from __future__ import annotations
 
 import ctypes
+import math
 import mmap
 import os
 import random
+import select
 import time
-from dataclasses import dataclass
-from typing import Optional
+from typing import Callable
 
-from ktstr.workload.types import WorkerReport, WorkType, WorkloadConfig
-
-SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_EXT = 0, 3, 5, 7
-MAX_WAKE_SAMPLES = 10000
+from ktstr.workload.links import SEM_OFFSET, Link
+from ktstr.workload.placement import SCHED_BATCH, SCHED_EXT, SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR
+from ktstr.workload.telemetry import Telemetry
+from ktstr.workload.types import PhaseKind, WorkloadConfig, WorkType
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_getcpu = _libc.sched_getcpu
 
 SYS_futex = 202  # x86_64
 FUTEX_WAIT, FUTEX_WAKE = 0, 1
-# The futex pair's shared area: u32 turn word (0: side 0 runs, 1: side 1 runs), pad, then
-# the u64 CLOCK_MONOTONIC stamp of the hand-over.
-FUTEX_AREA_BYTES = 16
+INT_MAX = 2**31 - 1
+CLOCK_MONOTONIC = 1
+STOP_POLL_S = 0.1
+IO_BLOCK = b"k" * 4096
 
+Stop = Callable[[], bool]
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+_POLL = _Timespec(0, int(STOP_POLL_S * 1e9))
 
 PR_SET_NAME = 15
 
@@ -33,234 +44,373 @@ def set_comm(name: str) -> None:
     _libc.prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
 
 
-class _Timespec(ctypes.Structure):
-    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+def _futex_wait(word: ctypes.c_uint32, expected: int) -> int:
+    """0 when woken, -1 (EAGAIN: the word changed; ETIMEDOUT; EINTR) otherwise."""
+    return _libc.syscall(SYS_futex, ctypes.byref(word), FUTEX_WAIT, expected, ctypes.byref(_POLL), None, 0)
 
 
-@dataclass
-class Channel:
-    """One side of a paired worker's link to its partner."""
-
-    kind: str  # "pipe" | "eventfd" | "futex"
-    read_fd: int = -1
-    write_fd: int = -1
-    shared: Optional[mmap.mmap] = None  # futex: the pair's area
-    side: int = 0
-
-    def close_in_parent(self) -> None:
-        """After fork the parent keeps no ends: a child waiting on a pipe must see EOF when
-        its partner dies, not hang on the parent's copy."""
-        for fd in (self.read_fd, self.write_fd):
-            if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+def _futex_wake(word: ctypes.c_uint32, n: int) -> None:
+    _libc.syscall(SYS_futex, ctypes.byref(word), FUTEX_WAKE, n, None, None, 0)
 
 
-class Telemetry:
-    def __init__(self, report: WorkerReport) -> None:
-        self.r = report
-        self.start = time.monotonic()
-        self.last = self.start
-        self.cpu = _getcpu()
-        self.cpus = {self.cpu}
-        self._rng = random.Random(report.pid)
-
-    def tick(self) -> None:
-        now = time.monotonic()
-        gap = now - self.last
-        cpu = _getcpu()
-        if gap * 1000.0 > self.r.max_gap_ms:
-            self.r.max_gap_ms = gap * 1000.0
-            self.r.max_gap_cpu = cpu
-            self.r.max_gap_at_ms = (now - self.start) * 1000.0
-        if cpu != self.cpu:
-            self.r.migrations += 1
-            self.cpu = cpu
-            self.cpus.add(cpu)
-        self.last = now
-        self.r.iterations += 1
-
-    def wake(self, latency_s: float) -> None:
-        samples = self.r.wake_latencies_us
-        if len(samples) < MAX_WAKE_SAMPLES:
-            samples.append(latency_s * 1e6)
-        else:  # reservoir sampling keeps a uniform sample of all wakes
-            j = self._rng.randrange(self.r.iterations + 1)
-            if j < MAX_WAKE_SAMPLES:
-                samples[j] = latency_s * 1e6
+def _now_ns() -> int:
+    return time.monotonic_ns()
 
 
-def spin(n: int) -> None:
-    for _ in range(n):
-        pass
+def run(cfg: WorkloadConfig, index: int, link: Link | None, stop: Stop, t: Telemetry) -> None:
+    """Run cfg.work_type until stop() is true."""
+    LOOPS[cfg.work_type](cfg, index, link, stop, t)
+    t.finish()
 
 
-def run(cfg: WorkloadConfig, index: int, peer: Channel | None, stop, report: WorkerReport) -> None:
-    """Run cfg.work_type until stop() is true. `peer` holds the pair's channels."""
-    t = Telemetry(report)
-    wt = cfg.work_type
-    n = cfg.spin_iters
-    if wt is WorkType.SPIN_WAIT:
-        while not stop():
-            spin(n)
-            t.tick()
-    elif wt is WorkType.YIELD_HEAVY:
-        while not stop():
-            spin(n // 20)
-            os.sched_yield()
-            t.tick()
-    elif wt is WorkType.BURSTY:
-        while not stop():
-            end = time.monotonic() + cfg.burst_ms / 1000.0
-            while time.monotonic() < end and not stop():
-                spin(n // 4)
-            want = cfg.sleep_ms / 1000.0
-            before = time.monotonic()
-            time.sleep(want)
-            t.wake(max(0.0, time.monotonic() - before - want))
-            t.tick()
-    elif wt is WorkType.SLEEP_HEAVY:
-        path = f"/tmp/ktstr-io-{os.getpid()}"
-        block = b"k" * 4096
-        with open(path, "wb", buffering=0) as f:
-            while not stop():
-                f.seek(0)
-                for _ in range(4):
-                    f.write(block)
-                before = time.monotonic()
-                time.sleep(0.0001)
-                t.wake(max(0.0, time.monotonic() - before - 0.0001))
-                t.tick()
-        os.unlink(path)
-    elif wt in (WorkType.PIPE_PINGPONG, WorkType.EVENTFD_PINGPONG):
-        _pingpong(cfg, index, peer, stop, t)
-    elif wt is WorkType.FUTEX_PINGPONG:
-        _futex_pingpong(cfg, peer, stop, t)
-    elif wt is WorkType.CACHE_PRESSURE:
-        buf = bytearray(256 * 1024)
-        while not stop():
-            for off in range(0, len(buf), 64):
-                buf[off] = (buf[off] + 1) & 0xFF
-            t.tick()
-    elif wt is WorkType.FORK_EXIT:
-        while not stop():
-            before = time.monotonic()
-            pid = os.fork()
-            if pid == 0:
-                os._exit(0)
-            os.waitpid(pid, 0)
-            t.wake(time.monotonic() - before)
-            t.tick()
-    elif wt is WorkType.NICE_SWEEP:
-        nice = 0
-        while not stop():
-            spin(n // 2)
-            nice = (nice + 1) % 20
-            try:
-                os.setpriority(os.PRIO_PROCESS, 0, nice)
-            except PermissionError:
-                pass  # raising priority again needs CAP_SYS_NICE; keep sweeping what we may
-            before = time.monotonic()
-            os.sched_yield()
-            t.wake(time.monotonic() - before)
-            t.tick()
-    elif wt is WorkType.AFFINITY_CHURN:
-        allowed = sorted(os.sched_getaffinity(0))
-        rng = random.Random(os.getpid())
-        while not stop():
-            spin(n)
-            os.sched_setaffinity(0, {rng.choice(allowed)})
-            before = time.monotonic()
-            os.sched_yield()
-            t.wake(time.monotonic() - before)
-            t.tick()
-        os.sched_setaffinity(0, allowed)
-    elif wt is WorkType.POLICY_CHURN:
-        policies = [SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_EXT]
-        i = 0
-        param = os.sched_param(0)
-        while not stop():
-            spin(n)
-            i += 1
-            try:
-                os.sched_setscheduler(0, policies[i % len(policies)], param)
-            except OSError:
-                pass  # SCHED_EXT needs a sched_ext kernel; the others always work
-            before = time.monotonic()
-            os.sched_yield()
-            t.wake(time.monotonic() - before)
-            t.tick()
-        try:
-            os.sched_setscheduler(0, SCHED_OTHER, param)
-        except PermissionError:
-            pass  # leaving SCHED_IDLE needs CAP_SYS_NICE; the worker exits right after
-    else:  # pragma: no cover - every WorkType is handled above
-        raise ValueError(f"unhandled work type {wt}")
-    report.cpus_used = sorted(t.cpus)
-
-
-def _pingpong(cfg, index, peer, stop, t: Telemetry) -> None:
-    """Even workers serve, odd ones answer. Each message carries the sender's monotonic time
-    (shared across processes), so the receiver measures send -> wake latency."""
-    read_fd, write_fd, is_eventfd = peer.read_fd, peer.write_fd, peer.kind == "eventfd"
-    first = index % 2 == 0
-    if first:
-        _send(write_fd, is_eventfd)
+def _spin_wait(cfg, index, link, stop, t: Telemetry) -> None:
     while not stop():
-        try:
-            sent_at = _recv(read_fd, is_eventfd, timeout=0.1)
-        except TimeoutError:
-            continue
-        t.wake(max(0.0, time.monotonic() - sent_at))
-        spin(cfg.spin_iters // 4)
-        _send(write_fd, is_eventfd)
+        t.spin(cfg.spin_iters)
         t.tick()
 
 
-def _futex_pingpong(cfg, peer: Channel, stop, t: Telemetry) -> None:
+def _yield_heavy(cfg, index, link, stop, t: Telemetry) -> None:
+    while not stop():
+        t.spin(cfg.spin_iters // 20)
+        os.sched_yield()
+        t.tick()
+
+
+def _mixed(cfg, index, link, stop, t: Telemetry) -> None:
+    while not stop():
+        t.spin(cfg.spin_iters)
+        os.sched_yield()
+        t.tick()
+
+
+def _timed_sleep(t: Telemetry, seconds: float) -> None:
+    before = time.monotonic()
+    time.sleep(seconds)
+    t.wake(max(0.0, time.monotonic() - before - seconds))
+
+
+def _bursty(cfg, index, link, stop, t: Telemetry) -> None:
+    while not stop():
+        end = time.monotonic() + cfg.burst_ms / 1000.0
+        while time.monotonic() < end and not stop():
+            t.spin(cfg.spin_iters // 4)
+        _timed_sleep(t, cfg.sleep_ms / 1000.0)
+        t.tick()
+
+
+def _io_unit(f, t: Telemetry) -> None:
+    """The original's IoSync unit: 16 x 4 KiB written to a tmpfs file, then 100 us asleep."""
+    f.seek(0)
+    for _ in range(16):
+        f.write(IO_BLOCK)
+    _timed_sleep(t, 0.0001)
+
+
+def _sleep_heavy(cfg, index, link, stop, t: Telemetry) -> None:
+    path = f"/tmp/ktstr-io-{os.getpid()}"
+    with open(path, "wb", buffering=0) as f:
+        while not stop():
+            _io_unit(f, t)
+            t.tick()
+    os.unlink(path)
+
+
+class _Cache:
+    """A per-worker buffer, allocated after the fork; one pass is a strided read-modify-write."""
+
+    def __init__(self, cfg: WorkloadConfig) -> None:
+        self.buf = bytearray(cfg.cache_kb * 1024)
+        self.stride = cfg.stride
+
+    def touch(self, t: Telemetry) -> None:
+        buf, stride = self.buf, self.stride
+        for off in range(0, len(buf), stride):
+            buf[off] = (buf[off] + 1) & 0xFF
+        t.r.work_units += len(buf) // stride
+
+
+def _cache_pressure(cfg, index, link, stop, t: Telemetry) -> None:
+    cache = _Cache(cfg)
+    while not stop():
+        cache.touch(t)
+        t.tick()
+
+
+def _cache_yield(cfg, index, link, stop, t: Telemetry) -> None:
+    cache = _Cache(cfg)
+    while not stop():
+        cache.touch(t)
+        before = time.monotonic()
+        os.sched_yield()
+        t.wake(time.monotonic() - before)
+        t.tick()
+
+
+def _send(link: Link) -> None:
+    stamp = _now_ns()
+    if link.kind == "eventfd":
+        os.eventfd_write(link.write_fd, stamp)
+    else:
+        os.write(link.write_fd, stamp.to_bytes(8, "little"))
+
+
+def _recv(link: Link) -> int | None:
+    """The sender's stamp (ns), None on timeout."""
+    ready, _, _ = select.select([link.read_fd], [], [], STOP_POLL_S)
+    if not ready:
+        return None
+    if link.kind == "eventfd":
+        return os.eventfd_read(link.read_fd)
+    data = os.read(link.read_fd, 8)
+    if len(data) < 8:
+        raise EOFError("the partner worker is gone")
+    return int.from_bytes(data, "little")
+
+
+def _pingpong(cfg, index, link: Link, stop, t: Telemetry) -> None:
+    """The pair's first side serves, the other answers. Each message carries the sender's
+    monotonic time (shared across processes), so the receiver measures send -> wake."""
+    cache = _Cache(cfg) if cfg.work_type is WorkType.CACHE_PIPE else None
+    if link.role == 0:
+        _send(link)
+    while not stop():
+        sent_at = _recv(link)
+        if sent_at is None:
+            continue
+        t.wake(max(0, _now_ns() - sent_at) / 1e9)
+        if cache is not None:
+            cache.touch(t)
+        else:
+            t.spin(cfg.spin_iters // 4)
+        _send(link)
+        t.tick()
+
+
+def _futex_pingpong(cfg, index, link: Link, stop, t: Telemetry) -> None:
     """The pair hands a turn word back and forth: store the stamp, flip the word,
     FUTEX_WAKE the partner, FUTEX_WAIT until the word comes back. A plain futex wake (no
     WF_SYNC hint, unlike a pipe), the path of mutexes and condition variables."""
-    turn = ctypes.c_uint32.from_buffer(peer.shared, 0)
-    stamp = ctypes.c_uint64.from_buffer(peer.shared, 8)
-    me, other = peer.side, 1 - peer.side
-    wait_for = _Timespec(0, 100_000_000)  # wake up to look at stop() every 100 ms
-    futex = _libc.syscall
+    turn = ctypes.c_uint32.from_buffer(link.shared, 0)
+    stamp = ctypes.c_uint64.from_buffer(link.shared, 8)
+    me, other = link.role, 1 - link.role
     while not stop():
         if turn.value != me:
-            futex(SYS_futex, ctypes.byref(turn), FUTEX_WAIT, other, ctypes.byref(wait_for), None, 0)
+            _futex_wait(turn, other)
             continue  # woken, timed out or the word changed before we slept: look again
         if stamp.value:
-            t.wake(max(0.0, time.monotonic() - stamp.value / 1e9))
-        spin(cfg.spin_iters // 4)
-        stamp.value = int(time.monotonic() * 1e9)
+            t.wake(max(0, _now_ns() - stamp.value) / 1e9)
+        t.spin(cfg.spin_iters // 4)
+        stamp.value = _now_ns()
         turn.value = other
-        futex(SYS_futex, ctypes.byref(turn), FUTEX_WAKE, 1, None, None, 0)
+        _futex_wake(turn, 1)
         t.tick()
     turn.value = other  # do not leave the partner waiting for a turn that never comes
-    futex(SYS_futex, ctypes.byref(turn), FUTEX_WAKE, 1, None, None, 0)
+    _futex_wake(turn, 1)
     del turn, stamp  # release the exported buffers before the mmap goes away
 
 
-def _send(fd: int, is_eventfd: bool) -> None:
-    stamp = int(time.monotonic() * 1e9)
-    if is_eventfd:
-        os.eventfd_write(fd, stamp)
+def _fan_out(cfg, index, link: Link, stop, t: Telemetry) -> None:
+    """FUTEX_FAN_OUT and FAN_OUT_COMPUTE. The messenger (role 0) stamps the time, bumps the
+    generation word and FUTEX_WAKEs all receivers. A receiver that was asleep when the
+    generation moved records (now - stamp): the wake-to-run latency of a 1:N wake; a
+    FAN_OUT_COMPUTE receiver then sleeps sleep_usec and multiplies matrices."""
+    gen = ctypes.c_uint32.from_buffer(link.shared, 0)
+    stamp = ctypes.c_uint64.from_buffer(link.shared, 8)
+    compute = cfg.work_type is WorkType.FAN_OUT_COMPUTE
+    t.r.is_messenger = link.role == 0
+    if link.role == 0:
+        while not stop():
+            t.spin(cfg.spin_iters)
+            stamp.value = _now_ns()
+            gen.value = (gen.value + 1) & 0xFFFFFFFF
+            _futex_wake(gen, INT_MAX)
+            t.spin(256)
+            t.tick()
+        gen.value = (gen.value + 1) & 0xFFFFFFFF
+        _futex_wake(gen, INT_MAX)
     else:
-        os.write(fd, stamp.to_bytes(8, "little"))
+        n = max(2, int(math.sqrt(cfg.cache_kb * 1024 / 24)))  # 3 n x n u64 matrices
+        a = [[(i * n + j) % 7 for j in range(n)] for i in range(n)]
+        b = [[(i + j) % 5 for j in range(n)] for i in range(n)]
+        seen = gen.value
+        while not stop():
+            woken = _futex_wait(gen, seen) == 0
+            now = gen.value
+            if now == seen:
+                continue  # timed out or spurious
+            if woken:
+                t.wake(max(0, _now_ns() - stamp.value) / 1e9)
+            seen = now
+            if compute:
+                time.sleep(cfg.sleep_usec / 1e6)
+                for _ in range(cfg.operations):
+                    _matmul(a, b, n)
+                    t.r.work_units += n * n * n
+            t.tick()
+    del gen, stamp
 
 
-def _recv(fd: int, is_eventfd: bool, timeout: float) -> float:
-    import select
+def _matmul(a: list, b: list, n: int) -> list:
+    bt = list(zip(*b))
+    return [[sum(x * y for x, y in zip(row, col)) & 0xFFFFFFFFFFFFFFFF for col in bt] for row in a]
 
-    ready, _, _ = select.select([fd], [], [], timeout)
-    if not ready:
-        raise TimeoutError
-    if is_eventfd:
-        value = os.eventfd_read(fd)
-    else:
-        data = os.read(fd, 8)
-        value = int.from_bytes(data, "little")
-    return value / 1e9
+
+def _sequence(cfg, index, link, stop, t: Telemetry) -> None:
+    path = f"/tmp/ktstr-seq-{os.getpid()}"
+    with open(path, "wb", buffering=0) as f:
+        while not stop():
+            for phase in cfg.phases:
+                end = time.monotonic() + phase.seconds
+                if phase.kind is PhaseKind.SLEEP:
+                    _timed_sleep(t, phase.seconds)
+                    t.tick()
+                    continue
+                while time.monotonic() < end and not stop():
+                    if phase.kind is PhaseKind.SPIN:
+                        t.spin(cfg.spin_iters // 4)
+                    elif phase.kind is PhaseKind.YIELD:
+                        before = time.monotonic()
+                        os.sched_yield()
+                        t.wake(time.monotonic() - before)
+                    else:
+                        _io_unit(f, t)
+                    t.tick()
+                if stop():
+                    break
+    os.unlink(path)
+
+
+def _fork_exit(cfg, index, link, stop, t: Telemetry) -> None:
+    while not stop():
+        before = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        t.wake(time.monotonic() - before)
+        t.tick()
+
+
+def _nice_sweep(cfg, index, link, stop, t: Telemetry) -> None:
+    """Step nice through -20..19 (negative values need CAP_SYS_NICE: skipped without it)."""
+    nice = 0
+    while not stop():
+        t.spin(cfg.spin_iters // 2)
+        nice = nice + 1 if nice < 19 else -20
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+        except PermissionError:
+            pass
+        before = time.monotonic()
+        os.sched_yield()
+        t.wake(time.monotonic() - before)
+        t.tick()
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, 0)
+    except PermissionError:
+        pass
+
+
+def _affinity_churn(cfg, index, link, stop, t: Telemetry) -> None:
+    allowed = sorted(os.sched_getaffinity(0))
+    rng = random.Random(os.getpid())
+    while not stop():
+        t.spin(cfg.spin_iters)
+        os.sched_setaffinity(0, {rng.choice(allowed)})
+        before = time.monotonic()
+        os.sched_yield()
+        t.wake(time.monotonic() - before)
+        t.tick()
+    os.sched_setaffinity(0, allowed)
+
+
+def _policy_churn(cfg, index, link, stop, t: Telemetry) -> None:
+    """OTHER -> BATCH -> IDLE -> FIFO(1) -> RR(1) -> EXT; a policy the kernel refuses (no
+    CAP_SYS_NICE for RT, no sched_ext for EXT) is dropped from the cycle once."""
+    policies = [(SCHED_OTHER, 0), (SCHED_BATCH, 0), (SCHED_IDLE, 0), (SCHED_FIFO, 1), (SCHED_RR, 1),
+                (SCHED_EXT, 0)]
+    i = 0
+    while not stop():
+        t.spin(cfg.spin_iters)
+        i = (i + 1) % len(policies)
+        try:
+            os.sched_setscheduler(0, policies[i][0], os.sched_param(policies[i][1]))
+        except OSError:
+            if len(policies) > 1:
+                del policies[i]
+                i -= 1
+        before = time.monotonic()
+        os.sched_yield()
+        t.wake(time.monotonic() - before)
+        t.tick()
+    try:
+        os.sched_setscheduler(0, SCHED_OTHER, os.sched_param(0))
+    except PermissionError:
+        pass  # leaving SCHED_IDLE needs CAP_SYS_NICE; the worker exits right after
+
+
+def _page_fault_churn(cfg, index, link, stop, t: Telemetry) -> None:
+    size = cfg.region_kb * 1024
+    pages = max(1, size // mmap.PAGESIZE)
+    region = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    if hasattr(mmap, "MADV_NOHUGEPAGE"):
+        region.madvise(mmap.MADV_NOHUGEPAGE)  # one fault per 4 KiB page, not per 2 MiB
+    rng = random.Random(os.getpid())
+    while not stop():
+        for _ in range(cfg.touches_per_cycle):
+            region[rng.randrange(pages) * mmap.PAGESIZE] = 1
+        t.r.work_units += cfg.touches_per_cycle
+        region.madvise(mmap.MADV_DONTNEED)  # the next touches fault again
+        t.spin(cfg.spin_iters)
+        t.tick()
+    region.close()
+
+
+def _mutex_contention(cfg, index, link: Link, stop, t: Telemetry) -> None:
+    """Contenders share a process-shared semaphore of value 1 (glibc: atomic fast path,
+    FUTEX_WAIT when taken, FUTEX_WAKE(1) on release). A contended acquire is timed."""
+    sem = ctypes.c_void_p.from_buffer(link.shared, SEM_OFFSET)
+    sem_p = ctypes.byref(sem)
+    while not stop():
+        t.spin(cfg.work_iters)
+        if _libc.sem_trywait(sem_p) != 0:
+            before = _now_ns()
+            deadline = before + int(STOP_POLL_S * 1e9)
+            abs_ts = _Timespec(deadline // 1_000_000_000, deadline % 1_000_000_000)
+            if _libc.sem_clockwait(sem_p, CLOCK_MONOTONIC, ctypes.byref(abs_ts)) != 0:
+                continue  # timed out (or EINTR): look at stop() again
+            t.wake((_now_ns() - before) / 1e9)
+        t.spin(cfg.hold_iters)
+        _libc.sem_post(sem_p)
+        t.tick()
+    del sem, sem_p
+
+
+def _custom(cfg, index, link, stop, t: Telemetry) -> None:
+    cfg.custom(stop, t.r)
+
+
+LOOPS: dict[WorkType, Callable] = {
+    WorkType.SPIN_WAIT: _spin_wait,
+    WorkType.YIELD_HEAVY: _yield_heavy,
+    WorkType.MIXED: _mixed,
+    WorkType.BURSTY: _bursty,
+    WorkType.SLEEP_HEAVY: _sleep_heavy,
+    WorkType.PIPE_PINGPONG: _pingpong,
+    WorkType.EVENTFD_PINGPONG: _pingpong,
+    WorkType.FUTEX_PINGPONG: _futex_pingpong,
+    WorkType.CACHE_PRESSURE: _cache_pressure,
+    WorkType.CACHE_YIELD: _cache_yield,
+    WorkType.CACHE_PIPE: _pingpong,
+    WorkType.FUTEX_FAN_OUT: _fan_out,
+    WorkType.FAN_OUT_COMPUTE: _fan_out,
+    WorkType.SEQUENCE: _sequence,
+    WorkType.FORK_EXIT: _fork_exit,
+    WorkType.NICE_SWEEP: _nice_sweep,
+    WorkType.AFFINITY_CHURN: _affinity_churn,
+    WorkType.POLICY_CHURN: _policy_churn,
+    WorkType.PAGE_FAULT_CHURN: _page_fault_churn,
+    WorkType.MUTEX_CONTENTION: _mutex_contention,
+    WorkType.CUSTOM: _custom,
+}
+assert set(LOOPS) == set(WorkType), "every work type needs a loop"

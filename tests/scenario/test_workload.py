@@ -5,20 +5,51 @@ import time
 
 import pytest
 
-from ktstr.workload import WorkloadConfig, WorkloadHandle, WorkType
+from ktstr.workload import (AffinityIntent, MemPolicy, ORIGINAL_NAMES, Phase, SchedPolicy,
+                            WorkloadConfig, WorkloadHandle, WorkType)
+
+
+def _count_loops(stop, report):
+    while not stop():
+        report.iterations += 1
+        report.work_units += 3
+        time.sleep(0.001)
+
+
+def sample_config(work_type: WorkType) -> WorkloadConfig:
+    """A small, valid config of each work type (a whole group for grouped ones)."""
+    cfg = WorkloadConfig(work_type=work_type)
+    if work_type in (WorkType.FUTEX_FAN_OUT, WorkType.FAN_OUT_COMPUTE):
+        cfg.with_params(fan_out=2)
+    elif work_type is WorkType.MUTEX_CONTENTION:
+        cfg.with_params(contenders=3)
+    elif work_type is WorkType.SEQUENCE:
+        cfg.with_params(phases=[Phase.spin(0.02), Phase.sleep(0.01), Phase.yield_(0.01), Phase.io(0.01)])
+    elif work_type is WorkType.CUSTOM:
+        cfg.with_params(custom=_count_loops)
+    elif work_type is WorkType.PAGE_FAULT_CHURN:
+        cfg.with_params(region_kb=256, touches_per_cycle=16)
+    cfg.num_workers = max(2, cfg.group_size)
+    return cfg
 
 
 @pytest.mark.parametrize("work_type", list(WorkType), ids=lambda w: w.value)
 def test_every_work_type_makes_progress_and_reports(work_type):
-    handle = WorkloadHandle.spawn(WorkloadConfig(num_workers=2, work_type=work_type))
+    cfg = sample_config(work_type)
+    handle = WorkloadHandle.spawn(cfg)
     handle.start()
-    time.sleep(0.3)
+    time.sleep(0.4)
     reports = handle.stop_and_collect()
-    assert len(reports) == 2
+    assert len(reports) == cfg.num_workers
     for r in reports:
         assert r.completed and r.exit_info == ""
         assert r.iterations > 0, f"{work_type.value} made no progress"
-        assert r.wall_time_ns > 0 and r.cpus_used
+        assert r.wall_time_ns > 0
+        no_cpu_work = work_type in (WorkType.SLEEP_HEAVY, WorkType.FORK_EXIT) or (
+            work_type is WorkType.FUTEX_FAN_OUT and not r.is_messenger)  # receivers only wait
+        assert r.work_units > 0 or no_cpu_work, r
+        if work_type is not WorkType.CUSTOM:  # a custom loop keeps its own telemetry
+            assert r.cpus_used
     for pid in handle.pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped: no zombies left
@@ -80,3 +111,95 @@ def test_workers_are_named_after_their_cgroup_or_work_type():
     named.stop_and_collect()
     plain.stop_and_collect()
     assert comms == ["a_long_cgroup/0", "a_long_cgroup/1", "yield_heavy/0"]
+
+
+def test_the_original_twenty_names_map_to_work_types():
+    assert len(ORIGINAL_NAMES) == 20 and set(ORIGINAL_NAMES.values()) <= set(WorkType)
+    assert WorkType.from_name("CpuSpin") is WorkType.SPIN_WAIT
+    assert WorkType.from_name("FanOutCompute") is WorkType.FAN_OUT_COMPUTE
+    assert WorkType.from_name("cache-yield") is WorkType.CACHE_YIELD
+    assert WorkType.from_name("pagefaultchurn") is WorkType.PAGE_FAULT_CHURN
+
+
+def test_parameters_a_work_type_does_not_read_are_refused():
+    with pytest.raises(ValueError, match="spin_wait takes no parameter fan_out; its parameters: spin_iters"):
+        WorkloadConfig(work_type=WorkType.SPIN_WAIT).with_params(fan_out=3)
+    with pytest.raises(ValueError, match="sequence needs phases"):
+        WorkloadHandle.spawn(WorkloadConfig(work_type=WorkType.SEQUENCE))
+    with pytest.raises(ValueError, match="groups of 4"):
+        WorkloadHandle.spawn(WorkloadConfig(num_workers=3, work_type=WorkType.FUTEX_FAN_OUT).with_params(fan_out=3))
+
+
+def test_telemetry_has_schedstat_deltas_and_timed_migrations():
+    handle = WorkloadHandle.spawn(WorkloadConfig(num_workers=1, work_type=WorkType.AFFINITY_CHURN))
+    handle.start()
+    time.sleep(0.4)
+    [r] = handle.stop_and_collect()
+    assert r.schedstat_run_count > 0 and r.schedstat_cpu_time_ns > 0 and r.schedstat_run_delay_ns >= 0
+    if len(os.sched_getaffinity(0)) > 1:
+        assert r.migrations > 0 and r.migration_log
+        m = r.migration_log[0]
+        assert m["from_cpu"] != m["to_cpu"] and m["at_ms"] >= 0
+
+
+def test_fan_out_names_its_messenger_and_samples_receiver_wakes():
+    cfg = WorkloadConfig(num_workers=3, work_type=WorkType.FUTEX_FAN_OUT).with_params(fan_out=2, spin_iters=20000)
+    handle = WorkloadHandle.spawn(cfg)
+    handle.start()
+    time.sleep(0.5)
+    reports = handle.stop_and_collect()
+    assert [r.is_messenger for r in reports] == [True, False, False]
+    assert all(r.wake_sample_total > 0 for r in reports[1:]), [r.wake_sample_total for r in reports]
+
+
+def test_mutex_contenders_share_one_lock_and_time_contended_waits():
+    cfg = WorkloadConfig(num_workers=3, work_type=WorkType.MUTEX_CONTENTION).with_params(
+        contenders=3, hold_iters=20000, work_iters=10)
+    handle = WorkloadHandle.spawn(cfg)
+    handle.start()
+    time.sleep(0.5)
+    reports = handle.stop_and_collect()
+    assert all(r.iterations > 0 for r in reports)
+    assert sum(r.wake_sample_total for r in reports) > 0  # holders keep it long: others wait
+
+
+def test_placement_policy_nice_and_affinity_intent_are_applied():
+    seen = {}
+
+    def probe(stop, report):
+        seen_path = f"/tmp/ktstr-probe-{os.getpid()}"
+        with open(seen_path, "w") as f:
+            f.write(f"{os.sched_getscheduler(0)} {os.getpriority(os.PRIO_PROCESS, 0)} "
+                    f"{sorted(os.sched_getaffinity(0))}")
+        while not stop():
+            time.sleep(0.01)
+        report.iterations = 1
+
+    cfg = WorkloadConfig(num_workers=1, work_type=WorkType.CUSTOM, nice=-5, policy=SchedPolicy.batch(),
+                         affinity=AffinityIntent.single_cpu()).with_params(custom=probe)
+    handle = WorkloadHandle.spawn(cfg)
+    handle.start()
+    time.sleep(0.3)
+    pid = handle.pids[0]
+    [r] = handle.stop_and_collect()
+    text = open(f"/tmp/ktstr-probe-{pid}").read()
+    os.unlink(f"/tmp/ktstr-probe-{pid}")
+    first = min(os.sched_getaffinity(0))
+    assert r.completed and text == f"3 -5 [{first}]", text
+
+
+def test_a_worker_that_cannot_be_placed_says_why():
+    cfg = WorkloadConfig(num_workers=1, mem_policy=MemPolicy.bind(63))
+    handle = WorkloadHandle.spawn(cfg)
+    handle.start()
+    [r] = handle.stop_and_collect()
+    assert not r.completed and "set_mempolicy" in r.exit_info, r.exit_info
+
+
+def test_policy_strings_parse_and_validate():
+    assert SchedPolicy.parse("fifo:10") == SchedPolicy.fifo(10)
+    assert str(SchedPolicy.parse("ext")) == "ext"
+    with pytest.raises(ValueError, match="priority must be in 1..99"):
+        SchedPolicy.rr(0).validate()
+    with pytest.raises(ValueError, match="unknown scheduling policy"):
+        SchedPolicy.parse("deadline")
