@@ -21,7 +21,37 @@ class Assert:
     max_p99_wake_latency_us: Optional[float] = None
     max_migration_ratio: Optional[float] = None
     min_iterations_per_worker: Optional[int] = None
+    max_throughput_cv: Optional[float] = None   # CV of work units per CPU-second across workers
+    min_work_rate: Optional[float] = None       # work units per CPU-second, every worker
+    max_wake_latency_cv: Optional[float] = None  # pooled wake-latency CV (needs >= 2 samples)
+    min_iteration_rate: Optional[float] = None  # iterations per wall second, every worker
+    max_run_delay_us: Optional[float] = None    # schedstat run delay of the worst worker
+    min_page_locality: Optional[float] = None   # share of pages on the nodes a worker ran on
     scheduler_attached: Optional[bool] = None   # the sched_ext scheduler stayed enabled
+
+    @classmethod
+    def knobs(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Assert":
+        """From a name -> value map (a Bazel attribute, run.json), refusing unknown names."""
+        unknown = sorted(set(values) - set(cls.knobs()))
+        if unknown:
+            raise ValueError(f"unknown check {', '.join(unknown)}; valid: {', '.join(cls.knobs())}")
+        types = {f.name: f.type for f in fields(cls)}
+        out = {}
+        for k, v in values.items():
+            if isinstance(v, str):
+                low = v.strip().lower()
+                if "bool" in str(types[k]):
+                    if low not in ("true", "false", "1", "0"):
+                        raise ValueError(f"check {k}={v!r}: expected true or false")
+                    v = low in ("true", "1")
+                else:
+                    v = float(low)
+            out[k] = v
+        return cls(**out)
 
     @staticmethod
     def default_checks(emulated: bool = True) -> "Assert":
@@ -66,4 +96,16 @@ class Assert:
                 v.claim(cg).migration_ratio.at_most(self.max_migration_ratio)
             if self.min_iterations_per_worker is not None:
                 v.claim(cg).min_iterations.at_least(self.min_iterations_per_worker)
+            if self.max_throughput_cv is not None and cg.num_workers >= 2:
+                v.claim(cg).throughput_cv.at_most(self.max_throughput_cv)
+            if self.min_work_rate is not None:
+                v.claim(cg).min_work_rate.at_least(self.min_work_rate)
+            if self.max_wake_latency_cv is not None and cg.wake_samples >= 2:
+                v.claim(cg).wake_latency_cv.at_most(self.max_wake_latency_cv)
+            if self.min_iteration_rate is not None:
+                v.claim(cg).min_iteration_rate.at_least(self.min_iteration_rate)
+            if self.max_run_delay_us is not None:
+                v.claim(cg).worst_run_delay_us.at_most(self.max_run_delay_us)
+            if self.min_page_locality is not None:
+                v.claim(cg).page_locality.at_least(self.min_page_locality)
         return v.into_result(result)

@@ -98,3 +98,33 @@ def test_default_limits_are_looser_under_an_emulator():
     assert (tcg.max_spread_pct, tcg.max_gap_ms) == (35.0, 3000.0)
     assert (kvm.max_spread_pct, kvm.max_gap_ms) == (15.0, 2000.0)
     assert Assert.default_checks() == tcg  # without word from the host: the safe side
+
+
+def test_work_rate_throughput_and_wake_cv_knobs():
+    fast = report(iterations=100, cpu_ns=10**9, wall_ns=10**9, wakes=(10, 10))
+    slow = report(iterations=100, cpu_ns=10**9, wall_ns=10**9, wakes=(10, 1000))
+    fast.work_units, slow.work_units = 1000, 100
+    cg = CgroupStats.from_reports("cg", [fast, slow])
+    assert cg.min_work_rate == 100 and math.isclose(cg.throughput_cv, 450 / 550)
+    assert cg.min_iteration_rate == 100 and cg.wake_latency_cv > 1.0
+    checks = Assert(min_work_rate=500, max_throughput_cv=0.5, max_wake_latency_cv=1.0,
+                    min_iteration_rate=50)
+    r = checks.check([(cg, None)])
+    failed = sorted(c.label for c in r.claims)
+    assert failed == ["cg.min_work_rate", "cg.throughput_cv", "cg.wake_latency_cv"], failed
+
+
+def test_page_locality_counts_pages_on_the_nodes_a_worker_ran_on():
+    r = report(cpus=(0,))
+    r.numa_pages = {"0": 30, "1": 10}
+    cg = CgroupStats.from_reports("cg", [r], cpu_nodes={0: 0, 1: 1})
+    assert cg.page_locality == 0.75
+    res = Assert(min_page_locality=0.9).check([(cg, None)])
+    assert not res.passed and "cg.page_locality = 0.75, expected >= 0.9" in res.reason
+
+
+def test_checks_from_a_name_map_refuse_unknown_names():
+    a = Assert.from_dict({"max_gap_ms": "5000", "isolation": "false"})
+    assert a.max_gap_ms == 5000.0 and a.isolation is False
+    with pytest.raises(ValueError, match="unknown check max_gapms; valid: not_starved"):
+        Assert.from_dict({"max_gapms": 1})
