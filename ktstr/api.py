@@ -1,12 +1,13 @@
 """What test authors import: `from ktstr.api import *` or names from `ktstr` directly."""
 
 from ktstr.checks import Assert, AssertResult, CgroupStats, Verdict, claim
-from ktstr.scenario import (Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Step,
-                            declare_scheduler, execute_defs, execute_steps, ktstr_test)
+from ktstr.scenario import (Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Payload, Step,
+                            Work, declare_scheduler, execute_defs, execute_steps, ktstr_test)
 from ktstr.topology import SysTopology, Topology
-from ktstr.workload import WorkloadConfig, WorkloadHandle, WorkType
+from ktstr.workload import (AffinityIntent, MemPolicy, Phase, SchedPolicy, WorkloadConfig,
+                            WorkloadHandle, WorkType)
 
-__all__ = ["Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats", "CpusetSpec", "Ctx",
+__all__ = ["AffinityIntent", "MemPolicy", "Payload", "Phase", "SchedPolicy", "Work", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats", "CpusetSpec", "Ctx",
            "HoldSpec", "Op", "Step", "SysTopology", "Topology", "Verdict", "WorkType",
            "WorkloadConfig", "WorkloadHandle", "claim", "declare_scheduler", "execute_defs",
            "execute_steps", "ktstr_test"]

@@ -33,25 +33,51 @@ class CgroupManager:
         available = (cg / "cgroup.controllers").read_text().split()
         wanted = [c for c in ("cpuset", "cpu") if c in available]
         if wanted:
-            (cg / "cgroup.subtree_control").write_text(" ".join("+" + c for c in wanted))
+            try:
+                (cg / "cgroup.subtree_control").write_text(" ".join("+" + c for c in wanted))
+            except OSError as exc:
+                # cgroup v2's no-internal-process rule: a cgroup with tasks of its own cannot
+                # hand domain controllers to its children.
+                raise CgroupError(f"cannot enable {' '.join(wanted)} for the children of {cg}: "
+                                  f"{exc.strerror} (pids in it: {self._pids_at(cg)}; a cgroup whose "
+                                  f"children get cpusets must not hold workers itself)") from exc
+
+    @staticmethod
+    def _pids_at(cg: Path) -> list[int]:
+        try:
+            return [int(x) for x in (cg / "cgroup.procs").read_text().split()]
+        except OSError:
+            return []
 
     def path(self, name: str) -> Path:
         return self.parent / name
 
     def create(self, name: str) -> Path:
-        p = self.path(name)
-        try:
-            p.mkdir()
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise CgroupError(f"cannot create cgroup {p}: {exc.strerror}") from exc
-        if name not in self.created:
-            self.created.append(name)
-        return p
+        """Create `name`; a nested name ("cg_0/sub_a") creates its missing parents too."""
+        parts = name.strip("/").split("/")
+        if not all(parts) or any(p in (".", "..") for p in parts):
+            raise CgroupError(f"bad cgroup name {name!r}: use names like cg_0 or cg_0/sub_a")
+        for depth in range(1, len(parts) + 1):
+            sub = "/".join(parts[:depth])
+            p = self.path(sub)
+            try:
+                p.mkdir()
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise CgroupError(f"cannot create cgroup {p}: {exc.strerror}") from exc
+            if sub not in self.created:
+                self.created.append(sub)
+        return self.path(name)
 
     def set_cpuset(self, name: str, cpus: list[int] | None) -> None:
-        """cpus None clears the restriction (the cgroup inherits its parent's CPUs)."""
+        """cpus None clears the restriction (the cgroup inherits its parent's CPUs). A nested
+        cgroup's ancestors get the cpuset controller enabled for their children first."""
+        parts = name.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            anc = self.path("/".join(parts[:depth]))
+            if cpus is not None and "cpuset" not in (anc / "cgroup.subtree_control").read_text().split():
+                self._enable_controllers(anc)
         try:
             (self.path(name) / "cpuset.cpus").write_text(format_cpulist(cpus) if cpus else "")
         except OSError as exc:
@@ -71,7 +97,9 @@ class CgroupManager:
         return [int(x) for x in (self.path(name) / "cgroup.procs").read_text().split()]
 
     def remove(self, name: str, timeout_s: float = REMOVE_RETRY_S) -> None:
-        """rmdir, retrying while the kernel still counts exiting tasks (EBUSY)."""
+        """rmdir (children first), retrying while the kernel still counts exiting tasks."""
+        for child in [c for c in reversed(self.created) if c.startswith(name + "/")]:
+            self.remove(child, timeout_s)
         p = self.path(name)
         deadline = time.monotonic() + timeout_s
         while True:

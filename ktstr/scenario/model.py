@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 from ktstr.topology import SysTopology
-from ktstr.workload.types import WorkType
+from ktstr.workload.placement import AffinityIntent, MemPolicy, SchedPolicy
+from ktstr.workload.types import WorkloadConfig, WorkType
 
 
 @dataclass(frozen=True)
@@ -96,39 +97,124 @@ def as_cpuset_spec(value: CpusetLike) -> Optional[CpusetSpec]:
 
 
 @dataclass(frozen=True)
+class Work:
+    """One group of identical workers in a cgroup: work type and parameters, count, and
+    where/how each runs (policy, nice, memory policy, affinity intent or fixed mask)."""
+
+    work_type: WorkType = WorkType.SPIN_WAIT
+    num_workers: int = 2
+    params: tuple = ()               # (name, value) pairs, checked against the work type
+    policy: SchedPolicy = field(default_factory=SchedPolicy.other)
+    nice: int = 0
+    mem_policy: MemPolicy = field(default_factory=MemPolicy.default)
+    affinity: Optional[AffinityIntent] = None
+    pinned: Optional[CpusetSpec] = None  # a fixed mask (resolved against the topology)
+
+    def __post_init__(self) -> None:
+        self.config()  # refuse parameters the work type does not read, now, not in the VM
+
+    def config(self) -> WorkloadConfig:
+        cfg = WorkloadConfig(num_workers=self.num_workers, work_type=self.work_type, nice=self.nice,
+                             policy=self.policy, mem_policy=self.mem_policy, affinity=self.affinity)
+        return cfg.with_params(**dict(self.params))
+
+
+def _work_type(work_type: Union[WorkType, str]) -> WorkType:
+    return work_type if isinstance(work_type, WorkType) else WorkType.from_name(work_type)
+
+
+@dataclass(frozen=True)
 class CgroupDef:
-    """A cgroup, its cpuset and its workers, created and started as one unit.
+    """A cgroup, its cpuset and its workers, created and started as one unit. A name with
+    "/" is a nested cgroup ("cg_0/sub_a"): its parents are created as needed.
 
         CgroupDef("cg_0").workers(4).work(WorkType.SPIN_WAIT).cpuset(CpusetSpec.llc(0))
+        CgroupDef("cg_1").work("cache_yield", cache_kb=64).with_work(Work(WorkType.BURSTY, 1))
+
+    The builders below edit the first work group; with_work adds another.
     """
 
     name: str
-    num_workers: int = 2
-    work_type: WorkType = WorkType.SPIN_WAIT
+    works: tuple = (Work(),)
     cpuset_spec: Optional[CpusetSpec] = None
-    nice_value: int = 0
-    affinity: Optional[CpusetSpec] = None
 
     @staticmethod
     def named(name: str) -> "CgroupDef":
         return CgroupDef(name)
 
-    def workers(self, n: int) -> "CgroupDef":
-        return replace(self, num_workers=n)
+    def _first(self, **changes) -> "CgroupDef":
+        return replace(self, works=(replace(self.works[0], **changes),) + self.works[1:])
 
-    def work(self, work_type: Union[WorkType, str]) -> "CgroupDef":
-        wt = work_type if isinstance(work_type, WorkType) else WorkType.from_name(work_type)
-        return replace(self, work_type=wt)
+    @property
+    def num_workers(self) -> int:
+        return self.works[0].num_workers
+
+    @property
+    def work_type(self) -> WorkType:
+        return self.works[0].work_type
+
+    @property
+    def nice_value(self) -> int:
+        return self.works[0].nice
+
+    def workers(self, n: int) -> "CgroupDef":
+        return self._first(num_workers=n)
+
+    def work(self, work_type: Union[WorkType, str], **params) -> "CgroupDef":
+        """The work type of the first group and its parameters (e.g. cache_kb=64)."""
+        return self._first(work_type=_work_type(work_type), params=tuple(sorted(params.items())))
+
+    def with_work(self, work: Work) -> "CgroupDef":
+        """Another group of workers in the same cgroup."""
+        return replace(self, works=self.works + (work,))
 
     def cpuset(self, spec: CpusetLike) -> "CgroupDef":
         return replace(self, cpuset_spec=as_cpuset_spec(spec))
 
     def nice(self, value: int) -> "CgroupDef":
-        return replace(self, nice_value=value)
+        return self._first(nice=value)
+
+    def policy(self, policy: Union[SchedPolicy, str]) -> "CgroupDef":
+        """Scheduling policy of the workers: SchedPolicy.fifo(10), or "batch", "rr:5", ..."""
+        return self._first(policy=policy if isinstance(policy, SchedPolicy) else SchedPolicy.parse(policy))
+
+    def mem_policy(self, policy: MemPolicy) -> "CgroupDef":
+        return self._first(mem_policy=policy)
+
+    def affinity(self, intent: AffinityIntent) -> "CgroupDef":
+        """Per-worker affinity intent, resolved against the cgroup's CPUs."""
+        return self._first(affinity=intent)
 
     def pinned(self, spec: CpusetLike) -> "CgroupDef":
         """sched_setaffinity for every worker (inside the cgroup's cpuset)."""
-        return replace(self, affinity=as_cpuset_spec(spec))
+        return self._first(pinned=as_cpuset_spec(spec))
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A program run inside a scenario (RunPayload/WaitPayload/KillPayload): its argv, the
+    metrics its output yields (name -> regex with one group, a number) and bounds on them
+    (name -> (min, max), None for an open end). A missing metric with a bound fails."""
+
+    name: str
+    argv: tuple
+    metrics: tuple = ()      # (metric, regex) pairs
+    bounds: tuple = ()       # (metric, lo, hi) triples
+    exit_code: Optional[int] = 0  # None: any exit status is fine (e.g. a killed payload)
+
+    def __init__(self, name: str, argv, metrics: Optional[dict] = None, bounds: Optional[dict] = None,
+                 exit_code: Optional[int] = 0) -> None:
+        if not argv:
+            raise ValueError(f"payload {name!r}: argv is empty")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "argv", tuple(str(a) for a in argv))
+        object.__setattr__(self, "metrics", tuple(sorted((metrics or {}).items())))
+        unknown = sorted(set(bounds or {}) - set(metrics or {}))
+        if unknown:
+            raise ValueError(f"payload {name!r}: bounds on {', '.join(unknown)}, which no metric "
+                             f"regex extracts (metrics: {', '.join(sorted(metrics or {})) or 'none'})")
+        object.__setattr__(self, "bounds", tuple(sorted((k, lo, hi) for k, (lo, hi) in (bounds or {}).items())))
+        object.__setattr__(self, "exit_code", exit_code)
 
 
 @dataclass(frozen=True)
@@ -141,6 +227,8 @@ class Op:
     cpuset: Optional[CpusetSpec] = None
     cgroup_def: Optional[CgroupDef] = None
     value: int = 0
+    work: Optional[Work] = None
+    payload: Optional[Payload] = None
 
     @staticmethod
     def add_cgroup(name: str) -> "Op":
@@ -185,6 +273,27 @@ class Op:
         return Op("set_affinity", name, cpuset=as_cpuset_spec(spec))
 
     @staticmethod
+    def spawn_host(work: Work) -> "Op":
+        """Workers outside the managed cgroups (host contention): they stay in the agent's
+        cgroup and are judged as the cgroup "host"."""
+        return Op("spawn_host", "host", work=work)
+
+    @staticmethod
+    def run_payload(payload: Payload, cgroup: str = "") -> "Op":
+        """Start a program in the background (in `cgroup`, else outside the managed ones)."""
+        return Op("run_payload", cgroup, payload=payload)
+
+    @staticmethod
+    def wait_payload(name: str) -> "Op":
+        """Wait for the payload to exit, then extract and check its metrics."""
+        return Op("wait_payload", target=name)
+
+    @staticmethod
+    def kill_payload(name: str) -> "Op":
+        """SIGKILL the payload, then extract and check what it printed."""
+        return Op("kill_payload", target=name)
+
+    @staticmethod
     def set_policy(name: str, policy: int) -> "Op":
         """sched_setscheduler for every task of the cgroup (e.g. 7 = SCHED_EXT)."""
         return Op("set_policy", name, value=policy)
@@ -196,6 +305,7 @@ class HoldSpec:
 
     fraction: Optional[float] = None
     seconds: Optional[float] = None
+    loop_s: Optional[float] = None  # Loop: re-apply the step's ops every loop_s seconds
 
     @staticmethod
     def frac(f: float) -> "HoldSpec":
@@ -208,6 +318,14 @@ class HoldSpec:
         if s <= 0:
             raise ValueError(f"HoldSpec.secs({s}): seconds must be > 0")
         return HoldSpec(seconds=s)
+
+    @staticmethod
+    def loop(interval_s: float, frac: float = 1.0) -> "HoldSpec":
+        """Hold for frac of the duration, re-applying the step's ops (not its CgroupDefs,
+        spawned once) every interval_s seconds: churn."""
+        if not interval_s > 0:
+            raise ValueError(f"HoldSpec.loop({interval_s}): the interval must be > 0")
+        return replace(HoldSpec.frac(frac), loop_s=interval_s)
 
     def resolve(self, duration_s: float) -> float:
         return self.seconds if self.seconds is not None else duration_s * (self.fraction or 1.0)
@@ -231,9 +349,14 @@ class Step:
 
 @dataclass(frozen=True)
 class Backdrop:
-    """Cgroups that run in the background across every step of a scenario."""
+    """What runs in the background across every step of a scenario: cgroups, then ops
+    (which may act on those cgroups), then payloads; all torn down at the end."""
 
     defs: tuple = ()
+    ops: tuple = ()
+    payloads: tuple = ()
 
-    def __init__(self, *defs: CgroupDef) -> None:
+    def __init__(self, *defs: CgroupDef, ops=(), payloads=()) -> None:
         object.__setattr__(self, "defs", tuple(defs))
+        object.__setattr__(self, "ops", tuple(ops))
+        object.__setattr__(self, "payloads", tuple(payloads))

@@ -102,3 +102,40 @@ def test_swap_cpusets_exchanges_the_files(tmp_path):
     assert (tmp_path / "ktstr/b/cpuset.cpus").read_text() == "0-3"
     with pytest.raises(KeyError, match="no cgroup 'c'"):
         run.apply(Op.swap_cpusets("a", "c"))
+
+
+def test_nested_cgroups_get_parents_and_cpuset_delegation(tmp_path):
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu\n")
+    (tmp_path / "cgroup.subtree_control").write_text("")
+    (tmp_path / "ktstr").mkdir()
+    (tmp_path / "ktstr" / "cgroup.controllers").write_text("cpuset cpu\n")
+    mgr = CgroupManager(parent="ktstr", root=tmp_path)
+    mgr.setup()
+    mgr.create("cg_0/sub_a/deep")
+    assert mgr.created == ["cg_0", "cg_0/sub_a", "cg_0/sub_a/deep"]
+    for sub in ("cg_0", "cg_0/sub_a"):
+        (tmp_path / "ktstr" / sub / "cgroup.controllers").write_text("cpuset cpu\n")
+        (tmp_path / "ktstr" / sub / "cgroup.subtree_control").write_text("")
+    mgr.set_cpuset("cg_0/sub_a/deep", [1])
+    assert (tmp_path / "ktstr" / "cg_0" / "cgroup.subtree_control").read_text() == "+cpuset +cpu"
+    assert (tmp_path / "ktstr" / "cg_0/sub_a/deep" / "cpuset.cpus").read_text() == "1"
+    with pytest.raises(Exception, match="bad cgroup name"):
+        mgr.create("cg_0/../x")
+
+
+def test_work_groups_refuse_parameters_their_type_does_not_read():
+    from ktstr.scenario.model import Work
+
+    d = CgroupDef("cg").work("cache_yield", cache_kb=64).with_work(Work(WorkType.BURSTY, 1))
+    assert [w.work_type for w in d.works] == [WorkType.CACHE_YIELD, WorkType.BURSTY]
+    assert d.works[0].config().cache_kb == 64
+    with pytest.raises(ValueError, match="bursty takes no parameter fan_out"):
+        CgroupDef("cg").work("bursty", fan_out=2)
+    assert str(CgroupDef("cg").policy("fifo:5").works[0].policy) == "fifo:5"
+
+
+def test_loop_hold():
+    h = HoldSpec.loop(0.2, 0.5)
+    assert h.loop_s == 0.2 and h.resolve(2.0) == 1.0
+    with pytest.raises(ValueError, match="interval must be > 0"):
+        HoldSpec.loop(0)
