@@ -63,3 +63,89 @@ def oversubscription(ctx: Ctx, factor: int = 4) -> AssertResult:
 
 ALL = {f.__name__: f for f in (two_cgroups_fair_share, cpuset_isolation, cgroup_churn,
                                mixed_work_types, oversubscription)}
+
+
+# --- the original's 14 curated scenarios (scenario::scenarios) ----------------------------
+def _catalogue(ctx: Ctx, name: str) -> AssertResult:
+    from ktstr.catalogue.run import run_entry
+
+    return run_entry(ctx, name)
+
+
+def steady(ctx: Ctx) -> AssertResult:
+    """2 cgroups, no cpusets, spinners: baseline fairness."""
+    return _catalogue(ctx, "cgroup_steady")
+
+
+def steady_llc(ctx: Ctx) -> AssertResult:
+    """2 cgroups pinned to LLC 0 and LLC 1 (SKIP with fewer than 2 LLCs)."""
+    return _catalogue(ctx, "cgroup_cpuset_llc_steady")
+
+
+def oversubscribed(ctx: Ctx) -> AssertResult:
+    """2 cgroups x 32 Mixed workers."""
+    return _catalogue(ctx, "cgroup_oversubscribed")
+
+
+def cpuset_apply(ctx: Ctx) -> AssertResult:
+    """No cpusets, then disjoint ones applied mid-run."""
+    return _catalogue(ctx, "cgroup_cpuset_apply_midrun")
+
+
+def cpuset_clear(ctx: Ctx) -> AssertResult:
+    """Disjoint cpusets, cleared mid-run."""
+    return _catalogue(ctx, "cgroup_cpuset_clear_midrun")
+
+
+def cpuset_resize(ctx: Ctx) -> AssertResult:
+    """Even split -> shrink cg_0 / grow cg_1 -> the reverse (SKIP below 4 usable CPUs)."""
+    return _catalogue(ctx, "cgroup_cpuset_resize")
+
+
+def cgroup_add(ctx: Ctx) -> AssertResult:
+    """2 cgroups, then 2 more added mid-run."""
+    return _catalogue(ctx, "cgroup_add_midrun")
+
+
+def cgroup_remove(ctx: Ctx) -> AssertResult:
+    """4 cgroups, then the second half removed mid-run."""
+    return _catalogue(ctx, "cgroup_remove_midrun")
+
+
+def affinity_change(ctx: Ctx) -> AssertResult:
+    """Worker affinities changed 4 times during the run."""
+    return _catalogue(ctx, "cgroup_affinity_change")
+
+
+def affinity_pinned(ctx: Ctx) -> AssertResult:
+    """Every worker of both cgroups pinned to the same 2-CPU subset."""
+    cpus = ctx.topo.all_cpuset()[:2]
+    return execute_defs(ctx, [CgroupDef(f"cg_{i}").workers(2).pinned(cpus) for i in range(2)])
+
+
+def host_contention(ctx: Ctx) -> AssertResult:
+    """2 cgroups plus one unconstrained host worker per CPU."""
+    return _catalogue(ctx, "host_cgroup_contention")
+
+
+def mixed_workloads(ctx: Ctx) -> AssertResult:
+    """3 cgroups: CPU-heavy, bursty and IO-like (IoSync)."""
+    return execute_defs(ctx, [CgroupDef("cpu").work(WorkType.SPIN_WAIT),
+                              CgroupDef("bursty").work(WorkType.BURSTY),
+                              CgroupDef("io").work(WorkType.SLEEP_HEAVY)])
+
+
+def nested_steady(ctx: Ctx) -> AssertResult:
+    """Leaf workers in cg_0/sub_a, cg_0/sub_b, cg_1/sub_b and cg_1/sub_a/deep."""
+    return _catalogue(ctx, "nested_cgroup_steady")
+
+
+def nested_task_move(ctx: Ctx) -> AssertResult:
+    """Tasks moved sub -> parent -> a sub of the other hierarchy -> its parent."""
+    return _catalogue(ctx, "nested_cgroup_task_move")
+
+
+CURATED = {f.__name__: f for f in (steady, steady_llc, oversubscribed, cpuset_apply, cpuset_clear,
+                                   cpuset_resize, cgroup_add, cgroup_remove, affinity_change,
+                                   affinity_pinned, host_contention, mixed_workloads, nested_steady,
+                                   nested_task_move)}

@@ -76,6 +76,14 @@ def _add_vm_args(p: argparse.ArgumentParser, topology_help: str) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    if args.catalogue:
+        from ktstr.cli.catalogue import catalogue_lines
+
+        print("\n".join(catalogue_lines(args.category)))
+        return 0
+    if not args.sources:
+        print("ktstr list: give test sources, or --catalogue", file=sys.stderr)
+        return 2
     try:
         tests = list_all([Path(s) for s in args.sources])
     except DiscoveryError as exc:
@@ -165,8 +173,10 @@ def parser() -> argparse.ArgumentParser:
     _add_scheduler_args(sh)
     sh.set_defaults(func=_shell)
 
-    ls = sub.add_parser("list", help="list @ktstr_test functions")
-    ls.add_argument("sources", nargs="+")
+    ls = sub.add_parser("list", help="list @ktstr_test functions, or the scenario catalogue")
+    ls.add_argument("sources", nargs="*")
+    ls.add_argument("--catalogue", action="store_true", help="list the 81 catalogue scenarios")
+    ls.add_argument("--category", default="", help="with --catalogue: only this category")
     ls.set_defaults(func=_list)
 
     s = sub.add_parser("show", help="print the report of a result.json")

@@ -197,8 +197,7 @@ class ScenarioRun:
             for op in step.ops:
                 self.apply(op)
             return self.hold(duration)
-        once = [o for o in step.ops if o.kind == "spawn"]
-        again = [o for o in step.ops if o.kind != "spawn"]
+        once, again = step.loop_parts()
         for op in once + again:
             self.apply(op)
         return self.hold(duration, again, step.hold.loop_s)

@@ -333,10 +333,12 @@ class HoldSpec:
 
 @dataclass(frozen=True)
 class Step:
-    """Apply `ops` (CgroupDefs are spawned), then hold."""
+    """Apply `ops` in order (CgroupDefs are spawned), then hold. With HoldSpec.loop the
+    CgroupDefs are spawned once and the explicit Ops are re-applied every interval."""
 
     ops: tuple = ()
     hold: HoldSpec = field(default_factory=lambda: HoldSpec.frac(1.0))
+    setup: tuple = ()  # indexes into ops of the spawns that came from CgroupDefs
 
     def __init__(self, ops=(), hold: Optional[HoldSpec] = None) -> None:
         items = tuple(Op.spawn(o) if isinstance(o, CgroupDef) else o for o in ops)
@@ -345,6 +347,12 @@ class Step:
                 raise TypeError(f"Step takes Ops and CgroupDefs, got {o!r}")
         object.__setattr__(self, "ops", items)
         object.__setattr__(self, "hold", hold or HoldSpec.frac(1.0))
+        object.__setattr__(self, "setup", tuple(i for i, o in enumerate(ops) if isinstance(o, CgroupDef)))
+
+    def loop_parts(self) -> tuple[list, list]:
+        """(spawned once, re-applied every loop interval)."""
+        return ([o for i, o in enumerate(self.ops) if i in self.setup],
+                [o for i, o in enumerate(self.ops) if i not in self.setup])
 
 
 @dataclass(frozen=True)
