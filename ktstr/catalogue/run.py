@@ -30,3 +30,20 @@ def run_entry(ctx: Ctx, name: str, flags=()) -> AssertResult:
     plan = e.build(ctx)
     run_ctx = replace(ctx, assert_=ctx.assert_.merge(e.assert_)) if e.assert_ else ctx
     return execute_steps(run_ctx, plan.steps, plan.backdrop)
+
+
+def run_entries(ctx: Ctx, names, flags=()) -> AssertResult:
+    """Several entries in one test, one after the other: stats `catalogue.<name>.status`
+    (1 pass, 0 fail, -1 skip) and every failure prefixed with its entry's name."""
+    total = AssertResult()
+    for name in names:
+        ctx.log(f"catalogue entry {name}")
+        r = run_entry(ctx, name, flags)
+        total.stats[f"catalogue.{name}.status"] = -1.0 if r.skipped else float(r.passed)
+        for k, v in r.stats.items():
+            total.stats[f"{name}/{k}"] = v
+        if not r.passed:
+            total.claims += r.claims
+            for d in r.details or [r.reason]:
+                total.add_failure(f"{name}: {d}")
+    return total

@@ -3,6 +3,11 @@
  * The userspace loader shared by ktstr's own schedulers: open the skeleton the build
  * generated (ktstr_skel.h names it), attach, print the scheduler's counters once a second,
  * and leave on SIGINT/SIGTERM or when sched_ext ejects the scheduler, reporting why.
+ *
+ * The sched_ext watchdog (how long a runnable task may wait before the scheduler is
+ * ejected) is ops.timeout_ms, the only knob Linux 6.12 has: -w MS, or
+ * $KTSTR_WATCHDOG_TIMEOUT_MS (how the guest agent asks for a test's watchdog_timeout_s), sets
+ * it, and "attached" then names it so the agent can tell it was honoured.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +63,16 @@ int main(int argc, char **argv)
 
 	long watchdog_ms = -1;
 	char *end;
+	const char *env = getenv("KTSTR_WATCHDOG_TIMEOUT_MS");
+
+	if (env && *env) {
+		watchdog_ms = strtol(env, &end, 10);
+		if (*end || watchdog_ms < 1 || watchdog_ms > 30000) {
+			fprintf(stderr, "%s: KTSTR_WATCHDOG_TIMEOUT_MS=%s: watchdog timeout must be 1..30000 ms\n",
+				argv[0], env);
+			return 2;
+		}
+	}
 
 	while ((opt = getopt(argc, argv, "hw:")) != -1) {
 		if (opt == 'w') {
@@ -84,7 +99,10 @@ int main(int argc, char **argv)
 		skel->struct_ops.KTSTR_OPS->timeout_ms = watchdog_ms;
 	OPS_LOAD(skel, KTSTR_OPS, KTSTR_SKEL, uei);
 	link = OPS_ATTACH(skel, KTSTR_OPS, KTSTR_SKEL);
-	printf("%s: attached\n", KTSTR_SCHED_NAME);
+	if (watchdog_ms > 0)
+		printf("%s: attached (watchdog %ld ms)\n", KTSTR_SCHED_NAME, watchdog_ms);
+	else
+		printf("%s: attached\n", KTSTR_SCHED_NAME);
 	fflush(stdout);
 
 	while (!stop_requested && !UEI_EXITED(skel, uei)) {

@@ -1,0 +1,77 @@
+"""Scenario ops and structure in the VM: nested cgroups with their own cpusets (cpuset
+delegated down the tree), tasks moved across the hierarchy, host workers, several work groups
+in one cgroup, loop holds, backdrop ops, and payloads (a real program's output as metrics)."""
+
+import sys
+
+from ktstr import (Backdrop, CgroupDef, HoldSpec, Op, Payload, Step, Verdict, Work, WorkType, claim,
+                   execute_steps, ktstr_test)
+
+# A payload: the guest's Python measuring something and printing it, as benchmarks do.
+_BENCH = ("import time\n"
+          "t = time.monotonic(); n = 0\n"
+          "while time.monotonic() - t < 0.3: n += 1\n"
+          "print(f'loops: {n}'); print('Time: %.3f' % (time.monotonic() - t))")
+
+
+@ktstr_test(llcs=2, cores=2, duration=2.0)
+def nested_cgroups_with_cpusets(ctx):
+    """cg_0/sub_a and cg_0/sub_b confined to one LLC each (isolation checked), cg_1/sub_a/deep
+    free; then cg_1/sub_a/deep's tasks move to cg_1 and on to a fresh cg_2/sub."""
+    llc0, llc1 = ctx.topo.cpus_in_llc(0), ctx.topo.cpus_in_llc(1)
+    steps = [
+        Step([CgroupDef("cg_0/sub_a").workers(1).cpuset(llc0), CgroupDef("cg_0/sub_b").workers(1).cpuset(llc1),
+              CgroupDef("cg_1/sub_a/deep").workers(2)], HoldSpec.frac(0.5)),
+        Step([Op.move_tasks("cg_1/sub_a/deep", "cg_1")], HoldSpec.frac(0.25)),
+        Step([Op.move_tasks("cg_1", "cg_2/sub")], HoldSpec.frac(0.25)),
+    ]
+    result = execute_steps(ctx, steps)
+    v = Verdict()
+    claim(v, result.stats["cg_0/sub_a.num_workers"]).equals(1)
+    claim(v, result.stats["cg_2/sub.num_workers"]).equals(2)  # the moved workers' reports
+    return v.into_result(result)
+
+
+@ktstr_test(llcs=1, cores=2, duration=2.0)
+def host_workers_groups_and_loops(ctx):
+    """SpawnHost beside a cgroup with two work groups, and a cgroup created, loaded and
+    removed every 0.2 s (HoldSpec.loop) next to them."""
+    two_groups = CgroupDef("cg_0").workers(1).work(WorkType.SPIN_WAIT).with_work(Work(WorkType.BURSTY, 1))
+    steps = [
+        Step([two_groups, Op.spawn_host(Work(WorkType.SPIN_WAIT, 1))], HoldSpec.frac(0.4)),
+        Step([Op.spawn(CgroupDef("churn").workers(1)), Op.remove_cgroup("churn")], HoldSpec.loop(0.2, 0.6)),
+    ]
+    result = execute_steps(ctx, steps)
+    v = Verdict()
+    claim(v, result.stats["cg_0.num_workers"]).equals(2)
+    claim(v, result.stats["host.num_workers"]).equals(1)
+    claim(v, result.stats["churn.num_workers"]).at_least(3)  # respawned by the loop
+    return v.into_result(result)
+
+
+@ktstr_test(llcs=1, cores=2, duration=1.5)
+def payloads_and_backdrop(ctx):
+    """A payload in a cgroup, waited for, its metrics extracted and bounded; a backdrop
+    cgroup, a backdrop op (spawning another) and a backdrop payload killed at the end."""
+    bench = Payload("bench", [sys.executable, "-c", _BENCH],
+                    metrics={"loops": r"^loops: (\d+)", "time_s": r"^Time: ([\d.]+)"},
+                    bounds={"loops": (1, None), "time_s": (0.25, 5.0)})
+    sleeper = Payload("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"])
+    backdrop = Backdrop(CgroupDef("bg").workers(1), ops=[Op.spawn(CgroupDef("bg_op").workers(1))],
+                        payloads=[sleeper])
+    steps = [Step([CgroupDef("cg_0").workers(1), Op.run_payload(bench, "bench_cg")], HoldSpec.frac(0.5)),
+             Step([Op.wait_payload("bench")], HoldSpec.frac(0.5))]
+    result = execute_steps(ctx, steps, backdrop)
+    v = Verdict()
+    claim(v, result.stats["payload.bench.exit_code"]).equals(0.0)
+    claim(v, result.stats["payload.sleeper.exit_code"]).equals(-9.0)  # killed with the scenario
+    claim(v, result.stats["bg_op.num_workers"]).equals(1)
+    return v.into_result(result)
+
+
+@ktstr_test(llcs=1, cores=2, duration=1.0)
+def payload_bound_fails(ctx):
+    """A payload whose metric misses its bound fails the test, naming metric, value, bound."""
+    bench = Payload("bench", [sys.executable, "-c", _BENCH], metrics={"loops": r"^loops: (\d+)"},
+                    bounds={"loops": (1e15, None)})
+    return execute_steps(ctx, [Step([Op.run_payload(bench), Op.wait_payload("bench")])])
