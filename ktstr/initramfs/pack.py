@@ -8,6 +8,7 @@ Manifest:
     "python_runtime": true,     # interpreter, closure, pruned stdlib, site-packages
     "init": "agent" | {"src": "path"} | null,
     "busybox": "/bin/busybox" | null,
+    "host_programs": ["hackbench"],  # from the host's PATH to /usr/bin/, + closure
     "devices": true             # /dev/console, /dev/null
   }
 """
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +40,23 @@ def add_busybox(archive: Archive, busybox: str) -> None:
             archive.add_symlink(f"/{link}", "usr/bin")
 
 
+# The Debian package each payload program comes from (tools/debian-packages.txt installs them).
+HOST_PROGRAM_PACKAGES = {"hackbench": "rt-tests", "cyclictest": "rt-tests", "stress-ng": "stress-ng"}
+
+
+def find_host_program(name: str) -> str:
+    """A payload program from the host (Debian-packaged like busybox and QEMU)."""
+    if "/" in name:
+        raise CpioError(f"host program {name!r}: give a program name found on PATH, not a path "
+                        f"(use `binaries` for files built by Bazel)")
+    path = shutil.which(name, path="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+    if path is None:
+        pkg = HOST_PROGRAM_PACKAGES.get(name, "the package providing it")
+        raise CpioError(f"host program {name!r} not found: install {pkg} (apt-get install {pkg}; "
+                        f"./bazelw installs tools/debian-packages.txt)")
+    return os.path.realpath(path)
+
+
 def build(manifest: dict) -> Archive:
     archive = Archive()
     if manifest.get("devices", True):
@@ -52,6 +72,10 @@ def build(manifest: dict) -> Archive:
     for item in manifest.get("binaries", []):
         archive.add_file(item["dest"], item["src"], item.get("mode", 0o755))
         bins.append(item["src"])
+    for name in manifest.get("host_programs", []):
+        src = find_host_program(name)
+        archive.add_file(f"/usr/bin/{name}", src, 0o755)
+        bins.append(src)
     for lib in closure(bins):
         archive.add_host_path(lib)
     for item in manifest.get("files", []):

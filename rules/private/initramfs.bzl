@@ -21,6 +21,7 @@ def _ktstr_initramfs_impl(ctx):
         "python_runtime": ctx.attr.python,
         "init": None,
         "busybox": "/bin/busybox" if ctx.attr.busybox else None,
+        "host_programs": ctx.attr.host_programs,
         "devices": ctx.attr.base == None,
     }
     inputs = []
@@ -84,6 +85,7 @@ each test adds a small layer.""",
         "binaries": attr.label_keyed_string_dict(allow_files = True, cfg = "target", doc = "executable -> guest path; its shared-library closure is packed too"),
         "python": attr.bool(default = False, doc = "pack the guest Python runtime and the ktstr package"),
         "busybox": attr.bool(default = False, doc = "pack static busybox with its applets in /usr/bin"),
+        "host_programs": attr.string_list(doc = "payload programs from the host's Debian packages (hackbench, cyclictest, stress-ng) to /usr/bin, with their shared-library closure"),
         "init": attr.string(default = "", values = ["", "agent"], doc = "\"agent\": /init runs the ktstr guest agent"),
         "init_file": attr.label(allow_single_file = True, doc = "a file to use as /init instead"),
         "base": attr.label(providers = [KtstrInitramfsInfo], doc = "initramfs this layer stacks on"),
