@@ -14,6 +14,7 @@ import select
 import time
 from typing import Callable
 
+from ktstr.workload import native
 from ktstr.workload.links import SEM_OFFSET, Link
 from ktstr.workload.placement import SCHED_BATCH, SCHED_EXT, SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR
 from ktstr.workload.telemetry import Telemetry
@@ -119,14 +120,10 @@ class _Cache:
     """A per-worker buffer, allocated after the fork; one pass is a strided read-modify-write."""
 
     def __init__(self, cfg: WorkloadConfig) -> None:
-        self.buf = bytearray(cfg.cache_kb * 1024)
-        self.stride = cfg.stride
+        self.buf = native.CacheBuffer(cfg.cache_kb * 1024, cfg.stride)
 
     def touch(self, t: Telemetry) -> None:
-        buf, stride = self.buf, self.stride
-        for off in range(0, len(buf), stride):
-            buf[off] = (buf[off] + 1) & 0xFF
-        t.r.work_units += len(buf) // stride
+        t.r.work_units += self.buf.pass_()
 
 
 def _cache_pressure(cfg, index, link, stop, t: Telemetry) -> None:
@@ -229,9 +226,7 @@ def _fan_out(cfg, index, link: Link, stop, t: Telemetry) -> None:
         gen.value = (gen.value + 1) & 0xFFFFFFFF
         _futex_wake(gen, INT_MAX)
     else:
-        n = max(2, int(math.sqrt(cfg.cache_kb * 1024 / 24)))  # 3 n x n u64 matrices
-        a = [[(i * n + j) % 7 for j in range(n)] for i in range(n)]
-        b = [[(i + j) % 5 for j in range(n)] for i in range(n)]
+        mats = native.Matrices(max(2, int(math.sqrt(cfg.cache_kb * 1024 / 24))))  # 3 n x n u64
         seen = gen.value
         while not stop():
             woken = _futex_wait(gen, seen) == 0
@@ -244,15 +239,9 @@ def _fan_out(cfg, index, link: Link, stop, t: Telemetry) -> None:
             if compute:
                 time.sleep(cfg.sleep_usec / 1e6)
                 for _ in range(cfg.operations):
-                    _matmul(a, b, n)
-                    t.r.work_units += n * n * n
+                    t.r.work_units += mats.multiply()
             t.tick()
     del gen, stamp
-
-
-def _matmul(a: list, b: list, n: int) -> list:
-    bt = list(zip(*b))
-    return [[sum(x * y for x, y in zip(row, col)) & 0xFFFFFFFFFFFFFFFF for col in bt] for row in a]
 
 
 def _sequence(cfg, index, link, stop, t: Telemetry) -> None:

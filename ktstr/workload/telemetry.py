@@ -7,17 +7,13 @@ import ctypes
 import random
 import time
 
+from ktstr.workload import native
 from ktstr.workload.types import MAX_MIGRATION_RECORDS, WorkerReport
 
 MAX_WAKE_SAMPLES = 10000
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _getcpu = _libc.sched_getcpu
-
-
-def spin(n: int) -> None:
-    for _ in range(n):
-        pass
 
 
 class Telemetry:
@@ -28,11 +24,12 @@ class Telemetry:
         self.cpu = _getcpu()
         self.cpus = {self.cpu}
         self._rng = random.Random(report.pid)
+        report.native = native.AVAILABLE
 
     def spin(self, n: int) -> None:
-        """One spin unit of n iterations, counted in work_units."""
-        for _ in range(n):
-            pass
+        """One spin unit of n iterations (native when libktstr_hot.so is there), counted
+        in work_units."""
+        native.spin(n)
         self.r.work_units += n
 
     def tick(self) -> None:

@@ -145,10 +145,10 @@ class WorkloadConfig:
     spin_iters: int = 2000           # size of one spin unit (work_units counts them)
     burst_ms: float = 20.0           # BURSTY
     sleep_ms: float = 20.0           # BURSTY
-    cache_kb: int = 32               # CACHE_*, FAN_OUT_COMPUTE (its matrices' footprint)
+    cache_kb: int = 32               # CACHE_*, FAN_OUT_COMPUTE (its 3 matrices' footprint)
     stride: int = 64                 # CACHE_*
     fan_out: int = 4                 # FUTEX_FAN_OUT, FAN_OUT_COMPUTE: receivers per messenger
-    operations: int = 1              # FAN_OUT_COMPUTE: matrix multiplies per wake
+    operations: int = 5              # FAN_OUT_COMPUTE: matrix multiplies per wake
     sleep_usec: int = 100            # FAN_OUT_COMPUTE: sleep after each wake
     phases: tuple[Phase, ...] = ()   # SEQUENCE
     region_kb: int = 4096            # PAGE_FAULT_CHURN
@@ -239,6 +239,7 @@ class WorkerReport:
     schedstat_cpu_time_ns: int = -1
     numa_pages: dict[str, int] = field(default_factory=dict)  # node -> pages (numa_maps)
     is_messenger: bool = False
+    native: bool = False             # the hot loops ran native (libktstr_hot.so)
     completed: bool = True
     exit_info: str = ""              # set when the worker did not report normally
 
