@@ -40,3 +40,13 @@ def stress_ng(stressor: str = "cpu", workers: int = 1, seconds: int = 1, bounds:
     argv = ["stress-ng", f"--{stressor}", workers, "--timeout", f"{seconds}s", "--metrics-brief"]
     metrics = {"bogo_ops": row, "bogo_ops_per_s": row.replace(r"(\d+)\s+[\d.]+", r"\d+\s+[\d.]+", 1)}
     return Payload(name or f"stress_ng_{stressor}", argv, metrics=metrics, bounds=bounds)
+
+
+def schbench(message_threads: int = 1, workers: int = 2, seconds: int = 1, sleep_us: int = 100,
+             think_us: int = 50, bounds: Bounds = None, name: str = "schbench") -> Payload:
+    """ktstr's schbench (native/schbench.c): message threads FUTEX_WAKE worker threads each
+    round; metrics p50_us, p90_us, p99_us, p999_us, max_us (wakeup latency) and rps."""
+    argv = ["schbench", "-m", message_threads, "-t", workers, "-r", seconds, "-s", sleep_us, "-c", think_us]
+    metrics = {"p50_us": r"50\.0th: (\d+)", "p90_us": r"90\.0th: (\d+)", "p99_us": r"\b99\.0th: (\d+)",
+               "p999_us": r"99\.9th: (\d+)", "max_us": r"max: (\d+)", "rps": r"^rps: ([\d.]+)"}
+    return Payload(name, argv, metrics=metrics, bounds=bounds)
