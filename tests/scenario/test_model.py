@@ -84,16 +84,22 @@ def test_range_and_overlap_cpusets():
         CpusetSpec.overlap(2, 2, 0.1).resolve(TOPO)
 
 
+def _fake_cgroup_tree(root):
+    """A cgroup-v2-like file tree with a set-up manager whose parent is `ktstr`."""
+    (root / "cgroup.controllers").write_text("cpuset cpu\n")
+    (root / "cgroup.subtree_control").write_text("")
+    (root / "ktstr").mkdir()
+    (root / "ktstr" / "cgroup.controllers").write_text("cpuset cpu\n")
+    mgr = CgroupManager(parent="ktstr", root=root)
+    mgr.setup()
+    return mgr
+
+
 def test_swap_cpusets_exchanges_the_files(tmp_path):
     from ktstr.scenario.ctx import Ctx
     from ktstr.scenario.execute import ScenarioRun
 
-    (tmp_path / "cgroup.controllers").write_text("cpuset cpu\n")
-    (tmp_path / "cgroup.subtree_control").write_text("")
-    (tmp_path / "ktstr").mkdir()
-    (tmp_path / "ktstr" / "cgroup.controllers").write_text("cpuset cpu\n")
-    mgr = CgroupManager(parent="ktstr", root=tmp_path)
-    mgr.setup()
+    mgr = _fake_cgroup_tree(tmp_path)
     run = ScenarioRun(Ctx(cgroups=mgr, topo=TOPO))
     for op in (Op.add_cgroup("a"), Op.add_cgroup("b"), Op.set_cpuset("a", CpusetSpec.llc(0)),
                Op.set_cpuset("b", [6, 7]), Op.swap_cpusets("a", "b")):
@@ -105,12 +111,7 @@ def test_swap_cpusets_exchanges_the_files(tmp_path):
 
 
 def test_nested_cgroups_get_parents_and_cpuset_delegation(tmp_path):
-    (tmp_path / "cgroup.controllers").write_text("cpuset cpu\n")
-    (tmp_path / "cgroup.subtree_control").write_text("")
-    (tmp_path / "ktstr").mkdir()
-    (tmp_path / "ktstr" / "cgroup.controllers").write_text("cpuset cpu\n")
-    mgr = CgroupManager(parent="ktstr", root=tmp_path)
-    mgr.setup()
+    mgr = _fake_cgroup_tree(tmp_path)
     mgr.create("cg_0/sub_a/deep")
     assert mgr.created == ["cg_0", "cg_0/sub_a", "cg_0/sub_a/deep"]
     for sub in ("cg_0", "cg_0/sub_a"):
