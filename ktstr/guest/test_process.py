@@ -1,0 +1,166 @@
+"""Run one test body in its own process, in its own cgroup, away from PID 1.
+
+The agent is init: the kernel never OOM-kills init, so a test that exhausted memory in the
+agent's own process left the kernel nothing to kill ("System is deadlocked on memory"). In a
+child, the OOM killer takes the test (or one of its workers) and the agent reports it, with
+the kernel's own lines. Whatever the test leaves behind (workers of a killed test, a fork
+bomb's processes) is killed through cgroup.kill and reaped, and the verdict says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from ktstr.checks.result import AssertResult, ClaimRecord
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+OOM_LINE = re.compile(r"Out of memory: Killed process \d+ \([^)]*\)|oom-kill:.*|Memory cgroup out of memory.*")
+KILL_WAIT_S = 5.0
+
+
+def proc_cgroup(name: str) -> Path:
+    return CGROUP_ROOT / f"ktstr_proc_{name}"
+
+
+def _result_path(name: str) -> Path:
+    return Path(f"/tmp/ktstr-result-{name}.json")
+
+
+def _to_json(r: AssertResult) -> dict:
+    return asdict(r)
+
+
+def _from_json(d: dict) -> AssertResult:
+    claims = [ClaimRecord(**c) for c in d.pop("claims", [])]
+    return AssertResult(claims=claims, **d)
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+def run_isolated(name: str, body: Callable[[], AssertResult], kmsg_lines: Callable[[], list[str]],
+                 keep_pids: Iterable[int] = ()) -> AssertResult:
+    """Run body() in a forked child placed in its own cgroup; return its result, or why it
+    has none. kmsg_lines() gives the kernel log lines printed since the test began."""
+    cg = proc_cgroup(name)
+    use_cgroup = (CGROUP_ROOT / "cgroup.procs").exists()
+    if use_cgroup:
+        cg.mkdir(exist_ok=True)
+    out = _result_path(name)
+    out.unlink(missing_ok=True)
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the test process: never returns
+        code = 0
+        try:
+            if use_cgroup:
+                (cg / "cgroup.procs").write_text("0")
+            result = body()
+            tmp = out.with_suffix(".tmp")
+            tmp.write_text(json.dumps(_to_json(result)))
+            tmp.rename(out)
+        except BaseException:  # noqa: BLE001 - reported through the missing result
+            traceback.print_exc()
+            code = 70
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    leftovers = _kill_leftovers(name, cg if use_cgroup else None, keep_pids)
+    result = None
+    if out.exists():
+        try:
+            result = _from_json(json.loads(out.read_text()))
+        except (ValueError, TypeError) as exc:
+            result = AssertResult.fail(f"test {name}: unreadable result from the test process: {exc}")
+        out.unlink(missing_ok=True)
+    oom = [m.group(0) for line in kmsg_lines() for m in [OOM_LINE.search(line)] if m]
+    if result is None:
+        if os.WIFSIGNALED(status):
+            how = f"killed by {_signal_name(os.WTERMSIG(status))}"
+        else:
+            how = f"exited {os.WEXITSTATUS(status)} without a result (its traceback is on the console)"
+        reason = f"test process {pid} {how} after {time.monotonic() - start:.1f}s"
+        if oom:
+            reason += f"; the kernel's OOM killer: {'; '.join(oom[:5])}"
+        result = AssertResult.fail(reason)
+    elif oom:
+        result.add_failure(f"the kernel's OOM killer ran during the test: {'; '.join(oom[:5])}")
+    if leftovers:
+        result.add_failure(f"{leftovers} processes of the test were still running when it ended "
+                           f"(killed through cgroup.kill)")
+    return result
+
+
+def _kill_leftovers(name: str, cg: Optional[Path], keep_pids: Iterable[int]) -> int:
+    """Kill what the test left in its process cgroup and its scenario cgroups; reap it.
+    Returns how many processes were left in the process cgroup."""
+    left = 0
+    targets = [p for p in (cg, CGROUP_ROOT / f"ktstr_{name}") if p is not None and p.exists()]
+    for p in targets:
+        if p == cg:
+            left = _count_procs(p)
+        try:
+            (p / "cgroup.kill").write_text("1")
+        except OSError:
+            pass
+    deadline = time.monotonic() + KILL_WAIT_S
+    while time.monotonic() < deadline and any(_count_procs(p) for p in targets):
+        reap(keep_pids)
+        time.sleep(0.02)
+    reap(keep_pids)
+    for p in targets:
+        _rmdir_tree(p)
+    return left
+
+
+def _count_procs(cg: Path) -> int:
+    total = 0
+    for procs in cg.rglob("cgroup.procs"):
+        try:
+            total += len(procs.read_text().split())
+        except OSError:
+            pass
+    return total
+
+
+def _rmdir_tree(cg: Path) -> None:
+    for sub in sorted((d for d in cg.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
+        try:
+            sub.rmdir()
+        except OSError:
+            pass
+    try:
+        cg.rmdir()
+    except OSError:
+        pass
+
+
+def reap(keep_pids: Iterable[int] = ()) -> int:
+    """Reap this process's exited children (init inherits every orphan), except `keep_pids`
+    (the scheduler, whose exit status its own Popen must collect). Returns how many."""
+    keep, me, n = set(keep_pids), os.getpid(), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(stat.parent.name)
+        if fields[0] == "Z" and int(fields[1]) == me and pid not in keep:
+            try:
+                os.waitpid(pid, 0)
+                n += 1
+            except ChildProcessError:
+                pass
+    return n
