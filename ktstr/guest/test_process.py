@@ -51,9 +51,10 @@ def _signal_name(sig: int) -> str:
 
 
 def run_isolated(name: str, body: Callable[[], AssertResult], kmsg_lines: Callable[[], list[str]],
-                 keep_pids: Iterable[int] = ()) -> AssertResult:
+                 keep_pids: Iterable[int] = (), timeout_s: float = 600.0) -> AssertResult:
     """Run body() in a forked child placed in its own cgroup; return its result, or why it
-    has none. kmsg_lines() gives the kernel log lines printed since the test began."""
+    has none. kmsg_lines() gives the kernel log lines printed since the test began; a test
+    still running after timeout_s is killed with everything it started."""
     cg = proc_cgroup(name)
     use_cgroup = (CGROUP_ROOT / "cgroup.procs").exists()
     if use_cgroup:
@@ -76,7 +77,7 @@ def run_isolated(name: str, body: Callable[[], AssertResult], kmsg_lines: Callab
             code = 70
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    status, timed_out = _wait(pid, start + timeout_s, cg if use_cgroup else None)
     leftovers = _kill_leftovers(name, cg if use_cgroup else None, keep_pids)
     result = None
     if out.exists():
@@ -87,20 +88,50 @@ def run_isolated(name: str, body: Callable[[], AssertResult], kmsg_lines: Callab
         out.unlink(missing_ok=True)
     oom = [m.group(0) for line in kmsg_lines() for m in [OOM_LINE.search(line)] if m]
     if result is None:
-        if os.WIFSIGNALED(status):
+        if timed_out:
+            how = f"did not finish within {timeout_s:.0f}s and was killed"
+        elif os.WIFSIGNALED(status):
             how = f"killed by {_signal_name(os.WTERMSIG(status))}"
         else:
             how = f"exited {os.WEXITSTATUS(status)} without a result (its traceback is on the console)"
         reason = f"test process {pid} {how} after {time.monotonic() - start:.1f}s"
         if oom:
             reason += f"; the kernel's OOM killer: {'; '.join(oom[:5])}"
+        if leftovers:
+            reason += f"; {leftovers} of its processes were still running (killed through cgroup.kill)"
         result = AssertResult.fail(reason)
-    elif oom:
-        result.add_failure(f"the kernel's OOM killer ran during the test: {'; '.join(oom[:5])}")
-    if leftovers:
-        result.add_failure(f"{leftovers} processes of the test were still running when it ended "
-                           f"(killed through cgroup.kill)")
+    else:
+        # What the kernel did comes first: a test's own error (a BrokenPipeError from a
+        # worker the OOM killer took) is a consequence, not the cause.
+        facts = []
+        if oom:
+            facts.append(f"the kernel's OOM killer ran during the test: {'; '.join(oom[:5])}")
+        if leftovers:
+            facts.append(f"{leftovers} processes of the test were still running when it ended "
+                         f"(a fork bomb, or workers not stopped; killed through cgroup.kill)")
+        for fact in reversed(facts):
+            result.details.insert(0, fact)
+            result.passed = False
+            result.reason = f"{fact}; {result.reason}" if result.reason else fact
     return result
+    return result
+
+
+def _wait(pid: int, deadline: float, cg: Optional[Path]) -> tuple[int, bool]:
+    """waitpid with a deadline; past it the test's cgroup (or the test) is killed."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status, False
+        if time.monotonic() > deadline:
+            try:
+                if cg is not None:
+                    (cg / "cgroup.kill").write_text("1")
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            return os.waitpid(pid, 0)[1], True
+        time.sleep(0.02)
 
 
 def _kill_leftovers(name: str, cg: Optional[Path], keep_pids: Iterable[int]) -> int:
