@@ -89,7 +89,7 @@ def run_isolated(name: str, body: Callable[[], AssertResult], kmsg_lines: Callab
     oom = [m.group(0) for line in kmsg_lines() for m in [OOM_LINE.search(line)] if m]
     if result is None:
         if timed_out:
-            how = f"did not finish within {timeout_s:.0f}s and was killed"
+            how = f"did not finish within {timeout_s:g}s and was killed"
         elif os.WIFSIGNALED(status):
             how = f"killed by {_signal_name(os.WTERMSIG(status))}"
         else:

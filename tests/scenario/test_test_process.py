@@ -59,4 +59,4 @@ def test_orphans_are_reaped_but_kept_pids_are_not():
 
 def test_a_test_past_its_deadline_is_killed_and_named():
     r = run_isolated("t_slow", lambda: time.sleep(30), _no_kmsg, timeout_s=0.3)
-    assert not r.passed and "did not finish within 0s and was killed" in r.reason
+    assert not r.passed and "did not finish within 0.3s and was killed" in r.reason
