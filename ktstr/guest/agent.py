@@ -14,7 +14,7 @@ import os
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, Optional
 
 from ktstr.guest import system
 from ktstr.guest.kmsg import KmsgReader, mark
@@ -70,36 +70,65 @@ def _load_test(path: str, name: str):
     return fn
 
 
-def run_test(entry: TestRef, config: RunConfig, rep: Reporter, sched, topo, dump: ScxDump) -> GuestTestResult:
+def _checks(config: RunConfig, meta):
+    """Default checks, then the scheduler's, then the Bazel target's, then the test's own."""
     from ktstr.checks.assertions import Assert
+
+    checks = Assert.default_checks(emulated=config.emulated)
+    if meta and meta.scheduler and meta.scheduler.assert_:
+        checks = checks.merge(meta.scheduler.assert_)
+    if config.checks:
+        checks = checks.merge(Assert.from_dict(config.checks))
+    if meta and meta.assert_:
+        checks = checks.merge(meta.assert_)
+    return checks
+
+
+def _deadline_s(config: RunConfig) -> float:
+    """How long a test may run: what is left of the VM's time, less a margin to report in."""
+    if not config.vm_timeout_s:
+        return 600.0
+    with open("/proc/uptime") as f:
+        uptime = float(f.read().split()[0])
+    return max(5.0, config.vm_timeout_s - uptime - 15.0)
+
+
+def run_test(entry: TestRef, fn, meta, config: RunConfig, rep: Reporter, sched, topo, dump: ScxDump,
+             kmsg: KmsgReader) -> GuestTestResult:
+    """Run one test function in its own process (ktstr.guest.test_process) and judge the
+    scheduler after it."""
     from ktstr.checks.result import AssertResult
+    from ktstr.guest.test_process import run_isolated
     from ktstr.scenario.cgroups import CgroupManager
     from ktstr.scenario.ctx import Ctx
 
     name = entry.name
     result = GuestTestResult(name=name, status=Status.FAIL)
     start = time.monotonic()
-    try:
-        fn = _load_test(entry.file, name)
-        meta = getattr(fn, "ktstr_entry", None)
-        duration = config.duration_s or (meta.duration if meta else 2.0)
-        assert_ = Assert.default_checks(emulated=config.emulated)
-        if meta and meta.scheduler and meta.scheduler.assert_:
-            assert_ = assert_.merge(meta.scheduler.assert_)
-        if meta and meta.assert_:
-            assert_ = assert_.merge(meta.assert_)
-        ctx = Ctx(cgroups=CgroupManager(parent=f"ktstr_{name}"), topo=topo, duration=float(duration),
-                  assert_=assert_, scheduler=sched.spec.name if sched else "eevdf",
-                  scheduler_problem=(sched.problem if sched else (lambda: None)), log=rep.log)
-        outcome = fn(ctx)
-        if not isinstance(outcome, AssertResult):
-            outcome = AssertResult.fail(f"test function returned {type(outcome).__name__}, "
-                                        f"not an AssertResult")
-    except Exception:  # noqa: BLE001 - a raising test is a FAIL with its traceback
-        from ktstr.checks.result import AssertResult
+    duration = config.duration_s or (meta.duration if meta else 2.0)
+    kmsg.poll()
+    kmsg_from = len(kmsg.lines)
 
-        tb = traceback.format_exc()
-        outcome = AssertResult.fail(f"test raised {tb.strip().splitlines()[-1]}", tb)
+    def body() -> AssertResult:  # runs in the test process
+        try:
+            ctx = Ctx(cgroups=CgroupManager(parent=f"ktstr_{name}"), topo=topo, duration=float(duration),
+                      assert_=_checks(config, meta), scheduler=sched.spec.name if sched else "eevdf",
+                      scheduler_problem=(sched.probe if sched else (lambda: None)), log=rep.log)
+            outcome = fn(ctx)
+            if not isinstance(outcome, AssertResult):
+                outcome = AssertResult.fail(f"test function returned {type(outcome).__name__}, "
+                                            f"not an AssertResult")
+        except Exception:  # noqa: BLE001 - a raising test is a FAIL with its traceback
+            tb = traceback.format_exc()
+            outcome = AssertResult.fail(f"test raised {tb.strip().splitlines()[-1]}", tb)
+        return outcome
+
+    def kmsg_since() -> list[str]:
+        kmsg.poll()
+        return kmsg.lines[kmsg_from:]
+
+    keep = [sched.proc.pid] if sched is not None and sched.proc is not None else []
+    outcome = run_isolated(name, body, kmsg_since, keep, _deadline_s(config))
     if sched is not None:
         problem = sched.problem()
         if problem:
@@ -122,9 +151,35 @@ def run_test(entry: TestRef, config: RunConfig, rep: Reporter, sched, topo, dump
     return result
 
 
+def _failed(name: str, reason: str, details: tuple[str, ...] = (), sched=None, dump=None) -> GuestTestResult:
+    result = GuestTestResult(name=name, status=Status.FAIL, reason=reason, details=list(details))
+    if sched is not None:
+        result.scheduler_output = sched.output_tail()
+        result.sched_ext_exit = sched.exit_reason()
+        result.sched_ext_dump = dump.collect() if dump is not None else ""
+    return result
+
+
+def _ensure_scheduler(sched, watchdog_ms: int, name: str, rep: Reporter) -> Optional[str]:
+    """(Re)start the scheduler when it is gone or runs with another watchdog than this
+    test wants; returns the problem when it cannot attach as asked."""
+    if sched.problem() is None and sched.watchdog_ms == watchdog_ms:
+        return None
+    if sched.attached:
+        why = sched.problem() or f"watchdog {watchdog_ms or 'default'} ms for {name}"
+        rep.log(f"restarting scheduler {sched.spec.name} before {name} ({why})")
+        sched.stop()
+        sched.wait_disabled()
+    problem = sched.start(watchdog_ms)
+    if problem is None:
+        rep.log(f"scheduler {sched.spec.name} attached" + (f" (watchdog {watchdog_ms} ms)" if watchdog_ms else ""))
+    return problem
+
+
 def run(config: RunConfig, rep: Reporter) -> str:
     """Run every test of config; returns the agent error ('' when fine)."""
     from ktstr.guest.scheduler import Scheduler
+    from ktstr.guest.test_process import reap
     from ktstr.topology import SysTopology
 
     topo = SysTopology.read()
@@ -141,22 +196,27 @@ def run(config: RunConfig, rep: Reporter) -> str:
         rep.send(TEST_START, pb.TestStart(name=entry.name))
         mark(TEST_MARK.format(name=entry.name))
         dump.clear()  # a dump read after this test is this test's
-        if sched is not None and sched.problem():
-            if sched.attached:
-                rep.log(f"scheduler gone before {entry.name} ({sched.problem()}); restarting it")
-                sched.stop()
-            problem = sched.start()
+        try:
+            fn = _load_test(entry.file, entry.name)
+        except Exception:  # noqa: BLE001 - a test module that does not load is that test's FAIL
+            tb = traceback.format_exc()
+            rep.send(TEST_RESULT, _failed(entry.name, f"test raised {tb.strip().splitlines()[-1]}", (tb,)).to_pb())
+            continue
+        meta = getattr(fn, "ktstr_entry", None)
+        watchdog_s = (meta.watchdog_timeout_s if meta else 0.0) or config.watchdog_timeout_s or 0.0
+        if sched is None:
+            if watchdog_s:
+                rep.log(f"{entry.name}: watchdog_timeout_s={watchdog_s:g} has no effect under EEVDF "
+                        f"(no sched_ext scheduler, no sched_ext watchdog)")
+        else:
+            problem = _ensure_scheduler(sched, int(watchdog_s * 1000), entry.name, rep)
             if problem:
                 sched.wait_disabled()
-                result = GuestTestResult(name=entry.name, status=Status.FAIL,
-                                         reason=f"scheduler {sched.spec.name} did not attach: {problem}",
-                                         scheduler_output=sched.output_tail(),
-                                         sched_ext_exit=sched.exit_reason(),
-                                         sched_ext_dump=dump.collect())
-                rep.send(TEST_RESULT, result.to_pb())
+                rep.send(TEST_RESULT, _failed(entry.name, f"scheduler {sched.spec.name} did not attach: {problem}",
+                                              sched=sched, dump=dump).to_pb())
                 continue
-            rep.log(f"scheduler {sched.spec.name} attached")
-        rep.send(TEST_RESULT, run_test(entry, config, rep, sched, topo, dump).to_pb())
+        rep.send(TEST_RESULT, run_test(entry, fn, meta, config, rep, sched, topo, dump, kmsg).to_pb())
+        reap([sched.proc.pid] if sched is not None and sched.proc is not None else [])
     if sched is not None:
         sched.stop()
     return ""

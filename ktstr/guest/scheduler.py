@@ -34,14 +34,23 @@ class Scheduler:
         self.log_path = log_path
         self.proc: Optional[subprocess.Popen] = None
         self.attached = False
+        self.watchdog_ms = 0  # what it was started with (0: the scheduler's own)
 
-    def start(self) -> Optional[str]:
-        """Start and wait for attachment; returns the problem, or None when attached."""
+    def start(self, watchdog_ms: int = 0) -> Optional[str]:
+        """Start and wait for attachment; returns the problem, or None when attached.
+        watchdog_ms > 0 asks for that sched_ext watchdog timeout (ops.timeout_ms) through
+        $KTSTR_WATCHDOG_TIMEOUT_MS; a scheduler that honours it says "(watchdog N ms)" when
+        it attaches (ktstr's loader does), and one that does not is a problem named here."""
         self.attached = False
+        self.watchdog_ms = watchdog_ms
+        env = dict(os.environ)
+        if watchdog_ms:
+            env["KTSTR_WATCHDOG_TIMEOUT_MS"] = str(watchdog_ms)
+        log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen([str(self.spec.binary), *self.spec.args], stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         except OSError as exc:
             return f"cannot start scheduler {self.spec.binary}: {exc}"
         finally:
@@ -54,11 +63,44 @@ class Scheduler:
             ops = _read(ROOT_OPS)
             if _read(STATE) == "enabled" and (not self.spec.ops_name or ops == self.spec.ops_name):
                 self.attached = True
-                return None
+                return self._check_watchdog(watchdog_ms, log_start)
             time.sleep(0.05)
         return (f"scheduler did not attach within {ATTACH_TIMEOUT_S:.0f}s "
                 f"(state {_read(STATE) or '?'}, root/ops {_read(ROOT_OPS) or 'empty'}, "
                 f"expected ops {self.spec.ops_name!r})")
+
+    def _check_watchdog(self, watchdog_ms: int, log_start: int) -> Optional[str]:
+        if not watchdog_ms:
+            return None
+        ack = f"(watchdog {watchdog_ms} ms)"
+        deadline = time.monotonic() + 2.0  # the line follows attachment at once
+        while time.monotonic() < deadline:
+            with open(self.log_path, "rb") as f:
+                f.seek(log_start)
+                if ack in f.read().decode(errors="replace"):
+                    return None
+            time.sleep(0.05)
+        return (f"watchdog_timeout_s={watchdog_ms / 1000:g}: scheduler {self.spec.name} did not confirm "
+                f"it set sched_ext's ops.timeout_ms (no {ack!r} in its output); Linux 6.12 takes the "
+                f"watchdog only from the scheduler: ktstr's loader (ktstr_bpf_scheduler) honours "
+                f"$KTSTR_WATCHDOG_TIMEOUT_MS")
+
+    def probe(self) -> Optional[str]:
+        """problem() for a forked test process: no waitpid (the scheduler is not its child)
+        and no kernel-log reads (the agent's reader shares the file offset with the child)."""
+        if not self.attached or self.proc is None:
+            return "scheduler is not attached"
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            state = "gone"
+        if state in ("Z", "X", "gone"):
+            return "scheduler process exited"
+        sx = _read(STATE)
+        if sx != "enabled":
+            return f"sched_ext state is {sx or 'unknown'}, not enabled"
+        return None
 
     def problem(self) -> Optional[str]:
         """Why the scheduler is no longer in charge, or None while it is."""

@@ -35,6 +35,16 @@ class DeclaredTest:
         t = int(self.options.get("threads", 1))
         return f"{n}n{llcs}l{c}c{t}t"
 
+    def memory_mib(self) -> Optional[int]:
+        """The decorator's memory_mib (None: not given, or 0 = the target's)."""
+        value = self.options.get("memory_mib")
+        if value in (None, 0):
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise DiscoveryError(f"{self.source}: test {self.name}: memory_mib={value!r} must be a "
+                                 f"literal number of MiB (the host reads it to size the VM)")
+        return value
+
 
 class DiscoveryError(KtstrError, ValueError):
     pass

@@ -46,6 +46,9 @@ class Scenarios:
     tests: list[DeclaredTest]
     scheduler: SchedulerSpec = EEVDF
     duration_s: Optional[float] = None  # None: each test's own
+    checks: tuple[tuple[str, str], ...] = ()  # the target's check overrides (name, value)
+    watchdog_timeout_s: Optional[float] = None  # the target's sched_ext watchdog
+    vm_timeout_s: Optional[float] = None  # the guest ends a test before the host kills the VM
 
     def names(self) -> list[str]:
         return [t.name for t in self.tests]
@@ -59,7 +62,8 @@ class Scenarios:
         return plan_boots(self.tests, topology_override)
 
     def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
-        config = run_config(suite, boot.topology, boot.tests, self.scheduler, self.duration_s, emulated)
+        config = run_config(suite, boot.topology, boot.tests, self.scheduler, self.duration_s, emulated,
+                            dict(self.checks), self.watchdog_timeout_s, self.vm_timeout_s)
         return write_run_layer(boot_dir / "run-layer.cpio", config.to_json(),
                                layer_files(boot.tests, self.scheduler))
 

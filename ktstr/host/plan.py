@@ -26,15 +26,17 @@ GUEST_SCHED_DIR = "ktstr/sched"
 class PlannedBoot:
     topology: str  # canonical shape, e.g. "1n2l2c1t"
     tests: list[DeclaredTest]
+    memory_mib: Optional[int] = None  # the tests' own memory_mib; None: the request's
 
 
 def plan_boots(tests: Sequence[DeclaredTest], topology_override: str) -> list[PlannedBoot]:
-    """Group tests by the topology they run on, in first-seen order (deterministic)."""
-    groups: dict[str, list[DeclaredTest]] = {}
+    """Group tests by the topology and memory they run on, in first-seen order
+    (deterministic)."""
+    groups: dict[tuple[str, Optional[int]], list[DeclaredTest]] = {}
     for t in tests:
         topo = topology_override or t.topology_string() or DEFAULT_TOPOLOGY
-        groups.setdefault(str(Topology.parse(topo)), []).append(t)
-    return [PlannedBoot(topo, ts) for topo, ts in groups.items()]
+        groups.setdefault((str(Topology.parse(topo)), t.memory_mib()), []).append(t)
+    return [PlannedBoot(topo, ts, mem) for (topo, mem), ts in groups.items()]
 
 
 def guest_test_path(src: Path) -> str:
@@ -42,7 +44,9 @@ def guest_test_path(src: Path) -> str:
 
 
 def run_config(suite: str, topology: str, tests: Sequence[DeclaredTest], scheduler: SchedulerSpec,
-               duration_s: Optional[float] = None, emulated: bool = True) -> RunConfig:
+               duration_s: Optional[float] = None, emulated: bool = True,
+               checks: Optional[dict[str, str]] = None,
+               watchdog_timeout_s: Optional[float] = None, vm_timeout_s: Optional[float] = None) -> RunConfig:
     """The /ktstr/run.json of one boot; the scheduler's binary at its guest path."""
     sched = None
     if not scheduler.is_eevdf:
@@ -50,7 +54,8 @@ def run_config(suite: str, topology: str, tests: Sequence[DeclaredTest], schedul
                         runtime_files=())
     return RunConfig(suite=suite, topology=topology, emulated=emulated, duration_s=duration_s,
                      tests=[TestRef(t.name, "/" + guest_test_path(t.source)) for t in tests],
-                     scheduler=sched)
+                     scheduler=sched, checks=dict(checks or {}), watchdog_timeout_s=watchdog_timeout_s,
+                     vm_timeout_s=vm_timeout_s)
 
 
 def layer_files(tests: Sequence[DeclaredTest], scheduler: SchedulerSpec) -> list[LayerFile | HostPath]:

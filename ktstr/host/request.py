@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -71,11 +71,15 @@ class RunRequest:
         else:
             tests = select(list_all([Path(s) for s in cfg["srcs"]]), cfg.get("test", ""), test_filter)
             duration = cfg.get("duration") or ""
+            watchdog = cfg.get("watchdog_timeout_s") or ""
             payload = Scenarios(tests, _scheduler_from_config(cfg.get("scheduler")),
-                                float(duration) if duration else None)
+                                float(duration) if duration else None, _checks(cfg.get("checks") or {}),
+                                float(watchdog) if watchdog else None)
         tmp = Path(env.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="ktstr-"))
         out = Path(env.get("TEST_UNDECLARED_OUTPUTS_DIR") or (tmp / "outputs"))
         timeout = cfg.get("vm_timeout_s")
+        if isinstance(payload, Scenarios):
+            payload = replace(payload, vm_timeout_s=float(timeout) if timeout else DEFAULT_VM_TIMEOUT_S)
         return cls(
             suite=cfg["suite"],
             kernel=Path(cfg["kernel"]),
@@ -108,7 +112,8 @@ class RunRequest:
             sources = getattr(args, "sources", None) or []
             tests = select(list_all([Path(s) for s in sources]), getattr(args, "test", "") or "",
                            getattr(args, "filter", "") or "")
-            payload = Scenarios(tests, _scheduler_from_cli(args), getattr(args, "duration", None))
+            payload = Scenarios(tests, _scheduler_from_cli(args), getattr(args, "duration", None),
+                                vm_timeout_s=getattr(args, "timeout", None) or DEFAULT_VM_TIMEOUT_S)
             suite = getattr(args, "suite", None) or (Path(sources[0]).stem if sources else "shell")
         return cls(
             suite=suite,
@@ -137,6 +142,17 @@ def _monitor_options(items: list[str]) -> dict[str, str]:
     if bad:
         raise ValueError(f"--monitor {bad[0]!r}: expected NAME=VALUE, e.g. fail_on_stall=false")
     return dict(i.split("=", 1) for i in items)
+
+
+def _checks(values: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The target's check overrides, refused here (not in the VM) when a name is unknown."""
+    from ktstr.checks.assertions import Assert
+
+    try:
+        Assert.from_dict(values)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"ktstr_test checks: {exc}") from exc
+    return tuple(sorted((k, str(v)) for k, v in values.items()))
 
 
 def _scheduler_from_config(s: Optional[dict[str, Any]]) -> SchedulerSpec:

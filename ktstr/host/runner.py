@@ -103,10 +103,11 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
     plan = req.payload.plan(req.topology)
     report = RunReport(suite=req.suite, engine=engine.name, outcomes=[])
     for index, boot in enumerate(plan):
-        suffix = "" if len(plan) == 1 else f"-{index}-{boot.topology}"
+        suffix = "" if len(plan) == 1 else f"-{index}-{boot.topology}" + (
+            f"-{boot.memory_mib}mib" if boot.memory_mib else "")
         boot_dir = req.work_dir / f"boot{index}"
         layer = req.payload.write_layer(boot_dir, boot, req.suite, engine.emulated)
-        spec = boot_spec(req, boot.topology, (*req.initrds, layer), suffix, boot_dir)
+        spec = boot_spec(req, boot.topology, (*req.initrds, layer), suffix, boot_dir, boot.memory_mib)
         spec, watch = monitor_run.plan(spec, req.kernel_layout, req.monitor, boot.tests, req.suite,
                                        engine.emulated)
         result = engine.run(spec)
@@ -148,13 +149,15 @@ def shell(req: RunRequest, term: str = "vt100") -> int:
     return engine.interactive(spec)
 
 
-def boot_spec(req: RunRequest, topology: str, initrds: tuple[Path, ...], suffix: str, boot_dir: Path) -> BootSpec:
+def boot_spec(req: RunRequest, topology: str, initrds: tuple[Path, ...], suffix: str, boot_dir: Path,
+              memory_mib: Optional[int] = None) -> BootSpec:
+    """memory_mib: the boot's tests' own (their decorator's); None: the request's."""
     return BootSpec(
         kernel=req.kernel,
         initrds=initrds,
         cmdline=f"{BASE_CMDLINE} {req.cmdline_extra}".strip(),
         topology=Topology.parse(topology),
-        memory_mib=req.memory_for(topology),
+        memory_mib=memory_mib or req.memory_for(topology),
         timeout_s=req.timeout_s,
         console_path=req.out_dir / f"console{suffix}.log",
         result_path=req.out_dir / f"result-stream{suffix}.bin",

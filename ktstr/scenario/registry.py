@@ -81,6 +81,7 @@ class TestEntry:
     topology_text: str = ""          # topology="1n2l2c1t" (instead of the four counts)
     duration: float = 2.0
     memory_mib: int = 0              # 0: the target's; else the VM must have this much
+    watchdog_timeout_s: float = 0.0  # 0: the target's / the scheduler's; else sched_ext's watchdog
     scheduler: Optional[SchedulerDef] = None
     assert_: Optional[Assert] = None
     extra: dict = field(default_factory=dict)
@@ -93,7 +94,8 @@ class TestEntry:
 REGISTRY: dict[str, TestEntry] = {}
 
 _TEST_KEYWORDS = ["numa_nodes", "llcs", "cores", "threads", "topology", "duration", "memory_mib",
-                  "scheduler", "assert_"]
+                  "watchdog_timeout_s", "scheduler", "assert_"]
+WATCHDOG_MAX_S = 30.0  # the kernel's SCX_WATCHDOG_MAX_TIMEOUT
 
 
 def _positive(name: str, value: Any, kind: type) -> None:
@@ -103,10 +105,13 @@ def _positive(name: str, value: Any, kind: type) -> None:
 
 def ktstr_test(numa_nodes: int = 1, llcs: int = 1, cores: int = 2, threads: int = 1,
                topology: str = "", duration: float = 2.0, memory_mib: int = 0,
-               scheduler: Optional[SchedulerDef] = None, assert_: Optional[Assert] = None,
-               **checks: Any):
+               watchdog_timeout_s: float = 0.0, scheduler: Optional[SchedulerDef] = None,
+               assert_: Optional[Assert] = None, **checks: Any):
     """Register `fn(ctx) -> AssertResult` as a ktstr test. Check knobs may be given as
-    keywords (max_gap_ms=5000, isolation=False): they are merged over assert_."""
+    keywords (max_gap_ms=5000, isolation=False): they are merged over assert_.
+    memory_mib: the VM boots with this much memory (tests are grouped into VMs by it).
+    watchdog_timeout_s: sched_ext's watchdog for this test (the scheduler is restarted with
+    it; one that cannot take it fails the test saying so), so a stall is caught in seconds."""
     layer = _split_checks(checks, "ktstr_test", _TEST_KEYWORDS)
     if layer is not None:
         assert_ = (assert_ or Assert()).merge(layer)
@@ -115,6 +120,9 @@ def ktstr_test(numa_nodes: int = 1, llcs: int = 1, cores: int = 2, threads: int 
     _positive("duration", duration, (int, float))  # type: ignore[arg-type]
     if not isinstance(memory_mib, int) or memory_mib < 0:
         raise TypeError(f"ktstr_test memory_mib={memory_mib!r}: expected MiB as an int (0 = the target's)")
+    if not isinstance(watchdog_timeout_s, (int, float)) or not 0 <= watchdog_timeout_s <= WATCHDOG_MAX_S:
+        raise TypeError(f"ktstr_test watchdog_timeout_s={watchdog_timeout_s!r}: expected seconds in "
+                        f"(0, {WATCHDOG_MAX_S:g}] (the kernel's maximum), or 0 for the default")
     if scheduler is not None and not isinstance(scheduler, SchedulerDef):
         raise TypeError(f"ktstr_test scheduler={scheduler!r}: expected declare_scheduler(...)")
     if topology:
@@ -124,7 +132,7 @@ def ktstr_test(numa_nodes: int = 1, llcs: int = 1, cores: int = 2, threads: int 
 
     def register(fn: Callable) -> Callable:
         entry = TestEntry(fn.__name__, fn, numa_nodes, llcs, cores, threads, topology, float(duration),
-                          memory_mib, scheduler, assert_)
+                          memory_mib, float(watchdog_timeout_s), scheduler, assert_)
         REGISTRY[fn.__name__] = entry
 
         def run_checked(ctx):

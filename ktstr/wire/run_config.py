@@ -63,6 +63,11 @@ class RunConfig:
     # The engine emulates the CPU (QEMU TCG): the default checks use their looser limits.
     emulated: bool = True
     duration_s: Optional[float] = None  # None: each test's own
+    # Check overrides from the Bazel target (ktstr_test(checks = {...})): name -> value,
+    # layered over each test's own checks; and sched_ext's watchdog for tests that set none.
+    checks: dict[str, str] = field(default_factory=dict)
+    watchdog_timeout_s: Optional[float] = None
+    vm_timeout_s: Optional[float] = None  # the host kills the VM then: tests end before it
     result_port: str = "/dev/ttyS1"
     mode: str = "tests"  # "shell": an interactive shell on the console instead of tests
     term: str = "vt100"  # $TERM of that shell
