@@ -96,6 +96,8 @@ def _config_impl(ctx):
         "topology": ctx.attr.topology,
         "memory_mib": ctx.attr.memory_mib,
         "duration": ctx.attr.duration,
+        "checks": ctx.attr.checks,
+        "watchdog_timeout_s": ctx.attr.watchdog_timeout_s,
         "vm_timeout_s": ctx.attr.vm_timeout,
         "engine": engine,
         "expect_fail": ctx.attr.expect_fail,
@@ -130,6 +132,8 @@ _ktstr_test_config = rule(
         "topology": attr.string(),
         "memory_mib": attr.int(default = 1024),
         "duration": attr.string(),
+        "checks": attr.string_dict(doc = "check overrides for every test (name -> value), over the tests' own"),
+        "watchdog_timeout_s": attr.string(doc = "sched_ext watchdog seconds for tests that set none"),
         "vm_timeout": attr.int(default = 60),
         "engine": attr.string(values = _ENGINES),
         "expect_fail": attr.string(),
@@ -224,6 +228,8 @@ def ktstr_test(
         topology = "",
         memory_mib = None,
         duration = None,
+        checks = {},
+        watchdog_timeout_s = None,
         vm_timeout_s = 60,
         engine = "",
         expect_fail = "",
@@ -247,6 +253,12 @@ def ktstr_test(
         "tiny-2llc"); "" = each test's decorator topology (else 1n1l2c1t).
       memory_mib: guest memory; default max(1024, 64 per vCPU) (percpu areas grow with CPUs).
       duration: workload seconds passed to the tests (None = each test's own).
+      checks: check overrides for every test of the target, e.g. {"max_gap_ms": "5000",
+        "isolation": "false"} (names as ktstr.checks.Assert's fields; unknown ones are
+        refused). Layered over the scheduler's and under each test's decorator.
+      watchdog_timeout_s: sched_ext's watchdog (seconds, up to 30) for the tests that set
+        none: a stall is caught in that time instead of the scheduler's default (30 s). The
+        scheduler must take it (ktstr's loader does: $KTSTR_WATCHDOG_TIMEOUT_MS).
       vm_timeout_s: seconds per VM before it is killed and reported hung (Bazel's own `timeout`
         is the test's, set by `size`).
       engine: "" (flag --//rules:engine, then $KTSTR_ENGINE, then auto), auto, qemu-kvm,
@@ -278,6 +290,8 @@ def ktstr_test(
             topology = topology,
             memory_mib = _guest_memory(memory_mib, topology),
             duration = "" if duration == None else str(duration),
+            checks = checks,
+            watchdog_timeout_s = "" if watchdog_timeout_s == None else str(watchdog_timeout_s),
             vm_timeout = vm_timeout_s,
             engine = engine,
             expect_fail = expect_fail,
