@@ -1,0 +1,24 @@
+"""A test's memory_mib sizes the VM it runs in (the host groups tests into VMs by it)."""
+
+from ktstr import CgroupDef, Verdict, claim, execute_defs, ktstr_test
+
+
+def _mem_total_mib() -> int:
+    with open("/proc/meminfo") as f:
+        return int(next(line for line in f if line.startswith("MemTotal:")).split()[1]) // 1024
+
+
+@ktstr_test(llcs=1, cores=2, duration=0.5, memory_mib=768)
+def gets_768_mib(ctx):
+    result = execute_defs(ctx, [CgroupDef("cg_0").workers(1)])
+    v = Verdict()
+    claim(v, _mem_total_mib()).between(600, 768)
+    return v.into_result(result)
+
+
+@ktstr_test(llcs=1, cores=2, duration=0.5, memory_mib=1536)
+def gets_1536_mib(ctx):
+    result = execute_defs(ctx, [CgroupDef("cg_0").workers(1)])
+    v = Verdict()
+    claim(v, _mem_total_mib()).between(1300, 1536)
+    return v.into_result(result)
