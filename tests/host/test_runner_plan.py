@@ -73,3 +73,31 @@ def test_memory_default_follows_each_boots_topology():
     assert req.memory_for("1n1l2c1t") == 1024
     assert req.memory_for("2n4l8c2t") == 64 * 64 == default_memory_mib(Topology.parse("2n4l8c2t"))
     assert RunRequest("s", Path("k"), [], Scenarios([]), memory_mib=256).memory_for("2n4l8c2t") == 256
+
+
+def test_a_tests_memory_mib_gets_its_own_vm():
+    tests = [_t("a"), _t("b", memory_mib=512), _t("c", memory_mib=512), _t("d", memory_mib=0)]
+    plan = plan_boots(tests, "")
+    assert [(b.memory_mib, [t.name for t in b.tests]) for b in plan] == [(None, ["a", "d"]), (512, ["b", "c"])]
+    import pytest
+
+    from ktstr.host.discovery import DiscoveryError
+
+    with pytest.raises(DiscoveryError, match="memory_mib='1G' must be a literal number of MiB"):
+        plan_boots([_t("e", memory_mib="1G")], "")
+
+
+def test_target_checks_and_watchdog_reach_run_json(tmp_path):
+    src = tmp_path / "t.py"
+    src.write_text("")
+    cfg = {"suite": "//x:y", "kernel": "bzImage", "srcs": [str(src)], "checks": {"max_gap_ms": "5000"},
+           "watchdog_timeout_s": "2.5", "vm_timeout_s": 90}
+    req = RunRequest.from_bazel_config(cfg, {"TEST_TMPDIR": str(tmp_path)})
+    config = run_config("s", "1n1l2c1t", [], EEVDF, checks=dict(req.payload.checks),
+                        watchdog_timeout_s=req.payload.watchdog_timeout_s, vm_timeout_s=req.payload.vm_timeout_s)
+    back = RunConfig.from_json(json.loads(json.dumps(config.to_json())))
+    assert back.checks == {"max_gap_ms": "5000"} and back.watchdog_timeout_s == 2.5 and back.vm_timeout_s == 90
+    import pytest
+
+    with pytest.raises(ValueError, match="ktstr_test checks: unknown check max_gap; valid:"):
+        RunRequest.from_bazel_config({**cfg, "checks": {"max_gap": "1"}}, {"TEST_TMPDIR": str(tmp_path)})
