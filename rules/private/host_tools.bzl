@@ -53,7 +53,8 @@ _TOOLS = {
 _PACKAGES = {
     "kernel": ["gcc", "binutils", "dwarves", "libelf-dev", "libssl-dev", "flex", "bison", "make"],
     "bpf": ["clang-19", "llvm-19", "lld-19", "libelf-dev", "zlib1g-dev", "libzstd-dev", "libcap-dev", "libc6-dev"],
-    "initramfs": ["busybox-static", "libc6", "libelf1", "zlib1g", "libzstd1", "libcap2"],
+    # rt-tests and stress-ng: the payload programs ktstr_initramfs(host_programs) packs.
+    "initramfs": ["busybox-static", "libc6", "libelf1", "zlib1g", "libzstd1", "libcap2", "rt-tests", "stress-ng"],
     "qemu": ["qemu-system-x86", "qemu-system-data", "seabios"],
 }
 

@@ -42,7 +42,7 @@ def _ktstr_initramfs_impl(ctx):
                 manifest["python_sources"].append({"dest": "%s/%s" % (_GUEST_LIB, rel), "src": f.path})
                 inputs.append(f)
         inputs.append(ctx.file._python_info)
-    if ctx.attr.python or ctx.attr.binaries or ctx.attr.busybox:
+    if ctx.attr.python or ctx.attr.binaries or ctx.attr.busybox or ctx.attr.host_programs:
         inputs.append(ctx.file._host_tools)
     if ctx.attr.init == "agent":
         if not ctx.attr.python:
