@@ -6,7 +6,7 @@ from ktstr.catalogue import CATALOGUE, profiles
 
 
 def catalogue_lines(category: str = "") -> list[str]:
-    from ktstr.scenarios import CURATED
+    from ktstr.canned import CURATED
 
     lines = [f"{'name':40} {'category':12} {'flags':22} {'profiles':>8}  what"]
     for e in CATALOGUE.values():

@@ -78,7 +78,7 @@ def test_partitions():
 
 def test_ktstr_list_catalogue_prints_every_entry(capsys):
     from ktstr.cli.main import main
-    from ktstr.scenarios import CURATED
+    from ktstr.canned import CURATED
 
     assert main(["list", "--catalogue"]) == 0
     out = capsys.readouterr().out.splitlines()

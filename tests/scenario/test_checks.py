@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 
 from ktstr.checks import Assert, AssertResult, CgroupStats, Verdict, claim, median, percentile
 from ktstr.workload.types import WorkerReport
