@@ -6,8 +6,8 @@ only what they use, which matters for start-up time in an emulated guest).
 
 from importlib import import_module
 
-_API = {"AffinityIntent", "MemPolicy", "Payload", "Phase", "SchedPolicy", "Work", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats", "CpusetSpec", "Ctx",
-        "HoldSpec", "Op", "Step", "SysTopology", "Topology", "Verdict", "WorkType",
+_API = {"AffinityIntent", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats", "CpusetSpec",
+        "Ctx", "MemPolicy", "Payload", "Phase", "SchedPolicy", "Work", "HoldSpec", "Op", "Step", "SysTopology", "Topology", "Verdict", "WorkType",
         "WorkloadConfig", "WorkloadHandle", "claim", "declare_scheduler", "execute_defs",
         "execute_steps", "ktstr_test"}
 

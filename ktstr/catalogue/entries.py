@@ -296,10 +296,10 @@ def _imbalance(heavy: int = 8, light: int = 1, wt_heavy: T = T.SPIN_WAIT, wt_lig
                kind: str = "none", frac: float = 0.0, shift: bool = False):
     def build(ctx):
         a, b = parts(ctx, kind, 2, frac)
-        h, l = cg("heavy", wt_heavy, heavy, cpus=a), cg("light", wt_light, light, cpus=b)
+        hv, lt = cg("heavy", wt_heavy, heavy, cpus=a), cg("light", wt_light, light, cpus=b)
         if not shift:
-            return steady(h, l)
-        return Plan([Step([h, l], half()), Step([Op.stop_cgroup("heavy"), cg("late", wt_heavy, heavy, cpus=b)],
+            return steady(hv, lt)
+        return Plan([Step([hv, lt], half()), Step([Op.stop_cgroup("heavy"), cg("late", wt_heavy, heavy, cpus=b)],
                                                 half())])
     return build
 

@@ -46,7 +46,7 @@ def partition(topo: SysTopology, kind: str, n: int = 2, frac: float = 0.0) -> li
         parts = _chunks(cpus, n)
         widen = int(len(cpus) // n * frac)
         out = []
-        for i, p in enumerate(parts):
+        for p in parts:
             lo = max(0, cpus.index(p[0]) - widen)
             hi = min(len(cpus), cpus.index(p[-1]) + 1 + widen)
             out.append(cpus[lo:hi])

@@ -20,7 +20,8 @@ def run_entry(ctx: Ctx, name: str, flags=()) -> AssertResult:
     check_flags(flags, name)
     missing = [f for f in e.requires if f not in flags]
     if missing:
-        return AssertResult.skip(f"{name} requires flag {', '.join(missing)} (profile: {', '.join(flags) or 'default'})")
+        profile = ", ".join(flags) or "default"
+        return AssertResult.skip(f"{name} requires flag {', '.join(missing)} (profile: {profile})")
     banned = [f for f in e.excludes if f in flags]
     if banned:
         return AssertResult.skip(f"{name} excludes flag {', '.join(banned)}")
