@@ -6,10 +6,11 @@ only what they use, which matters for start-up time in an emulated guest).
 
 from importlib import import_module
 
-_API = {"AffinityIntent", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats", "CpusetSpec",
-        "Ctx", "MemPolicy", "Payload", "Phase", "SchedPolicy", "Work", "HoldSpec", "Op", "Step", "SysTopology", "Topology", "Verdict", "WorkType",
-        "WorkloadConfig", "WorkloadHandle", "claim", "declare_scheduler", "execute_defs",
-        "execute_steps", "ktstr_test"}
+_API = {"AffinityIntent", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats",
+        "CpusetSpec", "Ctx", "HoldSpec", "MemPolicy", "Op", "Payload", "Phase", "SchedPolicy",
+        "Step", "SysTopology", "Topology", "Verdict", "Work", "WorkType", "WorkloadConfig",
+        "WorkloadHandle", "claim", "declare_scheduler", "execute_defs", "execute_steps",
+        "ktstr_test"}
 
 
 def __getattr__(name):

@@ -7,7 +7,8 @@ from ktstr.topology import SysTopology, Topology
 from ktstr.workload import (AffinityIntent, MemPolicy, Phase, SchedPolicy, WorkloadConfig,
                             WorkloadHandle, WorkType)
 
-__all__ = ["AffinityIntent", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats", "CpusetSpec",
-           "Ctx", "MemPolicy", "Payload", "Phase", "SchedPolicy", "Work", "HoldSpec", "Op", "Step", "SysTopology", "Topology", "Verdict", "WorkType",
-           "WorkloadConfig", "WorkloadHandle", "claim", "declare_scheduler", "execute_defs",
-           "execute_steps", "ktstr_test"]
+__all__ = ["AffinityIntent", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats",
+           "CpusetSpec", "Ctx", "HoldSpec", "MemPolicy", "Op", "Payload", "Phase", "SchedPolicy",
+           "Step", "SysTopology", "Topology", "Verdict", "Work", "WorkType", "WorkloadConfig",
+           "WorkloadHandle", "claim", "declare_scheduler", "execute_defs", "execute_steps",
+           "ktstr_test"]
