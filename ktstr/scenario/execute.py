@@ -174,8 +174,8 @@ class ScenarioRun:
 
     # --- running -------------------------------------------------------------------
     def hold(self, seconds: float, loop_ops: Sequence[Op] = (), interval_s: Optional[float] = None) -> Optional[str]:
-        """Sleep, watching the scheduler (and re-applying loop_ops every interval_s);
-        returns the scheduler's problem if it went away."""
+        """Sleep, watching the scheduler (and applying loop_ops every interval_s, first
+        after one interval); returns the scheduler's problem if it went away."""
         end = time.monotonic() + seconds
         next_loop = time.monotonic() + interval_s if interval_s else None
         while True:
@@ -198,7 +198,7 @@ class ScenarioRun:
                 self.apply(op)
             return self.hold(duration)
         once, again = step.loop_parts()
-        for op in once + again:
+        for op in once:
             self.apply(op)
         return self.hold(duration, again, step.hold.loop_s)
 

@@ -321,8 +321,8 @@ class HoldSpec:
 
     @staticmethod
     def loop(interval_s: float, frac: float = 1.0) -> "HoldSpec":
-        """Hold for frac of the duration, re-applying the step's ops (not its CgroupDefs,
-        spawned once) every interval_s seconds: churn."""
+        """Hold for frac of the duration, applying the step's ops (not its CgroupDefs,
+        spawned once at the start) every interval_s seconds: churn."""
         if not interval_s > 0:
             raise ValueError(f"HoldSpec.loop({interval_s}): the interval must be > 0")
         return replace(HoldSpec.frac(frac), loop_s=interval_s)
@@ -334,7 +334,9 @@ class HoldSpec:
 @dataclass(frozen=True)
 class Step:
     """Apply `ops` in order (CgroupDefs are spawned), then hold. With HoldSpec.loop the
-    CgroupDefs are spawned once and the explicit Ops are re-applied every interval."""
+    CgroupDefs are spawned at the start and the explicit Ops applied every interval after:
+    Step([CgroupDef("churn"), Op.remove_cgroup("churn"), Op.spawn(CgroupDef("churn"))],
+    HoldSpec.loop(0.3)) replaces the churn cgroup every 0.3 s."""
 
     ops: tuple = ()
     hold: HoldSpec = field(default_factory=lambda: HoldSpec.frac(1.0))

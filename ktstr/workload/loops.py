@@ -342,8 +342,10 @@ def _page_fault_churn(cfg, index, link, stop, t: Telemetry) -> None:
     size = cfg.region_kb * 1024
     pages = max(1, size // mmap.PAGESIZE)
     region = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    if hasattr(mmap, "MADV_NOHUGEPAGE"):
+    try:
         region.madvise(mmap.MADV_NOHUGEPAGE)  # one fault per 4 KiB page, not per 2 MiB
+    except (AttributeError, OSError):
+        pass  # no transparent huge pages in this kernel (EINVAL): 4 KiB pages anyway
     rng = random.Random(os.getpid())
     while not stop():
         for _ in range(cfg.touches_per_cycle):

@@ -43,11 +43,11 @@ def test_a_loop_hold_reapplies_its_ops(ctx):
     real = run._op_set_nice
     run._op_set_nice = lambda op: (calls.append(op), real(op))
     try:
-        run.run_step(Step(step.ops, step.hold))
+        run.run_step(step)
         run.finish()
     finally:
         run.kill_all()
-    assert 3 <= len(calls) <= 7, len(calls)  # once, then every 0.1 s of 0.3 s
+    assert 2 <= len(calls) <= 4, len(calls)  # every 0.1 s of 0.3 s, not at the start
 
 
 def test_payload_metrics_are_extracted_and_bounds_judged(ctx):
