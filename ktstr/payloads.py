@@ -27,8 +27,9 @@ def cyclictest(seconds: int = 1, interval_us: int = 1000, threads: int = 1, prio
     argv = ["cyclictest", "-q", "-D", seconds, "-i", interval_us, "-t", threads]
     if priority:
         argv += ["-p", priority]
-    metrics = {"min_us": r"^T: 0 .*Min:\s+(\d+)", "avg_us": r"^T: 0 .*Avg:\s+(\d+)",
-               "max_us": r"^T: 0 .*Max:\s+(\d+)", "loops": r"^T: 0 .*C:\s+(\d+)"}
+    # Columns are padded to a width, so a wide number leaves no space after the colon.
+    metrics = {"min_us": r"^T: 0 .*Min:\s*(\d+)", "avg_us": r"^T: 0 .*Avg:\s*(\d+)",
+               "max_us": r"^T: 0 .*Max:\s*(\d+)", "loops": r"^T: 0 .*C:\s*(\d+)"}
     return Payload(name, argv, metrics=metrics, bounds=bounds)
 
 
