@@ -94,7 +94,7 @@ class TestEntry:
 REGISTRY: dict[str, TestEntry] = {}
 
 _TEST_KEYWORDS = ["numa_nodes", "llcs", "cores", "threads", "topology", "duration", "memory_mib",
-                  "watchdog_timeout_s", "scheduler", "assert_"]
+                  "watchdog_timeout_s", "monitor", "scheduler", "assert_"]
 WATCHDOG_MAX_S = 30.0  # the kernel's SCX_WATCHDOG_MAX_TIMEOUT
 
 
@@ -105,13 +105,15 @@ def _positive(name: str, value: Any, kind: type) -> None:
 
 def ktstr_test(numa_nodes: int = 1, llcs: int = 1, cores: int = 2, threads: int = 1,
                topology: str = "", duration: float = 2.0, memory_mib: int = 0,
-               watchdog_timeout_s: float = 0.0, scheduler: Optional[SchedulerDef] = None,
-               assert_: Optional[Assert] = None, **checks: Any):
+               watchdog_timeout_s: float = 0.0, monitor: Optional[dict] = None,
+               scheduler: Optional[SchedulerDef] = None, assert_: Optional[Assert] = None, **checks: Any):
     """Register `fn(ctx) -> AssertResult` as a ktstr test. Check knobs may be given as
     keywords (max_gap_ms=5000, isolation=False): they are merged over assert_.
     memory_mib: the VM boots with this much memory (tests are grouped into VMs by it).
     watchdog_timeout_s: sched_ext's watchdog for this test (the scheduler is restarted with
-    it; one that cannot take it fails the test saying so), so a stall is caught in seconds."""
+    it; one that cannot take it fails the test saying so), so a stall is caught in seconds.
+    monitor: the host monitor's thresholds for this test ({"max_imbalance_ratio": "8"}); the
+    host reads them from the source (ktstr.monitor.run) and refuses unknown names."""
     layer = _split_checks(checks, "ktstr_test", _TEST_KEYWORDS)
     if layer is not None:
         assert_ = (assert_ or Assert()).merge(layer)
@@ -123,6 +125,8 @@ def ktstr_test(numa_nodes: int = 1, llcs: int = 1, cores: int = 2, threads: int 
     if not isinstance(watchdog_timeout_s, (int, float)) or not 0 <= watchdog_timeout_s <= WATCHDOG_MAX_S:
         raise TypeError(f"ktstr_test watchdog_timeout_s={watchdog_timeout_s!r}: expected seconds in "
                         f"(0, {WATCHDOG_MAX_S:g}] (the kernel's maximum), or 0 for the default")
+    if monitor is not None and not isinstance(monitor, dict):
+        raise TypeError(f"ktstr_test monitor={monitor!r}: expected a dict of host-monitor thresholds")
     if scheduler is not None and not isinstance(scheduler, SchedulerDef):
         raise TypeError(f"ktstr_test scheduler={scheduler!r}: expected declare_scheduler(...)")
     if topology:
