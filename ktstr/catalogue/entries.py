@@ -378,12 +378,17 @@ entry("cgroup_bursty_load_shift", "advanced", "bursty load moving between cgroup
 
 
 # --- stall -------------------------------------------------------------------------------
-entry("stall_detect", "stall", "one heavily overloaded cgroup (the scheduler must keep everyone running)")(
+# 4 workers per CPU: the point is that none is left behind (starvation and gap checks stay);
+# off-CPU shares of so many workers over a short run are no fairness measure.
+_OVERLOADED = Assert(max_spread_pct=100.0)
+entry("stall_detect", "stall", "one heavily overloaded cgroup (the scheduler must keep everyone running)",
+      assert_=_OVERLOADED)(
     lambda ctx: steady(cg("overloaded", n=4 * len(ctx.topo.all_cpuset()))))
 
 
 @entry("stall_recovery", "stall", "overload, drop to nothing, overload again: no task left behind "
-       "(the original also restarts the scheduler; here the agent restarts it only between tests)")
+       "(the original also restarts the scheduler; here the agent restarts it only between tests)",
+       assert_=_OVERLOADED)
 def _(ctx):
     n = 4 * len(ctx.topo.all_cpuset())
     return Plan([Step([cg("wave_0", n=n)], HoldSpec.frac(0.4)), Step([Op.stop_cgroup("wave_0")], HoldSpec.frac(0.2)),

@@ -184,7 +184,8 @@ class ScenarioRun:
             left = end - now
             if problem or left <= 0:
                 return problem
-            if next_loop is not None and now >= next_loop:
+            # The last application leaves at least one interval: a cgroup it replaces lives it.
+            if next_loop is not None and now >= next_loop and left >= interval_s:
                 for op in loop_ops:
                     self.apply(op)
                 next_loop += interval_s

@@ -29,7 +29,8 @@ def test_a_killed_test_process_names_the_signal_and_the_oom_lines():
     def body():
         os.kill(os.getpid(), signal.SIGKILL)
 
-    kmsg = ["[   5.1] Out of memory: Killed process 312 (python3) total-vm:900000kB, anon-rss:800000kB"]
+    kmsg = ["oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),task=python3,pid=312",
+            "[   5.1] Out of memory: Killed process 312 (python3) total-vm:900000kB, anon-rss:800000kB"]
     r = run_isolated("t_kill", body, lambda: kmsg)
     assert not r.passed
     assert "killed by SIGKILL" in r.reason and "OOM killer: Out of memory: Killed process 312 (python3)" in r.reason
