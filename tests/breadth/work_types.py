@@ -18,8 +18,8 @@ def cpu_and_cache_types(ctx):
     """Mixed, CachePressure, CacheYield, CachePipe, PageFaultChurn, Sequence, Custom."""
     result = execute_defs(ctx, [
         CgroupDef("mixed").workers(1).work(WorkType.MIXED),
-        CgroupDef("cache").workers(1).work(WorkType.CACHE_PRESSURE, cache_kb=16)
-        .with_work(Work(WorkType.CACHE_YIELD, 1, (("cache_kb", 16),))),
+        CgroupDef("cache").workers(1).work(WorkType.CACHE_PRESSURE, cache_kb=16),
+        CgroupDef("cache_yield").workers(1).work(WorkType.CACHE_YIELD, cache_kb=16),
         CgroupDef("cache_pipe").workers(2).work(WorkType.CACHE_PIPE, cache_kb=8),
         CgroupDef("faults").workers(1).work(WorkType.PAGE_FAULT_CHURN, region_kb=1024, touches_per_cycle=64),
         CgroupDef("seq").workers(1).work(WorkType.SEQUENCE, phases=(Phase.spin(0.05), Phase.sleep(0.02),
@@ -28,7 +28,7 @@ def cpu_and_cache_types(ctx):
     ])
     v = Verdict()
     s = result.stats
-    for cg in ("mixed", "cache", "cache_pipe", "faults", "seq", "custom"):
+    for cg in ("mixed", "cache", "cache_yield", "cache_pipe", "faults", "seq", "custom"):
         v.claim(_Stats(s, cg)).total_work_units.at_least(1)
     claim(v, s["cache_pipe.wake_samples"]).at_least(1)    # the pipe reads are timed
     claim(v, s["seq.wake_samples"]).at_least(1)           # sleep/yield/io phases are timed
