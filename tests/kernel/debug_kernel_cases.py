@@ -19,3 +19,12 @@ def kfence_use_after_free(ctx):
     frees it and reads it; KFENCE reports "BUG: KFENCE: use-after-free read"."""
     _provoke("KFENCE_READ_AFTER_FREE")
     return AssertResult.pass_()
+
+
+@ktstr_test(llcs=1, cores=2, duration=1.0)
+def lock_held_returning_to_user(ctx):
+    """A lock-context bug: LKDTM's SPINLOCKUP takes a spinlock and returns to user space
+    holding it (called once, so nothing deadlocks); lockdep reports "lock held when returning
+    to user space"."""
+    _provoke("SPINLOCKUP")
+    return AssertResult.pass_()
