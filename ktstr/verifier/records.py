@@ -13,6 +13,8 @@ from typing import Optional
 
 PREFIX = "KTSTR_VERIFIER "
 
+LIBBPF_PROBES = frozenset({"det_arg_ctx"})
+
 # Figures of one program, as the kernel prints them (-1: not in the log).
 FIGURES = ("insns", "total_states", "peak_states", "max_states_per_insn", "mark_read", "time_us",
            "verified_insns")
@@ -32,8 +34,9 @@ class ProgramRecord:
 
     @property
     def probe(self) -> bool:
-        """libbpf's feature probes (no name, or libbpf_*): not the scheduler's programs."""
-        return not self.name or self.name.startswith("libbpf_")
+        """libbpf's feature probes (tools/lib/bpf/features.c: unnamed, "libbpf_nametest",
+        "det_arg_ctx"): not the scheduler's programs."""
+        return not self.name or self.name.startswith("libbpf_") or self.name in LIBBPF_PROBES
 
 
 @dataclass

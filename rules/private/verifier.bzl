@@ -48,6 +48,7 @@ def _config_impl(ctx):
         "vm_timeout_s": ctx.attr.vm_timeout,
         "engine": engine,
         "cmdline": ctx.attr.cmdline,
+        "expect_fail": ctx.attr.expect_fail,
         "vmm_library": vmm_library,
     }
     out = ctx.actions.declare_file(ctx.label.name + ".json")
@@ -66,6 +67,7 @@ _ktstr_verifier_config = rule(
         "vm_timeout": attr.int(default = 300),
         "engine": attr.string(),
         "cmdline": attr.string(),
+        "expect_fail": attr.string(),
         "_engine_flag": attr.label(default = Label("//rules:engine")),
         "_vmm_library": attr.label(default = Label("//vmm:libktstr_vmm.so"), allow_single_file = True),
         "_qemu_version": attr.label(default = Label("@ktstr_host_tools//:qemu.txt"), allow_single_file = True),
@@ -82,6 +84,7 @@ def ktstr_verifier_test(
         vm_timeout_s = 300,
         engine = "",
         cmdline = "",
+        expect_fail = "",
         tags = [],
         size = "large",
         **kwargs):
@@ -100,6 +103,8 @@ def ktstr_verifier_test(
       vm_timeout_s: seconds before the VM is killed.
       engine: as for ktstr_test.
       cmdline: as for ktstr_test.
+      expect_fail: negative test: every scheduler's case must FAIL with this text in its
+        evidence (e.g. the verifier's reason for a fixture it rejects).
       tags: extra tags.
       size: Bazel test size.
       **kwargs: passed to the py_test.
@@ -116,6 +121,7 @@ def ktstr_verifier_test(
         vm_timeout = vm_timeout_s,
         engine = engine,
         cmdline = cmdline,
+        expect_fail = expect_fail,
         visibility = ["//visibility:private"],
     )
     main = Label("//rules:private/ktstr_verifier_main.py")
