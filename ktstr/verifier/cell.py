@@ -36,6 +36,8 @@ from ktstr.wire.status import Status
 SHIM_GUEST = "ktstr/lib/libktstr_verifier.so"
 APPLETS = ("sh", "mount", "mkdir", "echo", "poweroff", "timeout")
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+# Lines the verifier appends after its verdict (BPF_LOG_STATS).
+_STATS_LINES = ("processed ", "verification time ", "stack depth ")
 LOADER_TIMEOUT_S = 120  # per scheduler, in the guest: verification under TCG takes seconds
 
 
@@ -120,8 +122,10 @@ def judge(s: CellScheduler, rec: Optional[SchedulerRecord], boot: BootResult, sp
     if rejected:
         p = rejected[0]
         tail = [line for line in p.log_tail.splitlines() if line.strip()]
+        # The reason is the last line before the statistics the kernel appends.
+        words = [line for line in tail if not line.startswith(_STATS_LINES)]
         out.reason = (f"verifier rejected {p.name} ({_errno_name(p.errno)}): "
-                      f"{tail[-1] if tail else 'no log'}")
+                      f"{words[-1] if words else 'no log'}")
         out.details = [f"verifier log of {p.name}, last {len(tail)} lines:", *tail]
         out.details += [f"also rejected: {q.name} ({_errno_name(q.errno)})" for q in rejected[1:]]
     elif rec.exit_status is None:
