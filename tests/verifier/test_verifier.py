@@ -93,7 +93,8 @@ def _raw_stream(progs, attached=True, status=0, name="s"):
         lines.append(('KTSTR_VERIFIER {"event":"prog","sched":"%s","prog":"%s","prog_type":27,"ok":%s,'
                       '"errno":%d,"insns":%d,"total_states":%d,"peak_states":%d,"max_states_per_insn":1,'
                       '"mark_read":1,"time_us":100,"verified_insns":%d,"stack_depth":"8",'
-                      '"log_tail":"R1 invalid mem access\\ninvalid bpf_context access\\nprocessed 7 insns (limit 1000000)"}\r\n'
+                      '"log_tail":"R1 invalid mem access\\ninvalid bpf_context access'
+                      '\\nprocessed 7 insns (limit 1000000)"}\r\n'
                       % (name, prog, "true" if ok else "false", 0 if ok else 13, insns, peak, peak,
                          insns)).encode())
     lines.append(b'KTSTR_VERIFIER {"event":"prog","sched":"%s","prog":"","ok":true,"insns":2}\n' % name.encode())
