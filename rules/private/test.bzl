@@ -200,6 +200,10 @@ def _ktstr_target(name, kind, main, config_attrs, **kwargs):
     _ktstr_test_config(
         name = config,
         testonly = True,
+        # Built as the test's dependency only: a `//pkg/...` pattern would otherwise build
+        # it as a top-level target, with its runfiles (kernels, initramfs: the L1 host of a
+        # manual vmm-nested test included).
+        tags = ["manual"],
         visibility = ["//visibility:private"],
         **config_attrs
     )

@@ -113,6 +113,7 @@ def ktstr_verifier_test(
     _ktstr_verifier_config(
         name = config,
         testonly = True,
+        tags = ["manual"],  # the test's dependency only (see _ktstr_target in test.bzl)
         kernel = kernel,
         schedulers = schedulers,
         budgets = budgets,
