@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Two users share kernels through the bundled HTTP remote cache.
 #
-# User A (own HOME, own clone, no disk cache) builds //sched/... against a fresh cache server
+# User A (own HOME, own clone, no disk cache) builds the targets against a fresh cache server
 # on 127.0.0.1 with the writer's credential, filling it. User B (another HOME, a clone at
-# another path, empty disk cache, read-only flags) then builds //sched/... from it. Printed:
+# another path, empty disk cache, read-only flags) then builds them from it. Printed:
 # A's and B's wall times side by side, and how many KernelBuild / other actions B executed
 # instead of taking them from the cache (goal: 0 KernelBuild).
 #
-#   tools/bench/cache_two_users.sh [targets...]     (default: //sched/...)
+#   tools/bench/cache_two_users.sh [targets...]
+#       (default: the kernel, the base initramfs, the sched_ext toolchain and two schedulers;
+#        //sched/... also builds the debug kernel of the matrix: another ~10 min for A)
 #
 # A builds everything once (a kernel compile: ~8 min on 2 cores); nothing outside $work is
 # written, and the server is stopped at the end.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(//sched/...)
+[ ${#targets[@]} -gt 0 ] || targets=(//kernels:default //initramfs:base //schedulers:sched_ext
+                                      //schedulers:scx_ktstr //schedulers:scx_simple)
 work="$(mktemp -d /tmp/ktstr-two-users.XXXXXX)"
 bazel_bin="$(ls /usr/bin/bazel-[0-9]* 2>/dev/null | head -1)"; bazel_bin="${bazel_bin:-$(command -v bazel)}"
 java_home="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
