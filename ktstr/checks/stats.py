@@ -59,6 +59,8 @@ class CgroupStats:
     worst_run_delay_us: float = 0.0
     page_locality: float = 1.0       # lowest share of a worker's pages on the nodes it ran on
     incomplete_workers: int = 0
+    native_workers: int = 0          # workers whose hot loops ran native (libktstr_hot.so)
+    python_workers: int = 0          # ... and the ones that fell back to Python
 
     @classmethod
     def from_reports(cls, name: str, reports: list[WorkerReport],
@@ -96,6 +98,8 @@ class CgroupStats:
         if cpu_nodes:
             s.page_locality = min((_locality(r, cpu_nodes) for r in reports), default=1.0)
         s.incomplete_workers = sum(1 for r in reports if not r.completed)
+        s.native_workers = sum(1 for r in reports if r.hot_loop == "native")
+        s.python_workers = sum(1 for r in reports if r.hot_loop == "python")
         return s
 
     def iterations_per_worker(self) -> float:

@@ -88,13 +88,14 @@ class PayloadRun:
         return out
 
     def evaluate(self) -> AssertResult:
-        """Metrics as stats `payload.<name>.<metric>`; failed bounds as claims; an
-        unexpected exit status fails."""
+        """Metrics as stats `payload.<name>.<metric>` (with exit_code, killed, wall_s);
+        failed bounds as claims; an unexpected exit status fails."""
         p = self.payload
         result = AssertResult()
         values = self.metrics()
         prefix = f"payload.{p.name}"
         result.stats[f"{prefix}.exit_code"] = float(self.exit_code if self.exit_code is not None else -1)
+        result.stats[f"{prefix}.killed"] = 1.0 if self.killed else 0.0  # by KillPayload or the scenario's end
         result.stats[f"{prefix}.wall_s"] = round(time.monotonic() - self.started, 3)
         for k, v in values.items():
             result.stats[f"{prefix}.{k}"] = v

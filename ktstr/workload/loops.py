@@ -123,7 +123,7 @@ class _Cache:
         self.buf = native.CacheBuffer(cfg.cache_kb * 1024, cfg.stride)
 
     def touch(self, t: Telemetry) -> None:
-        t.r.work_units += self.buf.pass_()
+        t.hot(self.buf.pass_())
 
 
 def _cache_pressure(cfg, index, link, stop, t: Telemetry) -> None:
@@ -239,7 +239,7 @@ def _fan_out(cfg, index, link: Link, stop, t: Telemetry) -> None:
             if compute:
                 time.sleep(cfg.sleep_usec / 1e6)
                 for _ in range(cfg.operations):
-                    t.r.work_units += mats.multiply()
+                    t.hot(mats.multiply())
             t.tick()
     del gen, stamp
 

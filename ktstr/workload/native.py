@@ -1,6 +1,7 @@
 """The workers' native hot loops (native/hot.c, libktstr_hot.so) through ctypes, with
 pure-Python fallbacks when the library is not there (a plain checkout without a build).
-`AVAILABLE` says which: the report of every worker records it."""
+`IMPL` says which ("native" or "python"): a worker's report records it as `hot_loop` once one
+of its hot loops has run, so a test can refuse a silent fallback to Python."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def _load() -> Optional[ctypes.CDLL]:
 
 _lib = _load()
 AVAILABLE = _lib is not None
+NATIVE, PYTHON = "native", "python"
+IMPL = NATIVE if AVAILABLE else PYTHON
 
 
 def spin(n: int) -> None:

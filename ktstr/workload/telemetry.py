@@ -24,13 +24,19 @@ class Telemetry:
         self.cpu = _getcpu()
         self.cpus = {self.cpu}
         self._rng = random.Random(report.pid)
-        report.native = native.AVAILABLE
 
     def spin(self, n: int) -> None:
         """One spin unit of n iterations (native when libktstr_hot.so is there), counted
         in work_units."""
         native.spin(n)
         self.r.work_units += n
+        self.r.hot_loop = native.IMPL
+
+    def hot(self, units: int) -> None:
+        """Work units of a native-or-Python hot loop other than spin (cache pass, matrix
+        multiply) that just ran."""
+        self.r.work_units += units
+        self.r.hot_loop = native.IMPL
 
     def tick(self) -> None:
         """One outer-loop iteration: progress gap, CPU change, iteration count."""

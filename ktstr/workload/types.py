@@ -239,7 +239,7 @@ class WorkerReport:
     schedstat_cpu_time_ns: int = -1
     numa_pages: dict[str, int] = field(default_factory=dict)  # node -> pages (numa_maps)
     is_messenger: bool = False
-    native: bool = False             # the hot loops ran native (libktstr_hot.so)
+    hot_loop: str = ""               # "native" (libktstr_hot.so), "python" (fallback), "": none ran
     completed: bool = True
     exit_info: str = ""              # set when the worker did not report normally
 

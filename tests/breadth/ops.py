@@ -51,24 +51,60 @@ def host_workers_groups_and_loops(ctx):
     return v.into_result(result)
 
 
-@ktstr_test(llcs=1, cores=2, duration=1.5)
+# A long payload with a child of its own (busybox sh: up at once, unlike a Python), both pids
+# in its output for the test to look up after KillPayload.
+_LONG = ["/bin/sh", "-c", 'sleep 60 & echo "pid: $$ child: $!"; wait']
+
+
+@ktstr_test(llcs=1, cores=2, duration=2.0)
 def payloads_and_backdrop(ctx):
-    """A payload in a cgroup, waited for, its metrics extracted and bounded; a backdrop
-    cgroup, a backdrop op (spawning another) and a backdrop payload killed at the end."""
+    """A payload in a cgroup, waited for, its metrics extracted and bounded; a long payload
+    killed mid-scenario by KillPayload (it and its child gone, recorded as killed, killed at
+    the op and not at the end); a backdrop cgroup, a backdrop op (spawning another) and a
+    backdrop payload killed at the end; KillPayload of a payload never started fails."""
+    v = Verdict()
+    try:
+        execute_steps(ctx, [Step([Op.kill_payload("never_started")])])
+        refused = ""
+    except KeyError as exc:  # raised out of the test body, this is the test's FAIL
+        refused = str(exc)
+    claim(v, "kill_payload: no payload 'never_started' was started" in refused).equals(True)
+
     bench = Payload("bench", [sys.executable, "-c", _BENCH],
                     metrics={"loops": r"^loops: (\d+)", "time_s": r"^Time: ([\d.]+)"},
                     bounds={"loops": (1, None), "time_s": (0.25, 5.0)})
+    long_run = Payload("long", _LONG, metrics={"pid": r"^pid: (\d+)", "child": r"child: (\d+)"},
+                   bounds={"pid": (2, None), "child": (2, None)})
     sleeper = Payload("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"])
     backdrop = Backdrop(CgroupDef("bg").workers(1), ops=[Op.spawn(CgroupDef("bg_op").workers(1))],
                         payloads=[sleeper])
-    steps = [Step([CgroupDef("cg_0").workers(1), Op.run_payload(bench, "bench_cg")], HoldSpec.frac(0.5)),
-             Step([Op.wait_payload("bench")], HoldSpec.frac(0.5))]
+    steps = [Step([CgroupDef("cg_0").workers(1), Op.run_payload(bench, "bench_cg"), Op.run_payload(long_run, "cg_0")],
+                  HoldSpec.frac(0.4)),
+             Step([Op.kill_payload("long"), Op.wait_payload("bench")], HoldSpec.frac(0.6))]
     result = execute_steps(ctx, steps, backdrop)
-    v = Verdict()
-    claim(v, result.stats["payload.bench.exit_code"]).equals(0.0)
-    claim(v, result.stats["payload.sleeper.exit_code"]).equals(-9.0)  # killed with the scenario
-    claim(v, result.stats["bg_op.num_workers"]).equals(1)
+    s = result.stats
+    claim(v, s["payload.bench.exit_code"]).equals(0.0)
+    claim(v, s["payload.bench.killed"]).equals(0.0)
+    claim(v, s["payload.long.killed"]).equals(1.0)
+    claim(v, s["payload.long.exit_code"]).equals(-9.0)
+    # Killed at 0.8 s by the op, not at the scenario's end (2.0 s).
+    claim(v, s["payload.long.wall_s"]).at_most(1.5)
+    claim(v, _alive(int(s["payload.long.pid"]))).equals(False)
+    claim(v, _alive(int(s["payload.long.child"]))).equals(False)  # the kill reached its session
+    claim(v, s["payload.sleeper.exit_code"]).equals(-9.0)  # killed with the scenario
+    claim(v, s["payload.sleeper.killed"]).equals(1.0)
+    claim(v, s["bg_op.num_workers"]).equals(1)
     return v.into_result(result)
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie (an orphan waits for PID 1 to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
 
 
 @ktstr_test(llcs=1, cores=2, duration=1.0)

@@ -1,5 +1,6 @@
 """Every work type runs in the VM under the scheduler, with the telemetry it is for:
-work units, schedstat deltas, wake samples where a worker blocks, the fan-out messenger."""
+work units, schedstat deltas, wake samples where a worker blocks, the fan-out messenger, and
+which implementation ran the hot loops (native libktstr_hot.so, never the Python fallback)."""
 
 from ktstr import (AffinityIntent, CgroupDef, MemPolicy, Phase, SchedPolicy, Verdict, Work,
                    WorkType, claim, execute_defs, ktstr_test)
@@ -33,7 +34,18 @@ def cpu_and_cache_types(ctx):
     claim(v, s["cache_pipe.wake_samples"]).at_least(1)    # the pipe reads are timed
     claim(v, s["seq.wake_samples"]).at_least(1)           # sleep/yield/io phases are timed
     claim(v, s["mixed.mean_run_delay_us"]).at_least(0.0)  # schedstat deltas arrived (-1: none)
+    for cg in ("mixed", "cache", "cache_yield", "cache_pipe", "faults", "seq"):
+        _all_native(v, s, cg)
+    claim(v, s["custom.native_workers"]).equals(0)  # a Python function: no hot loop of ours ran
     return v.into_result(result)
+
+
+def _all_native(v, s, cg, workers=None):
+    """The guest loaded libktstr_hot.so and every worker's hot loops ran in it: a silent
+    fallback to Python would measure the interpreter, not the scheduler."""
+    stats = _Stats(s, cg)
+    v.claim(stats).python_workers.equals(0)
+    v.claim(stats).native_workers.equals(stats.num_workers if workers is None else workers)
 
 
 @ktstr_test(llcs=1, cores=2, duration=1.5, max_spread_pct=100.0)
@@ -53,6 +65,9 @@ def wake_path_types(ctx):
     claim(v, s["compute.wake_samples"]).at_least(1)
     claim(v, s["mutex.wake_samples"]).at_least(1)  # contended acquires are timed
     claim(v, s["compute.total_work_units"]).at_least(1)
+    _all_native(v, s, "compute")  # the messenger spins, the receivers multiply matrices
+    _all_native(v, s, "mutex")
+    _all_native(v, s, "fanout", workers=1)  # only the messenger spins; receivers just wait
     return v.into_result(result)
 
 

@@ -124,6 +124,14 @@ def test_page_locality_counts_pages_on_the_nodes_a_worker_ran_on():
     assert not res.passed and "cg.page_locality = 0.75, expected >= 0.9" in res.reason
 
 
+def test_hot_loop_implementations_are_counted():
+    native, python, none = report(), report(), report()
+    native.hot_loop, python.hot_loop = "native", "python"
+    cg = CgroupStats.from_reports("cg", [native, python, none])
+    assert (cg.native_workers, cg.python_workers) == (1, 1)
+    assert cg.as_metrics()["cg.python_workers"] == 1.0
+
+
 def test_checks_from_a_name_map_refuse_unknown_names():
     a = Assert.from_dict({"max_gap_ms": "5000", "isolation": "false"})
     assert a.max_gap_ms == 5000.0 and a.isolation is False

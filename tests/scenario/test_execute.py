@@ -63,6 +63,7 @@ def test_payload_metrics_are_extracted_and_bounds_judged(ctx):
              Step([Op.wait_payload("py"), Op.wait_payload("py_bad")], HoldSpec.frac(0.5))]
     result = execute_steps(ctx, steps)
     assert result.stats["payload.py.time_s"] == 0.25 and result.stats["payload.py.ops"] == 1234
+    assert result.stats["payload.py.killed"] == 0.0
     assert not result.passed
     assert [str(c) for c in result.claims] == ["payload.py_bad.ops = 1234, expected >= 5000"]
 
@@ -72,6 +73,7 @@ def test_a_killed_backdrop_payload_and_a_missing_metric(ctx):
                       metrics={"x": r"x=(\d+)"}, bounds={"x": (0, None)})
     result = execute_steps(ctx, [Step([CgroupDef("cg_0").workers(1)])], Backdrop(payloads=[sleeper]))
     assert not result.passed and "payload.sleeper.x: not found in the output" in result.reason
+    assert result.stats["payload.sleeper.killed"] == 1.0 and result.stats["payload.sleeper.exit_code"] == -9.0
 
 
 def test_payload_bounds_need_a_metric():

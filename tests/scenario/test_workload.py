@@ -233,4 +233,4 @@ def test_native_hot_loops_match_the_python_ones():
     handle.start()
     time.sleep(0.2)
     [r] = handle.stop_and_collect()
-    assert r.native and r.work_units >= 2000
+    assert r.hot_loop == "native" and r.work_units >= 2000
