@@ -2,7 +2,11 @@
 delegated down the tree), tasks moved across the hierarchy, host workers, several work groups
 in one cgroup, loop holds, backdrop ops, and payloads (a real program's output as metrics)."""
 
+import functools
+import glob
+import os
 import sys
+import time
 
 from ktstr import (Backdrop, CgroupDef, HoldSpec, Op, Payload, Step, Verdict, Work, WorkType, claim,
                    execute_steps, ktstr_test)
@@ -105,6 +109,39 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state not in ("Z", "X")
+
+
+def _observe(tag, stop, report):
+    """A Custom worker that sleeps, then writes the nice and policy it ends with."""
+    while not stop():
+        time.sleep(0.02)
+        report.iterations += 1
+    with open(f"/tmp/ktstr-observed-{tag}-{os.getpid()}", "w") as f:
+        f.write(f"{os.getpriority(os.PRIO_PROCESS, 0)} {os.sched_getscheduler(0)}")
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+@ktstr_test(llcs=1, cores=2, duration=1.0)
+def nice_and_policy_ops(ctx):
+    """SetNice and SetPolicy reach every task of their cgroup and no other: the workers
+    themselves report what they end with."""
+    for old in glob.glob("/tmp/ktstr-observed-*"):
+        os.unlink(old)
+    changed, control = (functools.partial(_observe, tag) for tag in ("changed", "control"))
+    steps = [Step([CgroupDef("changed").workers(2).work(WorkType.CUSTOM, custom=changed),
+                   CgroupDef("control").workers(1).work(WorkType.CUSTOM, custom=control)],
+                  HoldSpec.frac(0.4)),
+             Step([Op.set_nice("changed", 5), Op.set_policy("changed", os.SCHED_BATCH)], HoldSpec.frac(0.6))]
+    result = execute_steps(ctx, steps)
+    seen = {tag: sorted(_read(p) for p in glob.glob(f"/tmp/ktstr-observed-{tag}-*")) for tag in ("changed", "control")}
+    v = Verdict()
+    claim(v, seen["changed"]).equals([f"5 {os.SCHED_BATCH}"] * 2)
+    claim(v, seen["control"]).equals([f"0 {os.SCHED_OTHER}"])
+    return v.into_result(result)
 
 
 @ktstr_test(llcs=1, cores=2, duration=1.0)
