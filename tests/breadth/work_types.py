@@ -50,31 +50,36 @@ def _all_native(v, s, cg, workers=None):
 
 @ktstr_test(llcs=1, cores=2, duration=1.5, max_spread_pct=100.0)
 def wake_path_types(ctx):
-    """FutexFanOut, FanOutCompute and MutexContention: blocked workers woken by others. A
-    messenger spins while its receivers sleep: their off-CPU shares differ by design (no
-    spread bound)."""
+    """FutexFanOut, FanOutCompute, MutexContention and the eventfd ping-pong: blocked workers
+    woken by others. A messenger spins while its receivers sleep: their off-CPU shares differ
+    by design (no spread bound)."""
     result = execute_defs(ctx, [
         CgroupDef("fanout").workers(3).work(WorkType.FUTEX_FAN_OUT, fan_out=2),
         CgroupDef("compute").workers(3).work(WorkType.FAN_OUT_COMPUTE, fan_out=2, cache_kb=4, operations=1),
         CgroupDef("mutex").workers(3).work(WorkType.MUTEX_CONTENTION, contenders=3, hold_iters=20000,
                                            work_iters=100),
+        CgroupDef("eventfd").workers(2).work(WorkType.EVENTFD_PINGPONG),
     ])
     v = Verdict()
     s = result.stats
     claim(v, s["fanout.wake_samples"]).at_least(1)
     claim(v, s["compute.wake_samples"]).at_least(1)
     claim(v, s["mutex.wake_samples"]).at_least(1)  # contended acquires are timed
+    claim(v, s["eventfd.wake_samples"]).at_least(1)  # each eventfd read is a timed wake
     claim(v, s["compute.total_work_units"]).at_least(1)
     _all_native(v, s, "compute")  # the messenger spins, the receivers multiply matrices
     _all_native(v, s, "mutex")
+    _all_native(v, s, "eventfd")
     _all_native(v, s, "fanout", workers=1)  # only the messenger spins; receivers just wait
     return v.into_result(result)
 
 
-@ktstr_test(llcs=2, cores=2, duration=1.5, min_iteration_rate=1.0)
+@ktstr_test(llcs=2, cores=2, duration=1.5, min_iteration_rate=1.0, max_spread_pct=100.0)
 def placement(ctx):
     """Per-worker policy (BATCH, IDLE, FIFO, RR), negative nice, memory policy and affinity
-    intents: single_cpu keeps a worker on one CPU, llc_aligned inside one LLC."""
+    intents: single_cpu keeps a worker on one CPU, llc_aligned inside one LLC. The batch
+    cgroup holds a nice -5 worker beside a nice 0 one: their shares differ by design (no
+    spread bound; measured 35.25% once against the 35% default)."""
     llc1 = ctx.topo.cpus_in_llc(1)
     result = execute_defs(ctx, [
         CgroupDef("batch").workers(1).policy("batch").with_work(Work(WorkType.SPIN_WAIT, 1, nice=-5)),
