@@ -138,7 +138,12 @@ class VmmNestedEngine:
         return [
             self.qemu.qemu,
             "-M", "pc,accel=tcg",
-            "-cpu", "max",  # AMD SVM + NPT: L1's kvm_amd
+            # max: AMD SVM + NPT for L1's kvm_amd. -xsave: with XSAVE in L1, every L2 (ktstr-vmm's
+            # and the QEMU+KVM reference's alike) warned "XSAVE consistency problem: size 832 !=
+            # kernel_size 576" (CPUID 0xD disagreeing with itself under TCG's emulated SVM), and
+            # without AVX alone init died in rt_sigreturn; measured 2026-12-04. Without XSAVE, L2
+            # uses FXSAVE and boots clean. L2's XSAVE is tested on real KVM hosts (engine vmm).
+            "-cpu", "max,-xsave",
             "-smp", "1",
             "-m", f"{l1_memory_mib}M",
             "-nodefaults", "-no-user-config", "-nographic", "-vga", "none",
