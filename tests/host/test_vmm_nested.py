@@ -113,7 +113,7 @@ def test_l0_runs_one_tcg_vcpu_with_svm_and_three_uarts(tmp_path):
     assert engine.emulated
     s = spec(tmp_path)
     cmd = engine.command(s, tmp_path / "joined.cpio", 1024)
-    assert cmd[cmd.index("-cpu") + 1] == "max" and cmd[cmd.index("-smp") + 1] == "1"
+    assert cmd[cmd.index("-cpu") + 1] == "max,-xsave" and cmd[cmd.index("-smp") + 1] == "1"
     assert "pc,accel=tcg" in cmd and cmd[cmd.index("-kernel") + 1] == str(kernel)
     serial = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-chardev"]
     assert serial == [f"file,id=com1,path={s.console_path}", f"file,id=com2,path={s.result_path}",
