@@ -8,6 +8,7 @@ and .BTF kept), .config and the release string.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -187,9 +188,35 @@ class BuildOutputs:
     release: Path
 
 
+# One kernel compile at a time on a host, across Bazel actions, output bases, clones and
+# nested Bazel (the consumer test). Two `make -j2` side by side on 2 cores each took 1313 s
+# against 613 s alone: serialised, the first kernel (and the tests that need it) come
+# first and the total is no worse. /tmp is writable inside Bazel 4's linux-sandbox.
+KERNEL_BUILD_LOCK = Path(os.environ.get("KTSTR_KERNEL_BUILD_LOCK", "/tmp/ktstr-kernel-build.lock"))
+
+
+def _open_lock(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError:
+        # A read-only /tmp: flock works on any open file, so lock the directory itself.
+        return os.open(path.parent, os.O_RDONLY | os.O_CLOEXEC)
+
+
 def compile_kernel(srctree: Path, objdir: Path, jobs: int, arch: str = "x86_64") -> None:
     log_path = objdir / "build.log"
-    _run(make_command(srctree, objdir, arch, "bzImage", jobs=jobs), cwd=srctree, log_path=log_path)
+    fd = _open_lock(KERNEL_BUILD_LOCK)
+    try:
+        start = time.monotonic()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting for another kernel build on this host ({KERNEL_BUILD_LOCK})")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            log(f"waited {time.monotonic() - start:.0f} s for another kernel build")
+        _run(make_command(srctree, objdir, arch, "bzImage", jobs=jobs), cwd=srctree, log_path=log_path)
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def collect(objdir: Path, outputs: BuildOutputs) -> str:
