@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import termios
 
 from ktstr.guest.kmsg import KmsgReader
@@ -47,9 +48,30 @@ def _interactive_shell(term: str) -> int:
     pid = os.fork()
     if pid == 0:
         try:
-            os.setsid()
-            fd = os.open(CONSOLE, os.O_RDWR)
-            fcntl.ioctl(fd, termios.TIOCSCTTY, 0)  # a controlling tty: job control, ^C
+            os._exit(_session_leader(term))
+        finally:
+            os._exit(127)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _session_leader(term: str) -> int:
+    """Own the console as its session, run the shell in it, and outlive the shell until the
+    console has sent everything.
+
+    When a session leader exits, the kernel hangs its controlling tty up, and a hangup
+    discards what the serial driver has not sent yet (tty_ldisc_hangup flushes the driver's
+    buffer). With the shell itself as the leader, its last line ("done-42" after `echo
+    done-42; exit`) was lost in about half the runs under TCG, whose UART drains slowly. So
+    the leader is this process: it waits for the shell, then drains the console
+    (tcdrain), and only then exits.
+    """
+    os.setsid()
+    fd = os.open(CONSOLE, os.O_RDWR)
+    fcntl.ioctl(fd, termios.TIOCSCTTY, 0)  # a controlling tty: job control, ^C
+    shell = os.fork()
+    if shell == 0:
+        try:
             for std in (0, 1, 2):
                 os.dup2(fd, std)
             env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "TERM": term,
@@ -57,5 +79,12 @@ def _interactive_shell(term: str) -> int:
             os.execve(SHELL, [SHELL, "-i"], env)
         finally:
             os._exit(127)
-    _, status = os.waitpid(pid, 0)
+    # The shell made its own job the console's foreground; a drain (TCSBRK) from outside it
+    # would be answered with SIGTTOU, or EIO for this orphaned group, unless SIGTTOU is ignored.
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    _, status = os.waitpid(shell, 0)
+    try:
+        termios.tcdrain(fd)
+    except termios.error:
+        pass  # the console went away: nothing left to keep
     return os.waitstatus_to_exitcode(status)

@@ -11,7 +11,10 @@ changes the scheduler keys and leaves the kernel's alone.
     kernel.txt     KernelConfig, KernelBuild
     bpf.txt        KtstrSchedExt, KtstrSchedExtSelftests, KtstrBpfScheduler
     initramfs.txt  KtstrInitramfs (busybox, and the libraries packed with binaries)
-    qemu.txt       ktstr_test runfiles: a QEMU upgrade re-runs VM tests
+    qemu.txt       ktstr_test runfiles: a QEMU upgrade re-runs VM tests; with the host's KVM
+                   facts (the kvm* modules loaded, /dev/kvm usable), which decide the engine
+                   `auto` picks (ktstr/host/engines/kvm.py), so a verdict from QEMU TCG is
+                   never served from a cache to a host whose KVM runs Linux, or back
 
 The rule re-runs when PATH or KTSTR_HOST_TOOLS_STAMP changes (./bazelw sets the stamp from
 dpkg's status file, so an apt upgrade is seen), and at every Bazel server start (local).
@@ -46,6 +49,11 @@ _TOOLS = {
     ],
     "qemu": [
         ("qemu-system-x86_64", "qemu-system-x86_64 --version"),
+        # The raw facts engines/kvm.py decides from, not its verdict (one home for that):
+        # every kvm module loaded, and whether /dev/kvm exists and is ours to use.
+        ("kvm-modules", "ls -d /sys/module/kvm* 2>/dev/null | sed 's#.*/##' | tr '\\n' ' '; echo"),
+        ("dev-kvm", "if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo usable; " +
+                    "elif [ -e /dev/kvm ]; then echo present; else echo absent; fi"),
     ],
 }
 
