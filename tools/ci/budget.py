@@ -119,6 +119,14 @@ def times_from_log(text: str) -> dict[str, float]:
     return times
 
 
+def add_missing(path: Path, table: dict[str, Cost], times: dict[str, float]) -> int:
+    rows = [f"{t}\t{max(1, round(sec))}\ttest\tmeasured" for t, sec in sorted(times.items()) if t not in table]
+    if rows:
+        with path.open("a") as f:
+            f.write("\n".join(rows) + "\n")
+    return len(rows)
+
+
 def report(table: dict[str, Cost], targets: set[str]) -> str:
     kernels = [c for c in table.values() if c.kind == "kernel" and c.target in targets]
     tests = [c for c in table.values() if c.kind == "test" and c.target in targets]
@@ -134,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--table", type=Path, default=TABLE)
     p.add_argument("--targets", type=Path, help="a file of labels instead of querying Bazel")
     p.add_argument("--log", type=Path, help="a `bazel test` log: print measured against the table")
+    p.add_argument("--add-missing", action="store_true",
+                   help="with --log: append a row for each tested target that has none, at its measured time")
     args = p.parse_args(argv)
     try:
         table = parse_table(args.table.read_text(), str(args.table))
@@ -147,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
                 was = f"{row.seconds:.0f} s" if row else "no row"
                 flag = "  <- over 1.5x its row" if row and seconds > 1.5 * row.seconds else ""
                 print(f"ktstr-ci cost: {target} {seconds:.0f} s (table: {was}){flag}")
+            if args.add_missing:
+                added = add_missing(args.table, table, times_from_log(args.log.read_text()))
+                table = parse_table(args.table.read_text(), str(args.table))
+                print(f"ktstr-ci budget: added {added} row(s) to {args.table}")
         print(report(table, targets))
         problems = check(table, targets)
     except (KtstrError, OSError, subprocess.CalledProcessError) as e:
