@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from ktstr.catalogue.partition import partition, usable_cpus
-from ktstr.checks.assertions import Assert
+from ktstr.checks.assertions import Assert, Off
 from ktstr.scenario.ctx import Ctx
 from ktstr.scenario.model import Backdrop, CgroupDef, CpusetSpec, HoldSpec, Op, Step, Work
 from ktstr.workload.placement import AffinityIntent, SchedPolicy
@@ -281,7 +281,8 @@ entry("sched_rr", "sched_class", "2 RR(1) Bursty 500/250 workers beside normal o
 
 
 @entry("sched_mixed", "sched_class", "OTHER, BATCH and IDLE groups in one cgroup",
-       assert_=Assert(max_spread_pct=100.0))  # unequal shares are the point: no spread bound
+       assert_=Assert(max_spread_pct=Off("OTHER, BATCH and IDLE workers in one cgroup get unequal "
+                                         "shares by design")))
 def _(ctx):
     d = (cg("cg_0", n=1).with_work(Work(T.SPIN_WAIT, 1, policy=SchedPolicy.batch()))
          .with_work(Work(T.SPIN_WAIT, 1, policy=SchedPolicy.idle())))
@@ -381,7 +382,8 @@ entry("cgroup_bursty_load_shift", "advanced", "bursty load moving between cgroup
 # --- stall -------------------------------------------------------------------------------
 # 4 workers per CPU: the point is that none is left behind (starvation and gap checks stay);
 # off-CPU shares of so many workers over a short run are no fairness measure.
-_OVERLOADED = Assert(max_spread_pct=100.0)
+_OVERLOADED = Assert(max_spread_pct=Off("4 workers per CPU over a short run: their off-CPU shares "
+                                        "are no fairness measure (starvation and gaps are checked)"))
 entry("stall_detect", "stall", "one heavily overloaded cgroup (the scheduler must keep everyone running)",
       assert_=_OVERLOADED)(
     lambda ctx: steady(cg("overloaded", n=4 * len(ctx.topo.all_cpuset()))))
@@ -494,7 +496,8 @@ entry("cache_yield_wake_affine", "performance", "cache passes then yields, 2 cgr
 entry("cache_pipe_io_compute_imbalance", "performance", "cache+pipe pairs vs compute")(
     _imbalance(2, 4, wt_heavy=T.CACHE_PIPE))
 # A messenger spins while its receivers sleep: their off-CPU shares differ by design.
-_ROLES = Assert(max_spread_pct=100.0)
+_ROLES = Assert(max_spread_pct=Off("a messenger spins while its receivers sleep: their off-CPU "
+                                   "shares differ by design"))
 entry("fan_out_wake", "performance", "a messenger FUTEX_WAKEs 4 receivers", assert_=_ROLES)(
     lambda ctx: steady(cg("cg_0", T.FUTEX_FAN_OUT, 5, fan_out=4)))
 entry("fan_out_compute", "performance", "a messenger wakes 4 workers that sleep and multiply matrices",

@@ -46,7 +46,9 @@ def run_entries(ctx: Ctx, names, flags=()) -> AssertResult:
             total.stats[f"{name}/{k}"] = v
         if not r.passed:
             total.claims += r.claims
-            for d in r.details or [r.reason]:
+            for d in r.failures or [r.reason]:
                 total.add_failure(f"{name}: {d}")
+        for n in r.not_checked:
+            total.note_not_checked(f"{name}: {n}")
         total.stats[f"catalogue.{name}.status"] = -1.0 if r.skipped else float(r.passed)
     return total

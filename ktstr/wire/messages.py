@@ -78,7 +78,8 @@ class GuestTestResult:
             duration_s=msg.duration_s,
             stats={k: msg.stats[k] for k in sorted(msg.stats)},
             sched_ext_dump=msg.sched_ext_dump,
-            not_checked=[d[len(NOT_CHECKED_PREFIX):] for d in msg.details if d.startswith(NOT_CHECKED_PREFIX)],
+            not_checked=list(dict.fromkeys(d[len(NOT_CHECKED_PREFIX):] for d in msg.details
+                                           if d.startswith(NOT_CHECKED_PREFIX))),
         )
 
 

@@ -277,8 +277,10 @@ def ktstr_test(
       memory_mib: guest memory; default max(1024, 64 per vCPU) (percpu areas grow with CPUs).
       duration: workload seconds passed to the tests (None = each test's own).
       checks: check overrides for every test of the target, e.g. {"max_gap_ms": "5000",
-        "isolation": "false"} (names as ktstr.checks.Assert's fields; unknown ones are
-        refused). Layered over the scheduler's and under each test's decorator.
+        "isolation": "false", "max_spread_pct": "off: why"} (names as ktstr.checks.Assert's
+        fields; unknown ones are refused). "off: why" switches a bound off, reported as
+        "not checked: why"; a bound that can never fail (a spread of 100) is refused.
+        Layered over the scheduler's and under each test's decorator.
       watchdog_timeout_s: sched_ext's watchdog (seconds, up to 30) for the tests that set
         none: a stall is caught in that time instead of the scheduler's default (30 s). The
         scheduler must take it (ktstr's loader does: $KTSTR_WATCHDOG_TIMEOUT_MS).
