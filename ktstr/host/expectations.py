@@ -178,7 +178,7 @@ def judge(outcome: TestOutcome, expectations: Sequence[Expectation]) -> TestOutc
         outcome.reason = f"expected failure did not happen: no {missing[0].describe()}; got {was}"
     elif findings:
         outcome.verdict = Status.PASS
-        first = findings[0]
+        first = causes[0]  # what happened, not what followed from it
         outcome.reason = f"known: {first.known}: {first.text}"
         if len(findings) > 1:
             outcome.reason += f" (all {len(findings)} findings known)"
