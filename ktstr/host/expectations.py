@@ -111,9 +111,9 @@ class Expectation:
         pattern = ".*".join(re.escape(part) for part in self.text.lower().split("*"))
         return any(re.search(pattern, t.lower(), re.DOTALL) for t in (finding.text, finding.evidence) if t)
 
-    def describe(self) -> str:
+    def describe_absence(self) -> str:
         kinds = f" of kind {'/'.join(self.kinds)}" if self.kinds else ""
-        return f"a finding{kinds} containing {self.text!r}"
+        return f"no finding{kinds} contains {self.text!r}"
 
 
 def expect_fail(text: str, tests: Sequence[str] = ()) -> list[Expectation]:
@@ -172,10 +172,10 @@ def judge(outcome: TestOutcome, expectations: Sequence[Expectation]) -> TestOutc
         more = f" (and {len(uncovered) - 1} more uncovered finding(s))" if len(uncovered) > 1 else ""
         outcome.reason = f"{uncovered[0].text}{more}"
         if missing:
-            outcome.reason += f"; expected failure did not happen: no {missing[0].describe()}"
+            outcome.reason += f"; expected failure did not happen: {missing[0].describe_absence()}"
     elif missing:
         outcome.verdict = Status.FAIL
-        outcome.reason = f"expected failure did not happen: no {missing[0].describe()}; got {was}"
+        outcome.reason = f"expected failure did not happen: {missing[0].describe_absence()}; got {was}"
     elif findings:
         outcome.verdict = Status.PASS
         first = causes[0]  # what happened, not what followed from it

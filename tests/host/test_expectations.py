@@ -47,7 +47,7 @@ def test_expected_finding_present_and_alone_passes_listed_as_known(make_boot, pa
 def test_expected_text_absent_fails(make_boot, passed):
     o = _judged(make_boot, OFF, expect_fail("runnable task stall"), passed("t"))
     assert o.verdict == Status.FAIL
-    assert o.reason == ("expected failure did not happen: no a finding containing 'runnable task stall'; "
+    assert o.reason == ("expected failure did not happen: no finding contains 'runnable task stall'; "
                         "got PASS: guest reported success")
     # A failure that is not the expected one fails with its own text.
     o2 = _judged(make_boot, BUG + OFF, expect_fail("runnable task stall"), passed("t"))
