@@ -180,3 +180,11 @@ def test_known_findings_and_unchecked_checks_are_in_every_report(make_boot, pass
     assert "<system-out>known: expected failure" in xml and "not checked: max_spread_pct" in xml
     failed = _judged(make_boot, STALL + BUG + OFF, expect_fail("runnable task stall"), passed("t"))
     assert "known: expected failure 'runnable task stall'" in junit_xml("s", [failed]).decode()
+
+
+def test_a_corrupt_stream_is_one_finding_however_many_parts_broke(make_boot):
+    # As //tests/host:corrupt_frame_is_reported_test's guest does it: garbage, then a bad CRC.
+    errors = ["10 byte(s) of garbage at offset 0 before a frame", "bad CRC in frame at offset 10"]
+    [o] = evaluate(["t"], make_boot(), GuestRun(stream_errors=errors, finished=True))
+    assert [f.kind for f in o.findings] == ["no_result", "stream"]
+    assert judge(o, expect_fail("bad CRC in frame")).verdict == Status.PASS
