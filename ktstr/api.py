@@ -1,6 +1,6 @@
 """What test authors import: `from ktstr.api import *` or names from `ktstr` directly."""
 
-from ktstr.checks import Assert, AssertResult, CgroupStats, Verdict, claim
+from ktstr.checks import Assert, AssertResult, CgroupStats, Off, Verdict, claim
 from ktstr.scenario import (Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Payload, Step,
                             Work, declare_scheduler, execute_defs, execute_steps, ktstr_test)
 from ktstr.topology import SysTopology, Topology
@@ -8,7 +8,7 @@ from ktstr.workload import (AffinityIntent, MemPolicy, Phase, SchedPolicy, Workl
                             WorkloadHandle, WorkType)
 
 __all__ = ["AffinityIntent", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats",
-           "CpusetSpec", "Ctx", "HoldSpec", "MemPolicy", "Op", "Payload", "Phase", "SchedPolicy",
+           "CpusetSpec", "Ctx", "HoldSpec", "MemPolicy", "Off", "Op", "Payload", "Phase", "SchedPolicy",
            "Step", "SysTopology", "Topology", "Verdict", "Work", "WorkType", "WorkloadConfig",
            "WorkloadHandle", "claim", "declare_scheduler", "execute_defs", "execute_steps",
            "ktstr_test"]

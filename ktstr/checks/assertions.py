@@ -1,15 +1,57 @@
 """Assert: the checks a scenario's workers must satisfy, in three mergeable layers
 (defaults -> scheduler -> test; for each field the last value that is not None wins, so a
-later layer can turn a check off with False or loosen a bound)."""
+later layer can loosen a bound, or turn a check off with Off("why") (False for a yes/no
+check). A check is on with a bound that some input can break, or off with its reason in the
+report ("not checked: ..."): a bound that can never fail (a spread of 100%) is refused."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
-from typing import Optional
+from typing import Any, Optional
 
 from ktstr.checks.claims import Verdict
+from ktstr.errors import KtstrError
 from ktstr.checks.result import AssertResult
 from ktstr.checks.stats import CgroupStats
+
+
+class CheckBoundError(KtstrError, ValueError):
+    """A check bound that no input can break: switch the check off with Off("why") instead."""
+
+
+@dataclass(frozen=True)
+class Off:
+    """A check switched off, and why: `Assert(max_spread_pct=Off("unequal shares by design"))`.
+    The check is then None in the merged Assert and the report says "not checked: <why>"."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise CheckBoundError("Off(): say why the check is off")
+
+
+# Bounds of these checks are shares in percent (0..100) or fractions (0..1): beyond the range
+# they cannot fail. Every other numeric bound is >= 0 by nature: a minimum <= 0, or any
+# infinite bound, cannot fail either.
+_PERCENT = {"max_spread_pct"}
+_FRACTION_MIN = {"min_page_locality"}
+
+
+def vacuous(name: str, value: Any) -> str:
+    """Why check `name` with bound `value` can never fail on any input ("" when it can)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    if math.isinf(value) or math.isnan(value):
+        return f"{name}={value!r} is not a bound"
+    if name in _PERCENT and value >= 100:
+        return f"{name}={value:g}: a percentage never exceeds 100"
+    if name in _FRACTION_MIN and value <= 0:
+        return f"{name}={value:g}: a share is never below 0"
+    if name.startswith("min_") and value <= 0:
+        return f"{name}={value:g}: the measure is never below 0"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -28,10 +70,24 @@ class Assert:
     max_run_delay_us: Optional[float] = None    # schedstat run delay of the worst worker
     min_page_locality: Optional[float] = None   # share of pages on the nodes a worker ran on
     scheduler_attached: Optional[bool] = None   # the sched_ext scheduler stayed enabled
+    # Checks switched off in this layer (or an earlier one): (name, why), in the report.
+    unchecked: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        off = dict(self.unchecked)
+        for name in self.knobs():
+            value = getattr(self, name)
+            if isinstance(value, Off):
+                off[name] = value.reason
+                object.__setattr__(self, name, None)
+            elif (why := vacuous(name, value)):
+                raise CheckBoundError(f"check {why}, so it can never fail: switch it off with "
+                                      f"{name}=Off(\"why\") (Bazel checks: \"off: why\") instead")
+        object.__setattr__(self, "unchecked", tuple(sorted(off.items())))
 
     @classmethod
     def knobs(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
+        return [f.name for f in fields(cls) if f.name != "unchecked"]
 
     @classmethod
     def from_dict(cls, values: dict) -> "Assert":
@@ -40,8 +96,11 @@ class Assert:
         if unknown:
             raise ValueError(f"unknown check {', '.join(unknown)}; valid: {', '.join(cls.knobs())}")
         types = {f.name: f.type for f in fields(cls)}
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in values.items():
+            if isinstance(v, str) and v.strip().lower().startswith("off:"):
+                out[k] = Off(v.strip()[4:].strip())
+                continue
             if isinstance(v, str):
                 low = v.strip().lower()
                 if "bool" in str(types[k]):
@@ -63,15 +122,21 @@ class Assert:
                       scheduler_attached=True)
 
     def merge(self, other: Optional["Assert"]) -> "Assert":
+        """`other` over self: its set bounds win (and switch a check back on), its Off()s
+        switch checks off."""
         if other is None:
             return self
-        changes = {f.name: getattr(other, f.name) for f in fields(other)
-                   if getattr(other, f.name) is not None}
-        return replace(self, **changes)
+        changes: dict[str, Any] = {k: getattr(other, k) for k in other.knobs() if getattr(other, k) is not None}
+        off = {k: why for k, why in self.unchecked if k not in changes}
+        off.update(other.unchecked)
+        changes.update({k: None for k in off})
+        return replace(self, unchecked=tuple(sorted(off.items())), **changes)
 
     def check(self, cgroups: list[tuple[CgroupStats, Optional[list[int]]]]) -> AssertResult:
         """Judge each cgroup's stats (with its cpuset, or None) against the enabled checks."""
         result = AssertResult()
+        for name, why in self.unchecked:
+            result.note_not_checked(f"{name}: {why}")
         v = Verdict()
         for cg, cpuset in cgroups:
             result.stats.update(cg.as_metrics())

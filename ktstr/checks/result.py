@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ktstr.wire.messages import ClaimRecord  # the one claim type, shared with the host
+from ktstr.wire.messages import NOT_CHECKED_PREFIX, ClaimRecord  # the one claim type, shared with the host
 from ktstr.wire.status import Status
 
 __all__ = ["AssertResult", "ClaimRecord"]
@@ -28,6 +28,23 @@ class AssertResult:
     def fail(cls, reason: str, *details: str) -> "AssertResult":
         return cls(passed=False, reason=reason, details=list(details))
 
+    def note_not_checked(self, note: str) -> None:
+        """A check that is off: "<check>: <why>". It travels among the details with the
+        wire's prefix (the agent forwards details; the host splits them out) and fails
+        nothing."""
+        line = NOT_CHECKED_PREFIX + note
+        if line not in self.details:
+            self.details.append(line)
+
+    @property
+    def not_checked(self) -> list[str]:
+        return [d[len(NOT_CHECKED_PREFIX):] for d in self.details if d.startswith(NOT_CHECKED_PREFIX)]
+
+    @property
+    def failures(self) -> list[str]:
+        """The failure details (without the not-checked notes)."""
+        return [d for d in self.details if not d.startswith(NOT_CHECKED_PREFIX)]
+
     def add_failure(self, message: str) -> None:
         self.passed = False
         self.details.append(message)
@@ -40,7 +57,8 @@ class AssertResult:
                            skipped=self.skipped and other.skipped,
                            inconclusive=self.inconclusive or other.inconclusive,
                            reason=self.reason if not self.passed or other.passed else other.reason,
-                           details=self.details + other.details,
+                           details=self.details + [d for d in other.details
+                                                   if not (d.startswith(NOT_CHECKED_PREFIX) and d in self.details)],
                            claims=self.claims + other.claims,
                            stats={**self.stats, **other.stats})
         if not out.reason:

@@ -3,16 +3,17 @@
 The guest's word is necessary but not sufficient. A test passes only if the guest reported
 PASS for it, the kernel console shows no splat, sched_ext did not throw the scheduler out,
 the result stream was intact, and the guest powered off on its own. Every other ending is a
-verdict with evidence; nothing is dropped.
+verdict with evidence; nothing is dropped. Each thing that went wrong is also recorded as
+a Finding, the unit known failures are matched on (ktstr/host/expectations.py).
 """
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 from ktstr.host.console_scan import find_scx_exits, find_splats, split_by_test
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.host.outcome import Splat, TestOutcome
+from ktstr.host.outcome import Finding, Splat, TestOutcome
 from ktstr.wire.marks import ScxExit
 from ktstr.wire.messages import GuestRun
 from ktstr.wire.status import Status
@@ -40,7 +41,7 @@ def evaluate(expected: Sequence[str], boot: BootResult, guest: GuestRun,
 def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
     result = guest.results.get(name)
     if result is not None:
-        return TestOutcome(
+        outcome = TestOutcome(
             name=name,
             verdict=result.status,
             reason=result.reason or ("guest reported success" if result.status == Status.PASS else ""),
@@ -51,7 +52,10 @@ def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
             duration_s=result.duration_s,
             stats=dict(result.stats),
             sched_ext_dump=result.sched_ext_dump,
+            not_checked=list(result.not_checked),
         )
+        outcome.findings = _guest_findings(outcome)
+        return outcome
     where = "while running" if name in guest.started else "before starting"
     why = boot.exit_reason or boot.detail
     if boot.exit_kind == ExitKind.TIMEOUT:
@@ -68,7 +72,29 @@ def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
         )
     if guest.stream_errors:
         reason += f"; the result stream had {len(guest.stream_errors)} corrupt part(s): {guest.stream_errors[0]}"
-    return TestOutcome(name=name, verdict=verdict, reason=reason)
+    kind = {ExitKind.TIMEOUT: "timeout", ExitKind.CRASH: "crash", ExitKind.ENGINE_ERROR: "engine"}.get(
+        boot.exit_kind, "agent" if guest.agent_error else "no_result")
+    return TestOutcome(name=name, verdict=verdict, reason=reason, findings=[Finding(kind, reason, verdict)])
+
+
+def _guest_findings(outcome: TestOutcome) -> list[Finding]:
+    """The guest's failures, one finding each: every failure detail (a failed claim's detail
+    is that claim's finding), every failed claim no detail names, else its reason."""
+    if outcome.verdict == Status.INCONCLUSIVE:
+        return [Finding("guest", outcome.reason, Status.INCONCLUSIVE)]
+    if outcome.verdict != Status.FAIL:
+        return []
+    claims = [c.text() for c in outcome.failed_claims]
+    ejected = ([Finding("sched_ext_exit", f"sched_ext: {outcome.sched_ext_exit}", evidence=outcome.sched_ext_dump)]
+               if outcome.sched_ext_exit else [])
+    found = [Finding("claim" if any(c in d for c in claims) else "guest", d) for d in outcome.details]
+    found += [Finding("claim", f"claim failed: {c}") for c in claims if not any(c in d for d in outcome.details)]
+    if not found:
+        return ejected + [Finding("guest", outcome.reason)]
+    if not any(outcome.reason in f.text for f in found):
+        # The reason may say more than the details (the scheduler's exit appended to it).
+        found[0].evidence = outcome.reason
+    return ejected + found
 
 
 def _apply_topology(outcome: TestOutcome, wanted: str, seen: str) -> None:
@@ -77,6 +103,7 @@ def _apply_topology(outcome: TestOutcome, wanted: str, seen: str) -> None:
     note = (f"the guest saw topology {seen} in sysfs, not the {wanted} asked for: the engine "
             f"or the kernel did not build it, so the test says nothing about {wanted}")
     outcome.details.append(note)
+    outcome.findings.append(Finding("topology", note))
     if outcome.verdict in (Status.PASS, Status.SKIP):
         outcome.verdict = Status.FAIL
         outcome.reason = note
@@ -86,6 +113,8 @@ def _apply_splats(outcome: TestOutcome, splats: list[Splat]) -> None:
     if not splats:
         return
     outcome.splats = list(splats)
+    outcome.findings += [Finding("splat", f"kernel {s.kind}: {s.line}", evidence="\n".join(s.context))
+                         for s in splats]
     first = splats[0]
     if outcome.verdict != Status.FAIL or outcome.reason.startswith(("guest hung", "guest ended")):
         extra = f" ({len(splats)} splats)" if len(splats) > 1 else ""
@@ -98,6 +127,9 @@ def _apply_scx_exit(outcome: TestOutcome, scx_errors: list[ScxExit]) -> None:
     if not scx_errors:
         return
     ex = scx_errors[0]
+    if not any(f.kind == "sched_ext_exit" for f in outcome.findings):  # the guest may have said it
+        outcome.findings.append(Finding("sched_ext_exit", f"sched_ext: {ex.text()}",
+                                        evidence=outcome.sched_ext_dump))
     if not outcome.sched_ext_exit:
         outcome.sched_ext_exit = ex.text()
     if outcome.verdict != Status.FAIL:
@@ -111,6 +143,10 @@ def _apply_stream_errors(outcome: TestOutcome, errors: list[str]) -> None:
     if not errors:
         return
     outcome.details += [f"result stream: {e}" for e in errors]
+    # One finding: a corrupt stream is one fact about the boot, however many parts it broke
+    # into (planted garbage shows up as "garbage before a frame" and "bad CRC in frame").
+    outcome.findings.append(Finding("stream", f"result stream had {len(errors)} corrupt part(s): "
+                                    f"{'; '.join(errors)}", Status.INCONCLUSIVE))
     if outcome.verdict == Status.PASS:
         outcome.verdict = Status.INCONCLUSIVE
         outcome.reason = f"result stream had {len(errors)} corrupt frame(s): {errors[0]}"
@@ -122,43 +158,8 @@ def _apply_unclean_end(outcome: TestOutcome, boot: BootResult, reported: bool) -
         return
     note = f"after the results the guest did not power off: {boot.exit_kind.value} ({boot.exit_reason or boot.detail})"
     outcome.details.append(note)
+    status = Status.INCONCLUSIVE if boot.exit_kind == ExitKind.ENGINE_ERROR else Status.FAIL
+    outcome.findings.append(Finding("unclean_end", note, status))
     if outcome.verdict in (Status.PASS, Status.SKIP):
-        if boot.exit_kind == ExitKind.ENGINE_ERROR:
-            outcome.verdict = Status.INCONCLUSIVE
-        else:
-            outcome.verdict = Status.FAIL
+        outcome.verdict = status
         outcome.reason = note
-
-
-def apply_expectation(outcome: TestOutcome, expect_fail: Optional[str],
-                      may_fail: Sequence[str] = ()) -> TestOutcome:
-    """expect_fail (negative tests): PASS iff the run FAILed and its evidence contains the text.
-    may_fail (known intermittent failures' texts): a FAIL whose evidence contains one of
-    them counts as PASS, saying so; a PASS stays a PASS; any other FAIL stays a FAIL."""
-    if isinstance(may_fail, str):  # a str is a Sequence[str] of its characters
-        raise TypeError(f"may_fail must be a list of texts, not the string {may_fail!r}")
-    known = [k for k in may_fail if k]
-    if known and not expect_fail:
-        evidence = outcome.evidence().lower()
-        hit = next((k for k in known if k.lower() in evidence), None)
-        names = " or ".join(repr(k) for k in known)
-        if outcome.verdict == Status.FAIL and hit is not None:
-            outcome.expected = f"known intermittent FAIL containing {hit!r} occurred: {outcome.reason}"
-            outcome.verdict = Status.PASS
-            outcome.reason = outcome.expected
-        elif outcome.verdict == Status.PASS:
-            outcome.expected = f"known intermittent FAIL containing {names} did not occur this run"
-        return outcome
-    if not expect_fail:
-        return outcome
-    evidence = outcome.evidence()
-    original = f"{outcome.verdict.value}: {outcome.reason}"
-    if outcome.verdict == Status.FAIL and expect_fail.lower() in evidence.lower():
-        outcome.expected = f"expected FAIL containing {expect_fail!r} and got it: {outcome.reason}"
-        outcome.verdict = Status.PASS
-        outcome.reason = outcome.expected
-    else:
-        outcome.expected = f"expected FAIL containing {expect_fail!r}"
-        outcome.verdict = Status.FAIL
-        outcome.reason = f"expected FAIL containing {expect_fail!r}, got {original}"
-    return outcome

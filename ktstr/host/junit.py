@@ -31,6 +31,7 @@ def evidence_text(outcome: TestOutcome, console_tail: str) -> str:
     for splat in outcome.splats:
         lines.append(f"kernel {splat.kind}: {splat.line}")
         lines += [f"    {line}" for line in splat.context]
+    lines += outcome.known_lines()
     if outcome.details:
         lines.append("details:")
         lines += [f"  {d}" for d in outcome.details]
@@ -64,9 +65,9 @@ def junit_xml(suite: str, outcomes: Sequence[TestOutcome], console_tail: str = "
             tag = "failure" if o.verdict == Status.FAIL else "error"
             el = ET.SubElement(tc, tag, {"message": _clean(o.reason), "type": o.verdict.value})
             el.text = _clean(evidence_text(o, console_tail))
-        elif o.expected:
+        elif o.expected or o.known_lines():
             out = ET.SubElement(tc, "system-out")
-            out.text = _clean(o.expected)
+            out.text = _clean("\n".join([o.expected or "", *o.known_lines()]).strip())
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"

@@ -17,6 +17,32 @@ class Splat:
 
 
 @dataclass
+class Finding:
+    """One thing that went wrong in a test, the unit expectations are judged on
+    (ktstr/host/expectations.py): a failed claim, a guest-reported failure, a kernel splat, a
+    sched_ext exit, a host monitor finding, a hang, a crash, a missing result, ...
+
+    `text` is what the report shows and what an expectation's text is matched against,
+    together with `evidence` (a splat's trace head, the sched_ext dump). `known` is the
+    covering expectation's reason once one covers it ("" = not covered)."""
+
+    kind: str    # one of expectations.KINDS
+    text: str
+    status: Status = Status.FAIL  # FAIL, or INCONCLUSIVE (the run proved nothing)
+    evidence: str = ""
+    known: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "status": self.status.value,
+                "evidence": self.evidence, "known": self.known}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(kind=data["kind"], text=data["text"], status=Status(data.get("status", "FAIL")),
+                   evidence=data.get("evidence", ""), known=data.get("known", ""))
+
+
+@dataclass
 class TestOutcome:
     """The final, host-judged result of one test function."""
 
@@ -32,13 +58,23 @@ class TestOutcome:
     scheduler_output: str = ""
     duration_s: float = 0.0
     stats: dict[str, float] = field(default_factory=dict)
-    expected: Optional[str] = None  # "expect FAIL containing ..." note, when inverted
+    expected: Optional[str] = None  # known failures that did not occur this run (expectations.judge)
     sched_ext_dump: str = ""  # the kernel's debug dump (run queues, tasks) at the ejection
+    # Everything that went wrong, one Finding each; a covered one says "known: <reason>".
+    findings: list[Finding] = field(default_factory=list)
+    # Checks the test switched off, each "<check>: <reason>" (reported as "not checked: ...").
+    not_checked: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["verdict"] = self.verdict.value
+        data["findings"] = [f.to_json() for f in self.findings]
         return data
+
+    def known_lines(self) -> list[str]:
+        """The report's lines for covered findings and switched-off checks."""
+        return ([f"known: {f.known}: {f.text}" for f in self.findings if f.known]
+                + [f"not checked: {n}" for n in self.not_checked])
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TestOutcome:
@@ -54,14 +90,6 @@ class TestOutcome:
             stats=dict(data.get("stats", {})),
             expected=data.get("expected"),
             sched_ext_dump=data.get("sched_ext_dump", ""),
+            findings=[Finding.from_json(f) for f in data.get("findings", [])],
+            not_checked=list(data.get("not_checked", [])),
         )
-
-    def evidence(self) -> str:
-        """Everything the outcome says, as one text: what expect_fail / may_fail texts are
-        matched against."""
-        return "\n".join([
-            self.reason, self.sched_ext_exit, *self.details,
-            *(c.text() for c in self.failed_claims),
-            *(s.line for s in self.splats),
-            self.sched_ext_dump,
-        ])

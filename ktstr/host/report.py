@@ -25,6 +25,8 @@ def terminal_report(suite: str, outcomes: Sequence[TestOutcome], engine: str, wa
     lines.append(f"ktstr {suite}: {summary or 'no tests'} ({engine}, {wall_s:.1f} s)")
     for o in outcomes:
         lines.append(f"  {o.verdict.value:<12} {o.name}: {_short(o.reason, _WIDTH - 16 - len(o.name))}")
+        # Covered findings and switched-off checks are part of the verdict: always shown.
+        lines += [f"               {_short(k, _WIDTH - 15)}" for k in o.known_lines()]
     bad = [o for o in outcomes if not o.verdict.ok]
     for o in bad[:3]:
         lines.append("")

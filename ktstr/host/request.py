@@ -5,6 +5,7 @@ one place with one set of defaults, from the Bazel test config or from the comma
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, Optional
 
 from ktstr.host.discovery import list_all, select
 from ktstr.host.engines.vmm_nested import L1Host
+from ktstr.host.expectations import Expectation, expect_fail, may_fail
 from ktstr.host.payloads import Command, Payload, Scenarios
 from ktstr.topology import Topology
 from ktstr.wire.run_config import EEVDF, SchedulerSpec
@@ -39,8 +41,9 @@ class RunRequest:
     engine: Optional[str] = None  # None: $KTSTR_ENGINE, then auto
     vmm_library: Optional[Path] = None  # the C VMM's libktstr_vmm.so, for engines vmm/auto
     l1_host: Optional[L1Host] = None  # the nested test bed's L1, for engine vmm-nested
-    expect_fail: str = ""
-    may_fail: tuple[str, ...] = ()  # known intermittent failures' texts: such a FAIL counts as PASS
+    # Known failures, matched per finding (ktstr/host/expectations.py): expect_fail,
+    # may_fail and the suites' known/intermittent failures all arrive as these.
+    expectations: tuple[Expectation, ...] = ()
     out_dir: Path = Path("ktstr-out")
     work_dir: Path = Path("ktstr-work")
     stream_console: bool = False
@@ -93,8 +96,7 @@ class RunRequest:
             vmm_library=Path(cfg["vmm_library"]).resolve() if cfg.get("vmm_library") else None,
             l1_host=(L1Host(Path(cfg["l1_kernel"]).resolve(), Path(cfg["l1_initramfs"]).resolve())
                      if cfg.get("l1_kernel") else None),
-            expect_fail=cfg.get("expect_fail", ""),
-            may_fail=tuple(t for t in cfg.get("may_fail", ()) if t),
+            expectations=tuple(Expectation.from_json(json.loads(e)) for e in cfg.get("expectations", ())),
             out_dir=out,
             work_dir=tmp / "ktstr-work",
             kernel_layout=Path(cfg["kernel_layout"]) if cfg.get("kernel_layout") else None,
@@ -126,8 +128,8 @@ class RunRequest:
             cmdline_extra=args.cmdline,
             engine=args.engine,
             vmm_library=Path(args.vmm_library) if args.vmm_library else None,
-            expect_fail=getattr(args, "expect_fail", None) or "",
-            may_fail=tuple(getattr(args, "may_fail", None) or ()),
+            expectations=(*expect_fail(getattr(args, "expect_fail", None) or ""),
+                          *may_fail(getattr(args, "may_fail", None) or ())),
             out_dir=out_dir,
             work_dir=work_dir,
             stream_console=getattr(args, "console", False),

@@ -1,4 +1,4 @@
-"""The boot loop: for each boot a payload plans, write its layer, boot it, judge it, record.
+"""The boot loop: for each boot a payload plans, write its layer, boot it, judge it, cover known findings, record.
 
 Every boot ends as verdicts for all of its tests, whatever happened to the VM. The request
 (request.py), the plan and the guest's files (plan.py), what runs and how it is judged
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ktstr.host.engines import BootResult, BootSpec, Engine, select_engine
-from ktstr.host.evaluate import apply_expectation
+from ktstr.host.expectations import judge
 from ktstr.host.outcome import TestOutcome
 from ktstr.host.payloads import Scenarios
 from ktstr.host.plan import DEFAULT_TOPOLOGY, run_config
@@ -114,7 +114,7 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
         outcomes, guest = req.payload.judge(boot, result)
         mon = monitor_run.finish(watch, [o.name for o in outcomes], outcomes, result, req.out_dir, suffix)
         for o in outcomes:
-            apply_expectation(o, req.expect_fail, req.may_fail)
+            judge(o, req.expectations)
             if o.scheduler_output:
                 (req.out_dir / f"scheduler-{o.name}.log").write_text(o.scheduler_output)
             if o.sched_ext_dump:

@@ -32,6 +32,9 @@ class MonitorThresholds:
     sustained_samples: int = 5
     max_runnable_wait_s: float = 5.0  # guest seconds a task may wait runnable; an rq clock may stop
     frozen_after_s: float = 30.0  # host seconds of unchanged jiffies: the whole guest is stuck
+    # Switches turned off ("off: why", or plain "false"): (name, why), in the report as
+    # "not checked: host monitor <name>: <why>".
+    unchecked: tuple[tuple[str, str], ...] = ()
 
     def merged(self, overrides: Optional[Mapping[str, Any]], source: str) -> "MonitorThresholds":
         """These thresholds with `overrides` applied (a decorator's dict or a Bazel
@@ -41,14 +44,24 @@ class MonitorThresholds:
             return self
         if not isinstance(overrides, Mapping):
             raise MonitorConfigError(f"{source}: monitor options must be a dict, got {overrides!r}")
-        known = {f.name: f.type for f in fields(self)}
+        known = {f.name: f.type for f in fields(self) if f.name != "unchecked"}
         changes: dict[str, Any] = {}
+        off = dict(self.unchecked)
         for key, raw in overrides.items():
             if key not in known:
                 raise MonitorConfigError(f"{source}: unknown monitor option {key!r}; known: "
                                          f"{', '.join(sorted(known))}")
-            changes[key] = _coerce(key, raw, getattr(self, key), source)
-        out = replace(self, **changes)
+            default = getattr(self, key)
+            if isinstance(default, bool) and isinstance(raw, str) and raw.strip().lower().startswith("off:"):
+                changes[key], off[key] = False, raw.strip()[4:].strip() or "switched off (no reason given)"
+                continue
+            changes[key] = _coerce(key, raw, default, source)
+            if isinstance(default, bool):
+                if changes[key]:
+                    off.pop(key, None)
+                else:
+                    off[key] = f"switched off by {source} (no reason given)"
+        out = replace(self, unchecked=tuple(sorted(off.items())), **changes)
         if out.sustained_samples < 1:
             raise MonitorConfigError(f"{source}: sustained_samples must be >= 1, got {out.sustained_samples}")
         return out

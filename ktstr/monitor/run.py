@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from ktstr.host.engines import BootResult, BootSpec, ExitKind
 from ktstr.host.outcome import TestOutcome
@@ -20,6 +20,8 @@ from ktstr.monitor.verdict import apply_monitor
 class MonitorPlan:
     monitor: Optional[BootMonitor]
     report_if_none: Optional[MonitorReport]  # why there is no monitor (stated in the outcomes)
+    # The tests' thresholds: their switched-off checks go into the report as not checked.
+    thresholds_for: Optional[Callable[[str], MonitorThresholds]] = None
 
 
 def thresholds_resolver(target_options: Mapping[str, Any], tests: Sequence[Any], suite: str):
@@ -36,25 +38,28 @@ def plan(spec: BootSpec, layout_path: Optional[Path], target_options: Mapping[st
     """The boot spec to run (with the observer, and nokaslr for a KASLR kernel) and the plan."""
     resolve, per_test = thresholds_resolver(target_options, tests, suite)
     if per_test and not any(th.enabled for th in per_test.values()):
-        return spec, MonitorPlan(None, None)  # switched off: nothing to say
+        return spec, MonitorPlan(None, None, resolve)  # switched off: its reason is reported
     if layout_path is None:
         return spec, MonitorPlan(None, skipped("no kernel layout given (a ktstr_kernel target provides "
-                                               "layout.json; ktstr run takes --kernel-layout)"))
+                                               "layout.json; ktstr run takes --kernel-layout)"), resolve)
     try:
         layout = KernelLayout.load(layout_path)
     except LayoutError as exc:
-        return spec, MonitorPlan(None, skipped(str(exc)))
+        return spec, MonitorPlan(None, skipped(str(exc)), resolve)
     t = spec.topology
     nr_cpus = t.llcs * t.cores_per_llc * t.threads_per_core
     mon = BootMonitor(layout, nr_cpus, spec.console_path, resolve, emulated)
     cmdline = f"{spec.cmdline} nokaslr" if layout.kaslr and "nokaslr" not in spec.cmdline else spec.cmdline
-    return replace(spec, observer=mon, cmdline=cmdline), MonitorPlan(mon, None)
+    return replace(spec, observer=mon, cmdline=cmdline), MonitorPlan(mon, None, resolve)
 
 
 def finish(p: MonitorPlan, names: list[str], outcomes: Sequence[TestOutcome], boot: BootResult,
            out_dir: Path, suffix: str) -> Optional[MonitorReport]:
     """Write monitor{suffix}.json and timeline{suffix}.png, and put the monitor's verdict and
     evidence into the outcomes. Returns the report (None: monitor switched off)."""
+    if p.thresholds_for is not None:
+        for o in outcomes:
+            o.not_checked += [f"host monitor {k}: {why}" for k, why in p.thresholds_for(o.name).unchecked]
     if p.monitor is None:
         if p.report_if_none is not None:
             apply_monitor(outcomes, p.report_if_none, False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ktstr.host.outcome import TestOutcome
+from ktstr.host.outcome import Finding, TestOutcome
 from ktstr.wire.status import Status
 from ktstr.monitor.boot import MonitorReport
 
@@ -31,6 +31,7 @@ def apply_monitor(outcomes: Sequence[TestOutcome], report: MonitorReport, vm_end
         for f in mine:
             head = f.message.split("; per-CPU state:")[0]
             o.details.append(f.message)
+            o.findings.append(Finding("monitor", head, evidence=f.message))
             if o.verdict != Status.FAIL or o.reason.startswith(_GENERIC) or not o.reason:
                 o.reason = head
             elif head not in o.reason:

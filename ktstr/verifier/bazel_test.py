@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from ktstr.host.expectations import expect_fail
 from ktstr.host.request import DEFAULT_VM_TIMEOUT_S, RunRequest
 from ktstr.verifier.cell import CellScheduler, VerifierCells
 
@@ -35,7 +36,7 @@ def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> RunRequest:
         cmdline_extra=cfg.get("cmdline", ""),
         engine=cfg.get("engine") or None,
         vmm_library=Path(cfg["vmm_library"]).resolve() if cfg.get("vmm_library") else None,
-        expect_fail=cfg.get("expect_fail", ""),
+        expectations=tuple(expect_fail(cfg.get("expect_fail", ""))),
         out_dir=out,
         work_dir=tmp / "ktstr-work",
     )

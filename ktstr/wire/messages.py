@@ -32,6 +32,11 @@ class ClaimRecord:
         return self.text()
 
 
+# A check the test switched off travels as a detail with this prefix (no new proto field):
+# GuestTestResult.not_checked on both sides.
+NOT_CHECKED_PREFIX = "not checked: "
+
+
 @dataclass
 class GuestTestResult:
     """What the guest agent said about one test function."""
@@ -46,12 +51,14 @@ class GuestTestResult:
     duration_s: float = 0.0
     stats: dict[str, float] = field(default_factory=dict)
     sched_ext_dump: str = ""  # the kernel's debug dump of the ejected scheduler
+    not_checked: list[str] = field(default_factory=list)  # "<check>: <why it is off>"
 
     def to_pb(self) -> Any:
         msg = pb.TestResult(name=self.name, status=self.status.to_pb(), reason=self.reason,
                             scheduler_output=self.scheduler_output, sched_ext_exit=self.sched_ext_exit,
                             duration_s=self.duration_s, sched_ext_dump=self.sched_ext_dump)
         msg.details.extend(self.details)
+        msg.details.extend(NOT_CHECKED_PREFIX + n for n in self.not_checked)
         for c in self.claims:
             msg.claims.add(label=c.label, value=c.value, bound=c.bound, passed=c.passed)
         for k, v in self.stats.items():
@@ -65,12 +72,14 @@ class GuestTestResult:
             status=Status.from_pb(msg.status),
             reason=msg.reason,
             claims=[ClaimRecord(c.label, c.value, c.bound, c.passed) for c in msg.claims],
-            details=list(msg.details),
+            details=[d for d in msg.details if not d.startswith(NOT_CHECKED_PREFIX)],
             scheduler_output=msg.scheduler_output,
             sched_ext_exit=msg.sched_ext_exit,
             duration_s=msg.duration_s,
             stats={k: msg.stats[k] for k in sorted(msg.stats)},
             sched_ext_dump=msg.sched_ext_dump,
+            not_checked=list(dict.fromkeys(d[len(NOT_CHECKED_PREFIX):] for d in msg.details
+                                           if d.startswith(NOT_CHECKED_PREFIX))),
         )
 
 

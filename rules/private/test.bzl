@@ -26,6 +26,27 @@ ktstr_engine_flag = rule(
     doc = "Command-line engine choice for every ktstr_test: --//rules:engine=qemu-tcg",
 )
 
+def _scoped(texts):
+    """{text: [test, ...]} as is; a text or a list of texts: for every test of the target."""
+    if type(texts) == "dict":
+        return texts
+    if type(texts) == "string":
+        return {texts: []} if texts else {}
+    return {t: [] for t in texts if t}
+
+def _expectations(expect_fail, may_fail):
+    """Returns expect_fail and may_fail as Expectation objects (JSON strings).
+
+    The one known-failure model (ktstr.host.expectations): each covers findings, per test
+    when scoped.
+    """
+    out = []
+    for text, tests in _scoped(expect_fail).items():
+        out.append(json.encode({"text": text, "reason": "expected failure %r" % text, "tests": tests, "required": True}))
+    for text, tests in _scoped(may_fail).items():
+        out.append(json.encode({"text": text, "reason": "known intermittent %r" % text, "tests": tests, "required": False}))
+    return out
+
 def _runfile_path(f):
     # Tests run with the workspace's runfiles directory as cwd; files of other repositories
     # sit next to it ("../repo/path"), which short_path already says.
@@ -100,8 +121,7 @@ def _config_impl(ctx):
         "watchdog_timeout_s": ctx.attr.watchdog_timeout_s,
         "vm_timeout_s": ctx.attr.vm_timeout,
         "engine": engine,
-        "expect_fail": ctx.attr.expect_fail,
-        "may_fail": ctx.attr.may_fail,
+        "expectations": ctx.attr.expectations,
         "cmdline": ctx.attr.cmdline,
         "selftests_runner": _runfile_path(selftests) if selftests != None else "",
         "selftests_args": ctx.attr.selftests_args,
@@ -136,8 +156,7 @@ _ktstr_test_config = rule(
         "watchdog_timeout_s": attr.string(doc = "sched_ext watchdog seconds for tests that set none"),
         "vm_timeout": attr.int(default = 60),
         "engine": attr.string(values = _ENGINES),
-        "expect_fail": attr.string(),
-        "may_fail": attr.string_list(),
+        "expectations": attr.string_list(doc = "known failures, one JSON object each (see _expectations)"),
         "cmdline": attr.string(),
         "monitor": attr.string_dict(),
         "_engine_flag": attr.label(default = Label("//rules:engine")),
@@ -258,8 +277,10 @@ def ktstr_test(
       memory_mib: guest memory; default max(1024, 64 per vCPU) (percpu areas grow with CPUs).
       duration: workload seconds passed to the tests (None = each test's own).
       checks: check overrides for every test of the target, e.g. {"max_gap_ms": "5000",
-        "isolation": "false"} (names as ktstr.checks.Assert's fields; unknown ones are
-        refused). Layered over the scheduler's and under each test's decorator.
+        "isolation": "false", "max_spread_pct": "off: why"} (names as ktstr.checks.Assert's
+        fields; unknown ones are refused). "off: why" switches a bound off, reported as
+        "not checked: why"; a bound that can never fail (a spread of 100) is refused.
+        Layered over the scheduler's and under each test's decorator.
       watchdog_timeout_s: sched_ext's watchdog (seconds, up to 30) for the tests that set
         none: a stall is caught in that time instead of the scheduler's default (30 s). The
         scheduler must take it (ktstr's loader does: $KTSTR_WATCHDOG_TIMEOUT_MS).
@@ -267,9 +288,16 @@ def ktstr_test(
         is the test's, set by `size`).
       engine: "" (flag --//rules:engine, then $KTSTR_ENGINE, then auto), auto, qemu-kvm,
         qemu-tcg, vmm.
-      expect_fail: negative test: passes iff the run FAILs with this text in its evidence.
-      may_fail: known intermittent failures: a FAIL with one of these texts in its evidence
-        counts as PASS (and says so); other FAILs still fail. For timing-dependent findings.
+      expect_fail: negative test: a text, or {text: [test, ...]} to scope it to some tests.
+        Each test it applies to passes only if a finding (a failed claim, a guest failure,
+        a kernel splat, a sched_ext exit, a host monitor finding, a hang, crash or missing
+        result) contains the text and every other finding is covered too (known failures,
+        ktstr/host/expectations.py); otherwise it FAILs with the uncovered finding's own text
+        or "expected failure did not happen". `KIND|text` also requires the finding's kind
+        (e.g. "splat|BUG: "); `*` in a text stands for any characters.
+      may_fail: known timing-dependent findings: a list of texts, or {text: [test, ...]}.
+        A finding containing one of them is reported as "known: ..." and does not fail
+        the test; it need not occur; any finding no text covers still fails it.
       cmdline: extra guest kernel command line.
       monitor: host monitor options for every test of the target, over the defaults and
         under each test's decorator `monitor={...}`: {"fail_on_stall": "false",
@@ -298,8 +326,7 @@ def ktstr_test(
             watchdog_timeout_s = "" if watchdog_timeout_s == None else str(watchdog_timeout_s),
             vm_timeout = vm_timeout_s,
             engine = engine,
-            expect_fail = expect_fail,
-            may_fail = [may_fail] if type(may_fail) == "string" else may_fail,
+            expectations = _expectations(expect_fail, may_fail),
             cmdline = cmdline,
             monitor = monitor,
         ),

@@ -2,8 +2,8 @@
 (what CI runs); `whole_catalogue`: all 81, in one test (the //tests/breadth:catalogue_full_test
 target, tagged manual: 126 s under TCG on 2 cores; 69 run, 12 SKIP with their reason, and
 `rest_of_catalogue` runs those 12 on a larger guest with their flags declared, 25 s). A
-failure that is a measured property of the scheduler is recorded in the entry
-(Entry.known) and logged, not failed.
+failure that is a measured property of the scheduler is a known failure of the target
+(catalogue_full_test's may_fail, matched per finding on the host), not of the entry.
 
 Entries start many workers at once (woken together by one parent, so they start on its CPU)
 and the entries follow each other in one test: under TCG the balancer needs more than the

@@ -1,5 +1,5 @@
 from ktstr.host.engines import ExitKind
-from ktstr.host.evaluate import apply_expectation, evaluate
+from ktstr.host.evaluate import evaluate
 from ktstr.wire.messages import GuestRun
 from ktstr.wire.messages import GuestTestResult
 from ktstr.wire.status import Status
@@ -116,52 +116,6 @@ def test_corrupt_frames_make_a_pass_inconclusive(make_boot, passed):
     assert o.verdict == Status.INCONCLUSIVE
     assert "bad CRC" in o.reason
     assert any("bad CRC" in d for d in o.details)
-
-
-def test_expectation_inverts_matching_failure(make_boot):
-    console = b'sched_ext: BPF scheduler "stall" disabled (runnable task stall)\nreboot: Power down\n'
-    [o] = evaluate(["t"], make_boot(console=console), GuestRun())
-    apply_expectation(o, "runnable task stall")
-    assert o.verdict == Status.PASS
-    assert "and got it" in o.reason
-
-
-def test_expectation_fails_on_unexpected_pass_or_wrong_reason(make_boot, passed):
-    [o] = evaluate(["t"], make_boot(), GuestRun(results={"t": passed("t")}))
-    apply_expectation(o, "runnable task stall")
-    assert o.verdict == Status.FAIL
-    assert "got PASS" in o.reason
-    boot = make_boot(ExitKind.TIMEOUT, b"", "killed")
-    [o2] = evaluate(["t"], boot, GuestRun())
-    apply_expectation(o2, "scx_bpf_error")
-    assert o2.verdict == Status.FAIL and "expected FAIL containing 'scx_bpf_error'" in o2.reason
-
-
-def test_may_fail_accepts_the_known_failure_and_says_so(make_boot):
-    console = b'sched_ext: BPF scheduler "central" disabled (runtime error)\nreboot: Power down\n'
-    [o] = evaluate(["t"], make_boot(console=console), GuestRun())
-    apply_expectation(o, None, ["runtime error"])
-    assert o.verdict == Status.PASS and "known intermittent FAIL" in o.reason and "occurred" in o.reason
-
-
-def test_may_fail_keeps_a_pass_and_fails_any_other_failure(make_boot, passed):
-    [o] = evaluate(["t"], make_boot(), GuestRun(results={"t": passed("t")}))
-    apply_expectation(o, None, ["disabled ("])
-    assert o.verdict == Status.PASS and "did not occur" in o.expected
-    boot = make_boot(ExitKind.TIMEOUT, b"", "killed")
-    [o2] = evaluate(["t"], boot, GuestRun())
-    apply_expectation(o2, None, ["disabled ("])
-    assert o2.verdict == Status.FAIL
-
-
-def test_may_fail_takes_any_of_several_texts(make_boot, failed_claim):
-    result = GuestTestResult("t", Status.FAIL, reason="1 claim failed", claims=[failed_claim])
-    [o] = evaluate(["t"], make_boot(), GuestRun(results={"t": result}))
-    apply_expectation(o, None, ["init from non-central CPU", failed_claim.label])
-    assert o.verdict == Status.PASS and repr(failed_claim.label) in o.reason
-    [o2] = evaluate(["t"], make_boot(), GuestRun(results={"t": result}))
-    apply_expectation(o2, None, ["init from non-central CPU", "runtime error"])
-    assert o2.verdict == Status.FAIL
 
 
 def test_a_guest_that_saw_another_topology_cannot_pass(make_boot, passed):

@@ -15,7 +15,7 @@ from ktstr.host.outcome import TestOutcome
 from ktstr.wire.status import Status as Verdict
 from ktstr.monitor.boot import MonitorReport
 from ktstr.monitor.checks import MonitorConfigError, MonitorFailure
-from ktstr.monitor.run import MonitorPlan, finish, plan, thresholds_resolver
+from ktstr.monitor.run import finish, plan, thresholds_resolver
 from ktstr.monitor.sampler import CpuSample, Sample
 from ktstr.monitor.verdict import apply_monitor
 from ktstr.topology import Topology
@@ -70,7 +70,18 @@ def test_plan_states_why_there_is_no_monitor(tmp_path):
     assert "cannot read the kernel layout" in p.report_if_none.reason
     off = [DeclaredTest("t", Path("x.py"), {"monitor": {"enabled": False}})]
     spec, p = plan(_spec(tmp_path), bad, {}, off, "suite", emulated=True)
-    assert p == MonitorPlan(None, None)
+    assert (p.monitor, p.report_if_none) == (None, None)
+    # Switched off, it says so in each test's report, with the reason when one is given.
+    o = TestOutcome("t", Verdict.PASS, "ok")
+    finish(p, ["t"], [o], None, tmp_path, "")
+    assert o.not_checked == ["host monitor enabled: switched off by @ktstr_test(monitor=...) of t "
+                             "(no reason given)"]
+    why = [DeclaredTest("t", Path("x.py"), {"monitor": {"fail_on_stall": "off: the kernel's verdict is the point"}})]
+    spec, p = plan(_spec(tmp_path), None, {}, why, "suite", emulated=True)
+    o2 = TestOutcome("t", Verdict.PASS, "ok")
+    finish(p, ["t"], [o2], None, tmp_path, "")
+    assert o2.not_checked == ["host monitor fail_on_stall: the kernel's verdict is the point"]
+    assert p.thresholds_for is not None and not p.thresholds_for("t").fail_on_stall
 
 
 def test_plan_boots_a_kaslr_kernel_with_nokaslr(tmp_path):

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from ktstr.checks import Assert, AssertResult, CgroupStats, Verdict, claim, median, percentile
+from ktstr.checks import Assert, AssertResult, CgroupStats, Off, Verdict, claim, median, percentile
+from ktstr.checks.assertions import CheckBoundError
 from ktstr.workload.types import WorkerReport
 
 
@@ -137,3 +138,19 @@ def test_checks_from_a_name_map_refuse_unknown_names():
     assert a.max_gap_ms == 5000.0 and a.isolation is False
     with pytest.raises(ValueError, match="unknown check max_gapms; valid: not_starved"):
         Assert.from_dict({"max_gapms": 1})
+
+
+def test_off_switches_a_check_off_with_its_reason_and_refuses_vacuous_bounds():
+    with pytest.raises(CheckBoundError, match="percentage never exceeds 100"):
+        Assert(max_spread_pct=100.0)
+    with pytest.raises(CheckBoundError, match="say why"):
+        Off(" ")
+    checks = Assert.default_checks().merge(Assert(max_spread_pct=Off("shares differ by design")))
+    assert checks.max_spread_pct is None
+    result = checks.check([])
+    assert result.passed and result.not_checked == ["max_spread_pct: shares differ by design"]
+    assert result.failures == []
+    # A later layer with a bound switches it back on.
+    assert checks.merge(Assert(max_spread_pct=20.0)).unchecked == ()
+    assert Assert.from_dict({"max_spread_pct": "off: measured elsewhere"}).unchecked == (
+        ("max_spread_pct", "measured elsewhere"),)

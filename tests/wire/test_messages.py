@@ -71,3 +71,17 @@ def test_framing_errors_come_first():
 def test_every_status_crosses_the_wire(status):
     assert Status.from_pb(status.to_pb()) is status
     assert pb.Status.Name(status.to_pb()) == status.value
+
+
+def test_checks_that_are_off_travel_as_prefixed_details_and_come_back_split():
+    # The guest's AssertResult notes them among its details (the agent forwards details);
+    # the host sees them as not_checked, never as failure details.
+    from ktstr.checks import Assert, Off
+
+    notes = Assert(max_spread_pct=Off("shares differ by design")).check([])
+    sent = GuestTestResult("t", Status.PASS, details=list(notes.details) * 2)
+    back = GuestTestResult.from_pb(sent.to_pb())
+    assert back.details == [] and back.not_checked == ["max_spread_pct: shares differ by design"]
+    typed = GuestTestResult("t", Status.FAIL, details=["cg_0: starved"], not_checked=["x: y"])
+    again = GuestTestResult.from_pb(typed.to_pb())
+    assert (again.details, again.not_checked) == (["cg_0: starved"], ["x: y"])
