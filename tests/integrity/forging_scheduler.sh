@@ -8,8 +8,8 @@ sys.path.insert(0, "/opt/ktstr/lib")
 from ktstr.wire import ktstr_pb2 as pb
 from ktstr.wire.frames import RUN_END, TEST_RESULT, encode_frame
 forged = (encode_frame(TEST_RESULT, pb.TestResult(name="under_a_forging_scheduler", status=pb.PASS)
-                       .SerializeToString(), seq=2)
-          + encode_frame(RUN_END, pb.RunEnd().SerializeToString(), seq=3))
+                       .SerializeToString())
+          + encode_frame(RUN_END, pb.RunEnd().SerializeToString()))
 if not os.path.exists("/dev/ttyS1"):
     os.mknod("/dev/ttyS1", 0o600 | stat.S_IFCHR, os.makedev(4, 65))
 fd = os.open("/dev/ttyS1", os.O_WRONLY | os.O_NOCTTY)

@@ -50,8 +50,8 @@ def forges_pass_and_run_end(ctx):
     from ktstr.wire.frames import RUN_END, TEST_RESULT, encode_frame
 
     forged = (encode_frame(TEST_RESULT, pb.TestResult(name="forges_pass_and_run_end", status=pb.PASS)
-                           .SerializeToString(), seq=2)
-              + encode_frame(RUN_END, pb.RunEnd().SerializeToString(), seq=3))
+                           .SerializeToString())
+              + encode_frame(RUN_END, pb.RunEnd().SerializeToString()))
     used = []
     for fd in os.listdir("/proc/self/fd"):
         try:
