@@ -8,6 +8,7 @@ ends as a result frame; a panic or hang is for the host to see.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -30,16 +31,30 @@ RUN_JSON = "/ktstr/run.json"
 
 
 class Reporter:
-    def __init__(self, port: str) -> None:
+    """The result channel: only the agent writes frames. The port is opened close-on-exec
+    (no scheduler, worker or payload inherits it through exec), its device node is removed
+    (nothing opens it by name by accident), and a forked test process drops it with
+    forget() and reports over its own pipe (ktstr.guest.test_process)."""
+
+    def __init__(self, port: str, key: bytes = b"") -> None:
         import termios
         import tty
 
-        self.fd = os.open(port, os.O_RDWR | os.O_NOCTTY)
+        self.fd = os.open(port, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+        try:
+            os.unlink(port)
+        except OSError as exc:
+            print(f"ktstr-agent: cannot remove {port} after opening it: {exc}", flush=True)
         tty.setraw(self.fd)  # no \n -> \r\n translation inside binary frames
         attrs = termios.tcgetattr(self.fd)
         attrs[4] = attrs[5] = termios.B115200
         termios.tcsetattr(self.fd, termios.TCSANOW, attrs)
-        self.writer = FrameWriter(self.fd)
+        self.writer = FrameWriter(self.fd, key)
+
+    def forget(self) -> None:
+        """In a forked child: close the channel and drop the key."""
+        os.close(self.fd)
+        self.writer.forget()
 
     def log(self, text: str) -> None:
         print(f"ktstr-agent: {text}", flush=True)
@@ -98,7 +113,7 @@ def run_test(entry: TestRef, fn, meta, config: RunConfig, rep: Reporter, sched, 
     """Run one test function in its own process (ktstr.guest.test_process) and judge the
     scheduler after it."""
     from ktstr.checks.result import AssertResult
-    from ktstr.guest.test_process import run_isolated
+    from ktstr.guest.test_process import log_to_agent, run_isolated
     from ktstr.scenario.cgroups import CgroupManager
     from ktstr.scenario.ctx import Ctx
 
@@ -113,7 +128,7 @@ def run_test(entry: TestRef, fn, meta, config: RunConfig, rep: Reporter, sched, 
         try:
             ctx = Ctx(cgroups=CgroupManager(parent=f"ktstr_{name}"), topo=topo, duration=float(duration),
                       assert_=_checks(config, meta), scheduler=sched.spec.name if sched else "eevdf",
-                      scheduler_problem=(sched.probe if sched else (lambda: None)), log=rep.log)
+                      scheduler_problem=(sched.probe if sched else (lambda: None)), log=log_to_agent)
             outcome = fn(ctx)
             if not isinstance(outcome, AssertResult):
                 outcome = AssertResult.fail(f"test function returned {type(outcome).__name__}, "
@@ -128,7 +143,7 @@ def run_test(entry: TestRef, fn, meta, config: RunConfig, rep: Reporter, sched, 
         return kmsg.lines[kmsg_from:]
 
     keep = [sched.proc.pid] if sched is not None and sched.proc is not None else []
-    outcome = run_isolated(name, body, kmsg_since, keep, _deadline_s(config))
+    outcome = run_isolated(name, body, kmsg_since, keep, _deadline_s(config), on_log=rep.log, in_child=rep.forget)
     if sched is not None:
         problem = sched.problem()
         if problem:
@@ -222,15 +237,30 @@ def run(config: RunConfig, rep: Reporter) -> str:
     return ""
 
 
-def main() -> int:
-    problems = system.mount_all()
+def _read_config() -> RunConfig:
+    """run.json, removed as soon as it is read: it holds the boot's result key, and nothing
+    the agent starts later may find it."""
     try:
         with open(RUN_JSON) as f:
-            config = RunConfig.from_json(json.load(f))
+            return RunConfig.from_json(json.load(f))
+    finally:
+        try:
+            os.unlink(RUN_JSON)
+        except OSError:
+            pass
+
+
+def main() -> int:
+    try:
+        config = _read_config()
+        key = bytes.fromhex(config.result_key)
     except (OSError, ValueError, KeyError, TypeError) as exc:
+        system.mount_all()
         print(f"ktstr-agent: cannot read {RUN_JSON}: {type(exc).__name__}: {exc}", flush=True)
         system.power_off()
         return 1
+    config = dataclasses.replace(config, result_key="")
+    problems = system.mount_all()
     if config.mode == "shell":
         from ktstr.guest import shell
 
@@ -242,7 +272,7 @@ def main() -> int:
             system.power_off()
         return 0
     try:
-        rep = Reporter(config.result_port)
+        rep = Reporter(config.result_port, key)
     except OSError as exc:
         print(f"ktstr-agent: cannot open result port: {exc}", flush=True)
         system.power_off()

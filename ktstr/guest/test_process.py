@@ -5,6 +5,10 @@ agent's own process left the kernel nothing to kill ("System is deadlocked on me
 child, the OOM killer takes the test (or one of its workers) and the agent reports it, with
 the kernel's own lines. Whatever the test leaves behind (workers of a killed test, a fork
 bomb's processes) is killed through cgroup.kill and reaped, and the verdict says so.
+
+The test process never holds the result channel: right after the fork it drops it
+(`in_child`, the agent's Reporter.forget) and reports its log lines and its result to the
+agent over its own pipe, one JSON object a line; only the agent writes frames.
 """
 
 from __future__ import annotations
@@ -32,8 +36,63 @@ def proc_cgroup(name: str) -> Path:
     return CGROUP_ROOT / f"ktstr_proc_{name}"
 
 
-def _result_path(name: str) -> Path:
-    return Path(f"/tmp/ktstr-result-{name}.json")
+# How much the agent reads from a test process's pipe: a flooding test is cut, not buffered.
+MAX_PIPE_BYTES = 16 * 1024 * 1024
+_to_agent = -1  # in the test process: the write end of its pipe to the agent
+
+
+def log_to_agent(text: str) -> None:
+    """A log line from the test process (Ctx.log), sent to the agent, which frames it."""
+    _send({"log": text})
+
+
+def _send(message: dict) -> None:
+    data = memoryview((json.dumps(message) + "\n").encode())
+    while data:
+        data = data[os.write(_to_agent, data):]
+
+
+class _FromTest:
+    """The agent's end of a test process's pipe: log lines go on as they come, the
+    result is kept."""
+
+    def __init__(self, fd: int, on_log: Optional[Callable[[str], None]]) -> None:
+        self.fd = fd
+        self.on_log = on_log
+        self.buf = b""
+        self.total = 0
+        self.result: Optional[dict] = None
+        self.problem = ""
+        os.set_blocking(fd, False)
+
+    def drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return
+            if not chunk:
+                return
+            self.total += len(chunk)
+            if self.total > MAX_PIPE_BYTES:
+                self.problem = f"the test process wrote more than {MAX_PIPE_BYTES} bytes to the agent: cut"
+                self.buf = b""
+                continue
+            self.buf += chunk
+            *lines, self.buf = self.buf.split(b"\n")
+            for line in lines:
+                self._message(line)
+
+    def _message(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError as exc:
+            self.problem = f"unreadable message from the test process: {exc}"
+            return
+        if "log" in message and self.on_log is not None:
+            self.on_log(str(message["log"]))
+        elif "result" in message:
+            self.result = message["result"]
 
 
 def _to_json(r: AssertResult) -> dict:
@@ -53,41 +112,54 @@ def _signal_name(sig: int) -> str:
 
 
 def run_isolated(name: str, body: Callable[[], AssertResult], kmsg_lines: Callable[[], list[str]],
-                 keep_pids: Iterable[int] = (), timeout_s: float = 600.0) -> AssertResult:
+                 keep_pids: Iterable[int] = (), timeout_s: float = 600.0,
+                 on_log: Optional[Callable[[str], None]] = None,
+                 in_child: Optional[Callable[[], None]] = None) -> AssertResult:
     """Run body() in a forked child placed in its own cgroup; return its result, or why it
     has none. kmsg_lines() gives the kernel log lines printed since the test began; a test
-    still running after timeout_s is killed with everything it started."""
+    still running after timeout_s is killed with everything it started. The child's log
+    lines (log_to_agent) reach on_log; in_child runs first thing in the child (the agent
+    drops the result channel there)."""
+    global _to_agent
     cg = proc_cgroup(name)
     use_cgroup = (CGROUP_ROOT / "cgroup.procs").exists()
     if use_cgroup:
         cg.mkdir(exist_ok=True)
-    out = _result_path(name)
-    out.unlink(missing_ok=True)
     start = time.monotonic()
+    read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the test process: never returns
         code = 0
         try:
+            os.close(read_end)
+            _to_agent = write_end
+            if in_child is not None:
+                in_child()
             if use_cgroup:
                 (cg / "cgroup.procs").write_text("0")
             result = body()
-            tmp = out.with_suffix(".tmp")
-            tmp.write_text(json.dumps(_to_json(result)))
-            tmp.rename(out)
+            _send({"result": _to_json(result)})
         except BaseException:  # noqa: BLE001 - reported through the missing result
             traceback.print_exc()
             code = 70
         finally:
             os._exit(code)
-    status, timed_out = _wait(pid, start + timeout_s, cg if use_cgroup else None)
+    os.close(write_end)
+    from_test = _FromTest(read_end, on_log)
+    try:
+        status, timed_out = _wait(pid, start + timeout_s, cg if use_cgroup else None, from_test.drain)
+        from_test.drain()
+    finally:
+        os.close(read_end)
     leftovers = _kill_leftovers(name, cg if use_cgroup else None, keep_pids)
     result = None
-    if out.exists():
+    if from_test.result is not None:
         try:
-            result = _from_json(json.loads(out.read_text()))
+            result = _from_json(from_test.result)
         except (ValueError, TypeError) as exc:
             result = AssertResult.fail(f"test {name}: unreadable result from the test process: {exc}")
-        out.unlink(missing_ok=True)
+    if from_test.problem and result is not None:
+        result.add_failure(from_test.problem)
     oom = [m.group(0) for line in kmsg_lines() for m in [OOM_LINE.search(line)] if m]
     if result is None:
         if timed_out:
@@ -119,9 +191,11 @@ def run_isolated(name: str, body: Callable[[], AssertResult], kmsg_lines: Callab
     return result
 
 
-def _wait(pid: int, deadline: float, cg: Optional[Path]) -> tuple[int, bool]:
-    """waitpid with a deadline; past it the test's cgroup (or the test) is killed."""
+def _wait(pid: int, deadline: float, cg: Optional[Path], drain: Callable[[], None]) -> tuple[int, bool]:
+    """waitpid with a deadline (draining the test's pipe meanwhile: a full pipe would block
+    it); past it the test's cgroup (or the test) is killed."""
     while True:
+        drain()
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return status, False

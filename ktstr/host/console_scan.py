@@ -1,5 +1,10 @@
 """Read the kernel console for things that fail a test whatever the guest said.
 
+The whole console is read, as a stream while the VM runs (ConsoleScanner, fed by
+engines/boot_io.py), never a tail: every finding keeps its byte offset, and the evaluator
+places it in a test's window by the agent's frames (never by console text, which any guest
+process can print).
+
 Kernel splats (BUG, WARNING, Oops, panic, lockdep reports, hung tasks, RCU stalls, soft
 lockups) and sched_ext's own "BPF scheduler disabled (reason)" lines, which carry the
 kernel's words for why a scheduler was thrown out ("runnable task stall", scx_bpf_error
@@ -9,11 +14,12 @@ text, ...).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Optional
 
 from ktstr.host.outcome import Splat
 from ktstr.wire.marks import CONSOLE_PREFIX as _PREFIX
-from ktstr.wire.marks import TEST_MARK_RE, ScxExit
+from ktstr.wire.marks import SCX_DISABLED_RE, ScxExit, ScxExitStream
 from ktstr.wire.marks import find_scx_exits as _find_scx_exits
 
 # Order matters: the first pattern that matches a line names its kind.
@@ -32,6 +38,10 @@ SPLAT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # Lines after a splat's first line worth keeping as its context (the trace head).
 _CONTEXT_LINES = 12
+# Bounds of the streaming scan: a console line longer than this is judged on its head (the
+# rest is dropped, never buffered), and after this many findings of one kind only a count is kept.
+MAX_LINE_BYTES = 4096
+MAX_FINDINGS = 200
 
 
 def console_lines(console: bytes | list[str]) -> list[str]:
@@ -41,44 +51,114 @@ def console_lines(console: bytes | list[str]) -> list[str]:
     return text.split("\n")
 
 
+def splat_kind(line: str) -> Optional[str]:
+    """The kind of splat a console line opens, or None."""
+    for kind, pattern in SPLAT_PATTERNS:
+        if pattern.search(line):
+            return kind
+    return None
+
+
 @dataclass
-class ConsoleWindows:
-    """The console cut at the agent's test marks: what the kernel said before any test
-    began (boot, and the tail of an older test whose mark scrolled out of the tail) and
-    while each test ran (from its mark to the next test's)."""
+class ConsoleScan:
+    """What the whole console held, each finding with the byte offset of its line: the
+    evaluator places it in the test window (or outside every window) by that offset."""
 
-    prelude: list[str]
-    by_test: dict[str, list[str]]
-
-    def lines_for(self, name: str) -> list[str]:
-        """What counts against a test: the prelude (a splat at boot taints every test of
-        the VM) and its own window. Without marks (an agent that writes none, the
-        selftests runner) that is the whole console."""
-        return self.prelude + self.by_test.get(name, [])
+    splats: list[tuple[int, Splat]] = field(default_factory=list)
+    scx_exits: list[tuple[int, ScxExit]] = field(default_factory=list)
+    elided: int = 0  # findings past MAX_FINDINGS, counted only
+    total_bytes: int = 0
 
 
-def split_by_test(console: bytes | list[str]) -> ConsoleWindows:
-    lines = console_lines(console)
-    prelude: list[str] = []
-    by_test: dict[str, list[str]] = {}
-    current = prelude
-    for line in lines:
-        m = TEST_MARK_RE.search(line)
-        if m:
-            current = by_test.setdefault(m.group("name"), [])
-        current.append(line)
-    return ConsoleWindows(prelude, by_test)
+class ConsoleScanner:
+    """Reads the console as a stream (fed while the VM runs, in chunks of any size) and
+    keeps every splat and sched_ext exit with its offset, in bounded memory: nothing of the
+    console itself is kept but the line being read (at most MAX_LINE_BYTES) and the context
+    of the splats still collecting theirs."""
+
+    def __init__(self) -> None:
+        self.scan = ConsoleScan()
+        self._partial = bytearray()
+        self._line_start = 0
+        self._overlong = False
+        self._open: list[tuple[Splat, int]] = []  # splats collecting context: lines left
+        self._scx = ScxExitStream()
+        self._scx_at = 0
+
+    @property
+    def offset(self) -> int:
+        return self.scan.total_bytes
+
+    def feed(self, data: bytes) -> None:
+        pos = 0
+        while pos < len(data):
+            nl = data.find(b"\n", pos)
+            end = len(data) if nl < 0 else nl
+            room = MAX_LINE_BYTES - len(self._partial)
+            if end - pos > room:
+                self._overlong = True
+            self._partial += data[pos : pos + max(0, min(end - pos, room))]
+            if nl < 0:
+                break
+            self._line(bytes(self._partial), self._line_start)
+            self._partial.clear()
+            self._overlong = False
+            pos = nl + 1
+            self._line_start = self.scan.total_bytes + pos
+        self.scan.total_bytes += len(data)
+
+    def finish(self) -> ConsoleScan:
+        if self._partial:
+            self._line(bytes(self._partial), self._line_start)
+            self._partial.clear()
+        for ex in self._scx.finish():
+            self._add_scx(ex)
+        self._open = []
+        return self.scan
+
+    def _line(self, raw: bytes, offset: int) -> None:
+        line = raw.decode("utf-8", "replace").replace("\r", "")
+        for splat, _ in self._open:
+            if line.strip():
+                splat.context.append(line)
+        self._open = [(s, n - 1) for s, n in self._open if n > 1]
+        kind = splat_kind(line)
+        if kind is not None:
+            if len(self.scan.splats) < MAX_FINDINGS:
+                splat = Splat(kind=kind, line=line.strip(), context=[])
+                self.scan.splats.append((offset, splat))
+                self._open.append((splat, _CONTEXT_LINES))
+            else:
+                self.scan.elided += 1
+        if SCX_DISABLED_RE.search(line):
+            for ex in self._scx.finish():
+                self._add_scx(ex)
+            self._scx_at = offset
+        for ex in self._scx.line(line):
+            self._add_scx(ex)
+
+    def _add_scx(self, ex: ScxExit) -> None:
+        if len(self.scan.scx_exits) < MAX_FINDINGS:
+            self.scan.scx_exits.append((self._scx_at, ex))
+        else:
+            self.scan.elided += 1
+
+
+def scan_console(console: bytes) -> ConsoleScan:
+    """The scan of a console held in memory (a BootResult without a live scan)."""
+    scanner = ConsoleScanner()
+    scanner.feed(console)
+    return scanner.finish()
 
 
 def find_splats(console: bytes | list[str]) -> list[Splat]:
     lines = console_lines(console)
     splats: list[Splat] = []
     for i, line in enumerate(lines):
-        for kind, pattern in SPLAT_PATTERNS:
-            if pattern.search(line):
-                context = [c for c in lines[i + 1 : i + 1 + _CONTEXT_LINES] if c.strip()]
-                splats.append(Splat(kind=kind, line=line.strip(), context=context))
-                break
+        kind = splat_kind(line)
+        if kind is not None:
+            context = [c for c in lines[i + 1 : i + 1 + _CONTEXT_LINES] if c.strip()]
+            splats.append(Splat(kind=kind, line=line.strip(), context=context))
     return splats
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ktstr.host.console_scan import find_scx_exits, find_splats, split_by_test
+from ktstr.host.console_scan import ConsoleScan, scan_console
 from ktstr.host.engines import BootResult, ExitKind
 from ktstr.host.outcome import Finding, Splat, TestOutcome
+from ktstr.host.windows import TestWindows, frame_windows
 from ktstr.wire.marks import ScxExit
+from ktstr.wire.bounds import clip, clip_list
 from ktstr.wire.messages import GuestRun
 from ktstr.wire.status import Status
 
@@ -22,20 +24,93 @@ from ktstr.wire.status import Status
 def evaluate(expected: Sequence[str], boot: BootResult, guest: GuestRun,
              topology: str = "") -> list[TestOutcome]:
     """`topology`: the shape asked for; a guest that saw another one proves nothing about it."""
-    # Tests sharing a VM are judged on their own part of the console: a scheduler thrown
-    # out during the second test is the second test's failure, not the first's.
-    windows = split_by_test(boot.console_tail)
+    # Tests sharing a VM are judged on their own part of the console, cut by the agent's
+    # frames: a scheduler thrown out during the second test is the second test's failure.
+    scan = boot.console_scan if boot.console_scan is not None else scan_console(boot.console_tail)
+    windows = frame_windows(guest, boot.stream_clock, scan.total_bytes, boot.console_scan is not None)
+    faults = _protocol_faults(expected, boot, guest) + _outside_findings(scan, windows)
     outcomes = []
     for name in expected:
-        lines = windows.lines_for(name)
         outcome = _base_outcome(name, boot, guest)
         _apply_topology(outcome, topology, guest.topology)
-        _apply_splats(outcome, find_splats(lines))
-        _apply_scx_exit(outcome, [e for e in find_scx_exits(lines) if e.is_error])
+        _apply_splats(outcome, [s for at, s in scan.splats if windows.holds(name, at)])
+        _apply_scx_exit(outcome, [e for at, e in scan.scx_exits if e.is_error and windows.holds(name, at)])
+        _apply_run_faults(outcome, faults, name in guest.results)
         _apply_stream_errors(outcome, guest.stream_errors)
         _apply_unclean_end(outcome, boot, name in guest.results)
+        bound_outcome(outcome)
         outcomes.append(outcome)
     return outcomes
+
+
+def _protocol_faults(expected: Sequence[str], boot: BootResult, guest: GuestRun) -> list[Finding]:
+    """What the result stream says about the run as a whole: only the agent's RunEnd makes
+    an ending clean (a power-off without it was not the agent's), and every result must be
+    for a test asked for, started once and answered once."""
+    # Kind "protocol": a cause that no expectation covers unless it names it; never taken for
+    # the consequence of another finding (forged or lost frames are their own fact).
+    faults = [Finding("protocol", f"result protocol: {e}") for e in guest.protocol_errors]
+    asked = set(expected)
+    unknown = [n for n in guest.started + [r for r in guest.results if r not in guest.started] if n not in asked]
+    if unknown:
+        more = f" (+{len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        faults.append(Finding("protocol", f"result protocol: a frame for test {clip(unknown[0], 200)!r} "
+                              f"that was never asked for{more}"))
+    if not guest.finished and boot.exit_kind != ExitKind.ENGINE_ERROR:
+        if boot.exit_kind == ExitKind.POWEROFF:
+            faults.append(Finding("protocol", "result protocol: no RunEnd from the agent, yet the guest powered "
+                                  "off (something other than the agent ended the run)"))
+        else:
+            # The VM hung, crashed or was ended by the host: an ending, which follows from a
+            # stall or a splat as much as a missing result does.
+            faults.append(Finding("unclean_end", "result protocol: no RunEnd from the agent "
+                                  f"(the guest ended: {boot.exit_kind.value})"))
+    return faults
+
+
+def bound_outcome(outcome: TestOutcome) -> None:
+    """What a test's report holds of guest text, at most: a screenful of details, a short
+    reason; a flooding guest costs the report a few lines."""
+    outcome.reason = clip(outcome.reason, 2000)
+    outcome.details = clip_list(outcome.details, 40, 400)
+    outcome.failed_claims = outcome.failed_claims[:100]
+    outcome.splats = outcome.splats[:20]
+    outcome.scheduler_output = clip(outcome.scheduler_output, 64 * 1024)
+    outcome.sched_ext_dump = clip(outcome.sched_ext_dump, 256 * 1024)
+
+
+def _outside_findings(scan: ConsoleScan, windows: TestWindows) -> list[Finding]:
+    """Splats and sched_ext errors in no test's window: they fail the run, named by where."""
+    faults = []
+    for at, splat in scan.splats:
+        where = windows.outside(at)
+        if where is not None:
+            faults.append(Finding("splat", f"kernel {splat.kind} outside every test's window ({where}): "
+                                  f"{splat.line}", evidence="\n".join(splat.context)))
+    for at, ex in scan.scx_exits:
+        where = windows.outside(at)
+        if ex.is_error and where is not None:
+            faults.append(Finding("sched_ext_exit", f"sched_ext outside every test's window ({where}): {ex.text()}"))
+    return faults
+
+
+def _apply_run_faults(outcome: TestOutcome, findings: list[Finding], reported: bool) -> None:
+    """A fault of the whole run fails every test of it, and leads the reason of a test
+    without a result (the fault says why there is none: forged frames, a lost frame); a test
+    failed on its own keeps its reason and gets the fault in its details."""
+    if not findings:
+        return
+    # Each test gets its own copy: judge() marks a finding known per test.
+    outcome.findings += [Finding(f.kind, f.text, f.status, evidence=f.evidence) for f in findings]
+    faults = [f.text for f in findings]
+    outcome.details += faults
+    more = f" (+{len(faults) - 1} more run fault(s))" if len(faults) > 1 else ""
+    if outcome.verdict != Status.FAIL:
+        was = f"; guest said {outcome.verdict.value}: {outcome.reason}" if outcome.reason else ""
+        outcome.verdict = Status.FAIL
+        outcome.reason = f"{faults[0]}{more}{was}"
+    elif not reported:
+        outcome.reason = f"{faults[0]}{more}; {outcome.reason}"
 
 
 def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
@@ -71,7 +146,7 @@ def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
             f"guest ended ({boot.exit_kind.value}) without a result for this test {where} it"
         )
     if guest.stream_errors:
-        reason += f"; the result stream had {len(guest.stream_errors)} corrupt part(s): {guest.stream_errors[0]}"
+        reason += f"; the result stream had corrupt part(s): {guest.stream_errors[0]}"
     kind = {ExitKind.TIMEOUT: "timeout", ExitKind.CRASH: "crash", ExitKind.ENGINE_ERROR: "engine"}.get(
         boot.exit_kind, "agent" if guest.agent_error else "no_result")
     return TestOutcome(name=name, verdict=verdict, reason=reason, findings=[Finding(kind, reason, verdict)])
@@ -149,7 +224,7 @@ def _apply_stream_errors(outcome: TestOutcome, errors: list[str]) -> None:
                                     f"{'; '.join(errors)}", Status.INCONCLUSIVE))
     if outcome.verdict == Status.PASS:
         outcome.verdict = Status.INCONCLUSIVE
-        outcome.reason = f"result stream had {len(errors)} corrupt frame(s): {errors[0]}"
+        outcome.reason = f"result stream had corrupt frame(s): {errors[0]}"
 
 
 def _apply_unclean_end(outcome: TestOutcome, boot: BootResult, reported: bool) -> None:

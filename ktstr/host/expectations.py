@@ -45,6 +45,7 @@ KINDS = (
     "unclean_end",     # the test reported, but the VM did not power off
     "topology",        # the guest saw another topology than asked for
     "stream",          # corrupt frames on the result stream
+    "protocol",        # the result protocol broken: a bad MAC, a sequence gap, two results, no RunEnd
     "engine",          # the engine failed: nothing ran (INCONCLUSIVE)
     "verdict",         # a failing verdict no finding explained (a payload's own judge)
 )

@@ -63,12 +63,12 @@ class Scenarios:
 
     def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
         config = run_config(suite, boot.topology, boot.tests, self.scheduler, self.duration_s, emulated,
-                            dict(self.checks), self.watchdog_timeout_s, self.vm_timeout_s)
+                            dict(self.checks), self.watchdog_timeout_s, self.vm_timeout_s, boot.result_key)
         return write_run_layer(boot_dir / "run-layer.cpio", config.to_json(),
                                layer_files(boot.tests, self.scheduler))
 
     def judge(self, boot: PlannedBoot, result: BootResult) -> tuple[list[TestOutcome], GuestRun]:
-        guest = decode(result.result_stream)
+        guest = decode(result.result_stream, result.result_stream_elided, boot.result_key)
         return evaluate([t.name for t in boot.tests], result, guest, boot.topology), guest
 
 

@@ -8,13 +8,15 @@ the test sources and the scheduler binary with its shared-library closure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
 from ktstr.host.discovery import DeclaredTest
 from ktstr.host.run_layer import HostPath, LayerFile, library_files
 from ktstr.topology import Topology
+from ktstr.wire.frames import KEY_BYTES
 from ktstr.wire.run_config import RunConfig, SchedulerSpec, TestRef
 
 DEFAULT_TOPOLOGY = "1n1l2c1t"
@@ -27,6 +29,9 @@ class PlannedBoot:
     topology: str  # canonical shape, e.g. "1n2l2c1t"
     tests: list[DeclaredTest]
     memory_mib: Optional[int] = None  # the tests' own memory_mib; None: the request's
+    # This boot's result key: the agent signs its frames with it, the host checks them.
+    # Fresh per boot, so no frame of another boot (or run) is taken for this one's.
+    result_key: bytes = field(default_factory=lambda: os.urandom(KEY_BYTES), compare=False, repr=False)
 
 
 def plan_boots(tests: Sequence[DeclaredTest], topology_override: str) -> list[PlannedBoot]:
@@ -46,7 +51,8 @@ def guest_test_path(src: Path) -> str:
 def run_config(suite: str, topology: str, tests: Sequence[DeclaredTest], scheduler: SchedulerSpec,
                duration_s: Optional[float] = None, emulated: bool = True,
                checks: Optional[dict[str, str]] = None,
-               watchdog_timeout_s: Optional[float] = None, vm_timeout_s: Optional[float] = None) -> RunConfig:
+               watchdog_timeout_s: Optional[float] = None, vm_timeout_s: Optional[float] = None,
+               result_key: bytes = b"") -> RunConfig:
     """The /ktstr/run.json of one boot; the scheduler's binary at its guest path."""
     sched = None
     if not scheduler.is_eevdf:
@@ -55,7 +61,7 @@ def run_config(suite: str, topology: str, tests: Sequence[DeclaredTest], schedul
     return RunConfig(suite=suite, topology=topology, emulated=emulated, duration_s=duration_s,
                      tests=[TestRef(t.name, "/" + guest_test_path(t.source)) for t in tests],
                      scheduler=sched, checks=dict(checks or {}), watchdog_timeout_s=watchdog_timeout_s,
-                     vm_timeout_s=vm_timeout_s)
+                     vm_timeout_s=vm_timeout_s, result_key=result_key.hex())
 
 
 def layer_files(tests: Sequence[DeclaredTest], scheduler: SchedulerSpec) -> list[LayerFile | HostPath]:

@@ -83,6 +83,7 @@ class RunReport:
                 "console_log": b.console_log.name,
                 "result_stream": b.result_log.name,
                 "stream_errors": b.guest.stream_errors,
+                "protocol_errors": b.guest.protocol_errors,
                 "agent_error": b.guest.agent_error,
                 "monitor": b.monitor,
             } for b in self.boots],

@@ -1,24 +1,39 @@
 """Frames of the result stream (guest -> host over COM2).
 
-    magic b"KTS1" | type u16 | flags u16 | length u32 | crc32(payload) u32 | payload
+    magic b"KTS2" | type u16 | flags u16 | seq u32 | length u32 | crc32(payload) u32 |
+    mac 32 bytes | payload
 
-Little endian. The guest writes frames with FrameWriter; the host reads them with
-split_frames, which resynchronises on the magic and reports every bad frame (garbage, bad
-CRC, truncated, oversized) as an error, never silently. The payload of each frame type is
-the protobuf message named in MESSAGE_NAMES (ktstr.proto).
+Little endian. `seq` counts the agent's frames from 0; `mac` is HMAC-SHA256 under the
+boot's key (RunConfig.result_key, which the agent reads and removes before it starts
+anything) over magic, type, flags, seq, length and payload. The CRC tells a line error from
+a forgery: a frame with a good CRC and a bad MAC was written by something that does not
+hold the key (a test, a worker, a scheduler's loader), not garbled on the way. The guest
+writes frames with FrameWriter; the host reads them with split_frames, which
+resynchronises on the magic and reports every bad frame (garbage, bad CRC, truncated,
+oversized) as an error, never silently, and marks each whole frame's MAC good or bad. The
+payload of each frame type is the protobuf message named in MESSAGE_NAMES (ktstr.proto).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Optional, Protocol
 
-MAGIC = b"KTS1"
-HEADER = struct.Struct("<4sHHII")
-MAX_PAYLOAD = 16 * 1024 * 1024
+from ktstr.wire.bounds import Tally
+
+MAGIC = b"KTS2"
+HEADER = struct.Struct("<4sHHIII32s")
+AUTHENTICATED = struct.Struct("<4sHHII")  # what the MAC covers before the payload
+MAC_BYTES = 32
+KEY_BYTES = 32
+MAX_PAYLOAD = 4 * 1024 * 1024
+MAX_FRAMES = 100_000  # a stream of more frames than this is a flood: the rest is elided
 
 HELLO, LOG, TEST_START, TEST_RESULT, RUN_END = 1, 2, 3, 4, 5
 
@@ -32,20 +47,40 @@ class Message(Protocol):
     def SerializeToString(self) -> bytes: ...
 
 
-def encode_frame(frame_type: int, payload: bytes, flags: int = 0) -> bytes:
+def frame_mac(key: bytes, frame_type: int, flags: int, seq: int, payload: bytes) -> bytes:
+    """The MAC of a frame; all zeros without a key (a stream nobody checks)."""
+    if not key:
+        return bytes(MAC_BYTES)
+    head = AUTHENTICATED.pack(MAGIC, frame_type, flags, seq, len(payload))
+    return hmac.new(key, head + payload, hashlib.sha256).digest()
+
+
+def encode_frame(frame_type: int, payload: bytes, flags: int = 0, seq: int = 0, key: bytes = b"") -> bytes:
     if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"frame payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
-    return HEADER.pack(MAGIC, frame_type, flags, len(payload), zlib.crc32(payload)) + payload
+    mac = frame_mac(key, frame_type, flags, seq, payload)
+    return HEADER.pack(MAGIC, frame_type, flags, seq, len(payload), zlib.crc32(payload), mac) + payload
 
 
 class FrameWriter:
-    """Writes whole frames to a file descriptor (the raw COM2 tty in the guest)."""
+    """Writes whole frames to a file descriptor (the raw COM2 tty in the guest), numbered
+    and signed with the boot's key. Only the agent holds one: a process that must not
+    write frames (a test process after fork) calls forget()."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, key: bytes = b"") -> None:
         self.fd = fd
+        self.key = key
+        self.seq = 0
+
+    def forget(self) -> None:
+        self.key = b""
+        self.fd = -1
 
     def send(self, frame_type: int, message: Message) -> None:
-        data = encode_frame(frame_type, message.SerializeToString())
+        if self.fd < 0:
+            raise OSError("this process does not hold the result channel (only the agent writes frames)")
+        data = encode_frame(frame_type, message.SerializeToString(), seq=self.seq, key=self.key)
+        self.seq += 1
         view = memoryview(data)
         while view:
             n = os.write(self.fd, view)
@@ -58,14 +93,25 @@ class RawFrame:
     flags: int
     payload: bytes
     offset: int
+    seq: int = 0
+    mac_ok: Optional[bool] = None  # None: no key to check against
+
+    @property
+    def end(self) -> int:
+        """The stream offset just past this frame."""
+        return self.offset + HEADER.size + len(self.payload)
 
 
-def split_frames(data: bytes) -> tuple[list[RawFrame], list[str]]:
-    """The whole frames in `data`, and one error text per thing that was not one."""
+def split_frames(data: bytes, key: bytes = b"") -> tuple[list[RawFrame], list[str]]:
+    """The whole frames in `data` (at most MAX_FRAMES), and the errors for everything that
+    was not one, folded by kind with counts (ktstr.wire.bounds.Tally)."""
     frames: list[RawFrame] = []
-    errors: list[str] = []
+    errors = _KindTally()
     pos = 0
     while pos < len(data):
+        if len(frames) >= MAX_FRAMES:
+            errors.append(f"frames past the first {MAX_FRAMES} not read ({len(data) - pos} byte(s) elided)")
+            break
         start = data.find(MAGIC, pos)
         if start < 0:
             errors.append(f"{len(data) - pos} byte(s) of garbage at offset {pos} (no frame magic)")
@@ -75,7 +121,7 @@ def split_frames(data: bytes) -> tuple[list[RawFrame], list[str]]:
         if len(data) - start < HEADER.size:
             errors.append(f"truncated frame header at offset {start} ({len(data) - start} of {HEADER.size} bytes)")
             break
-        _, ftype, flags, length, crc = HEADER.unpack_from(data, start)
+        _, ftype, flags, seq, length, crc, mac = HEADER.unpack_from(data, start)
         body = start + HEADER.size
         if length > MAX_PAYLOAD:
             errors.append(f"oversized frame at offset {start}: length {length} > {MAX_PAYLOAD}")
@@ -94,9 +140,20 @@ def split_frames(data: bytes) -> tuple[list[RawFrame], list[str]]:
                           f"payload {actual:#010x}")
             pos = _skip_bad_frame(data, start)
             continue
-        frames.append(RawFrame(ftype, flags, payload, start))
+        mac_ok = hmac.compare_digest(mac, frame_mac(key, ftype, flags, seq, payload)) if key else None
+        frames.append(RawFrame(ftype, flags, payload, start, seq, mac_ok))
         pos = body + length
-    return frames, errors
+    return frames, errors.tally.lines()
+
+
+class _KindTally:
+    """Frame errors folded by their kind: the text with its numbers (offsets, sizes, CRCs) blanked."""
+
+    def __init__(self) -> None:
+        self.tally = Tally()
+
+    def append(self, text: str) -> None:
+        self.tally.add(text, re.sub(r"0x[0-9a-f]+|\d+", "N", text))
 
 
 def _skip_bad_frame(data: bytes, start: int) -> int:

@@ -59,24 +59,48 @@ class ScxExit:
         return f"{head}: {self.message}" if self.message else head
 
 
+class ScxExitStream:
+    """find_scx_exits one line at a time (the host's console scanner reads the console as a
+    stream): `line` returns the exits completed by that line, `finish` the one still open."""
+
+    def __init__(self) -> None:
+        self._open: Optional[tuple[str, str]] = None  # (scheduler, reason) awaiting its message
+        self._left = 0
+
+    def line(self, text: str) -> list[ScxExit]:
+        done: list[ScxExit] = []
+        m = SCX_DISABLED_RE.search(text)
+        if m:
+            done += self.finish()
+            self._open, self._left = (m.group("name"), m.group("reason")), _MESSAGE_WINDOW
+            return done
+        if self._open is None:
+            return done
+        mm = SCX_MESSAGE_RE.search(text)
+        if mm and mm.group("name") == self._open[0]:
+            done.append(ScxExit(*self._open, mm.group("msg").strip()))
+            self._open = None
+            return done
+        self._left -= 1
+        if self._left <= 0:
+            done += self.finish()
+        return done
+
+    def finish(self) -> list[ScxExit]:
+        if self._open is None:
+            return []
+        done = [ScxExit(*self._open, "")]
+        self._open = None
+        return done
+
+
 def find_scx_exits(lines: Iterable[str]) -> list[ScxExit]:
     """Every sched_ext disable in `lines` (console or /dev/kmsg text), in order."""
-    lines = list(lines)
+    stream = ScxExitStream()
     exits: list[ScxExit] = []
-    for i, line in enumerate(lines):
-        m = SCX_DISABLED_RE.search(line)
-        if not m:
-            continue
-        message = ""
-        for nxt in lines[i + 1 : i + 1 + _MESSAGE_WINDOW]:
-            if SCX_DISABLED_RE.search(nxt):
-                break
-            mm = SCX_MESSAGE_RE.search(nxt)
-            if mm and mm.group("name") == m.group("name"):
-                message = mm.group("msg").strip()
-                break
-        exits.append(ScxExit(m.group("name"), m.group("reason"), message))
-    return exits
+    for line in lines:
+        exits += stream.line(line)
+    return exits + stream.finish()
 
 
 def last_scx_exit(lines: Iterable[str]) -> Optional[ScxExit]:

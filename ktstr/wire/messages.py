@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ktstr.wire import ktstr_pb2 as pb
+from ktstr.wire.bounds import Tally, clip
 from ktstr.wire.frames import HELLO, LOG, MESSAGE_NAMES, RUN_END, TEST_RESULT, TEST_START, RawFrame, split_frames
 from ktstr.wire.status import Status
 
@@ -94,6 +95,13 @@ class GuestRun:
     agent_log: list[str] = field(default_factory=list)
     finished: bool = False  # the agent sent its end-of-run frame
     topology: str = ""  # the shape the guest saw in sysfs (Hello), e.g. "1n2l2c1t"
+    # Where in the result stream (the byte after the frame) each test's TestStart and
+    # TestResult ended: the host maps them to console offsets (BootResult.stream_clock).
+    start_at: dict[str, int] = field(default_factory=dict)
+    result_at: dict[str, int] = field(default_factory=dict)
+    # Breaches of the protocol (a result before its start, two results for a test, frames
+    # after RunEnd, ...): each fails the run, with its text as the reason.
+    protocol_errors: list[str] = field(default_factory=list)
 
 
 def parse_payload(frame_type: int, payload: bytes) -> Any:
@@ -103,36 +111,94 @@ def parse_payload(frame_type: int, payload: bytes) -> Any:
     return getattr(pb, MESSAGE_NAMES[frame_type]).FromString(payload)
 
 
-def decode_frames(frames: list[RawFrame]) -> GuestRun:
-    """Fold frames into a GuestRun; a frame that cannot be decoded becomes a stream error."""
+# Bounds of a decoded stream: the agent sends a few frames per test.
+MAX_LOGS = 500
+MAX_TESTS = 1000
+
+
+def decode_frames(frames: list[RawFrame], authenticated: bool = False) -> GuestRun:
+    """Fold frames into a GuestRun; a frame that cannot be decoded becomes a stream error,
+    one out of order a protocol error. `authenticated` (the frames were checked against
+    the boot's key): a frame with a bad MAC is not the agent's and is not believed, and the
+    agent's frames must come numbered 0, 1, 2, ... (a gap is a lost or withheld frame)."""
     guest = GuestRun()
+    errors, protocol = Tally(), Tally()
+    logs_elided = 0
+    next_seq = 0
     for frame in frames:
+        if frame.mac_ok is False:
+            protocol.add(f"frame with a bad MAC at offset {frame.offset} (type {frame.type}): not written by "
+                         f"the agent (forged by a guest process)", "bad MAC")
+            continue
+        if authenticated:
+            if frame.seq != next_seq:
+                protocol.add(f"sequence gap: frame {frame.seq} where {next_seq} was due "
+                             f"(frames lost, withheld or replayed)", "sequence")
+            next_seq = frame.seq + 1
         try:
             msg = parse_payload(frame.type, frame.payload)
-            if frame.type == HELLO:
-                guest.topology = msg.topology
-                guest.agent_log.append(f"agent up: kernel {msg.kernel_release}, topology {msg.topology}")
-            elif frame.type == LOG:
-                guest.agent_log.append(msg.text)
-            elif frame.type == TEST_START:
-                guest.started.append(msg.name)
-            elif frame.type == TEST_RESULT:
-                result = GuestTestResult.from_pb(msg)
-                if result.name in guest.results:
-                    raise ValueError(f"second result for test {result.name!r}")
-                guest.results[result.name] = result
-            elif frame.type == RUN_END:
-                guest.finished = True
-                guest.agent_error = msg.agent_error
+            result = GuestTestResult.from_pb(msg) if frame.type == TEST_RESULT else None
         except Exception as exc:  # noqa: BLE001 - every bad frame becomes evidence
-            guest.stream_errors.append(f"undecodable frame at offset {frame.offset} (type {frame.type}): "
-                                       f"{type(exc).__name__}: {exc}")
+            errors.add(f"undecodable frame at offset {frame.offset} (type {frame.type}): "
+                       f"{type(exc).__name__}: {exc}", f"undecodable {frame.type}")
+            continue
+        if guest.finished:
+            protocol.add(f"a {MESSAGE_NAMES[frame.type]} frame after RunEnd", "after RunEnd")
+            continue
+        if frame.type == HELLO:
+            guest.topology = msg.topology
+            guest.agent_log.append(f"agent up: kernel {msg.kernel_release}, topology {msg.topology}")
+        elif frame.type == LOG:
+            if len(guest.agent_log) < MAX_LOGS:
+                guest.agent_log.append(clip(msg.text, 2000))
+            else:
+                logs_elided += 1
+        elif frame.type == TEST_START:
+            _start(guest, msg.name, frame, protocol)
+        elif result is not None:
+            _result(guest, result, frame, protocol)
+        elif frame.type == RUN_END:
+            guest.finished = True
+            guest.agent_error = clip(msg.agent_error, 8000)
+    if logs_elided:
+        guest.agent_log.append(f"{logs_elided} more log frame(s) elided")
+    guest.stream_errors = errors.lines()
+    guest.protocol_errors = protocol.lines()
     return guest
 
 
-def decode(stream: bytes) -> GuestRun:
-    """The GuestRun of a boot's raw COM2 bytes, framing errors first."""
-    frames, errors = split_frames(stream)
-    guest = decode_frames(frames)
+def _start(guest: GuestRun, name: str, frame: RawFrame, protocol: Tally) -> None:
+    if name in guest.start_at:
+        protocol.add(f"test {clip(name, 200)!r} started twice", "started twice")
+    elif len(guest.start_at) >= MAX_TESTS:
+        protocol.add(f"more than {MAX_TESTS} tests started", "too many tests")
+    else:
+        guest.started.append(name)
+        guest.start_at[name] = frame.end
+
+
+def _result(guest: GuestRun, result: GuestTestResult, frame: RawFrame, protocol: Tally) -> None:
+    name = result.name
+    if name not in guest.start_at:
+        protocol.add(f"result for test {clip(name, 200)!r} before its TestStart", "result before start")
+        return
+    first = guest.results.get(name)
+    if first is not None:
+        # Neither is believed over the other: the run fails, and the worse one is shown.
+        protocol.add(f"two results for test {clip(name, 200)!r} ({first.status.value}, then "
+                     f"{result.status.value})", f"two results {name}")
+        if first.status.worst(result.status) == first.status:
+            return
+    guest.results[name] = result
+    guest.result_at[name] = frame.end
+
+
+def decode(stream: bytes, elided: int = 0, key: bytes = b"") -> GuestRun:
+    """The GuestRun of a boot's raw COM2 bytes (`elided`: bytes past the host's cap, not
+    read; `key`: the boot's result key, checked on every frame), framing errors first."""
+    frames, errors = split_frames(stream, key)
+    guest = decode_frames(frames, authenticated=bool(key))
+    if elided:
+        errors.append(f"{elided} byte(s) of the result stream past the host's cap of {len(stream)} not read")
     guest.stream_errors = errors + guest.stream_errors
     return guest

@@ -69,6 +69,10 @@ class RunConfig:
     watchdog_timeout_s: Optional[float] = None
     vm_timeout_s: Optional[float] = None  # the host kills the VM then: tests end before it
     result_port: str = "/dev/ttyS1"
+    # The boot's result key (hex): the agent signs every frame with it (ktstr.wire.frames).
+    # It reads run.json and removes it before it starts anything, so no test or scheduler
+    # finds the key in the file system.
+    result_key: str = ""
     mode: str = "tests"  # "shell": an interactive shell on the console instead of tests
     term: str = "vt100"  # $TERM of that shell
     version: int = VERSION

@@ -66,3 +66,31 @@ def test_scx_bpf_error_text_is_kept():
                b"sched_ext: bad: invalid DSQ ID 0x1234 (expected)\n")
     assert first_error_exit(console).text() == ('BPF scheduler "bad" disabled (scx_bpf_error): '
                                                 "invalid DSQ ID 0x1234 (expected)")
+
+
+def test_streaming_scan_is_the_same_in_any_chunking_and_keeps_offsets():
+    from ktstr.host.console_scan import ConsoleScanner, scan_console
+
+    console = (b"[ 0.1] boot\r\n[ 1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f\n[ 1.0] Call Trace:\n"
+               b'[ 2.0] sched_ext: BPF scheduler "s" disabled (runnable task stall)\n'
+               b"[ 2.0] sched_ext: s: w[9] failed to run for 5.0s\n[ 3.0] BUG: oops")
+    whole = scan_console(console)
+    scanner = ConsoleScanner()
+    for i in range(len(console)):
+        scanner.feed(console[i:i + 1])
+    bytewise = scanner.finish()
+    assert whole == bytewise
+    assert [(at, s.kind) for at, s in whole.splats] == [(13, "WARNING"), (console.index(b"[ 3.0]"), "BUG")]
+    assert whole.splats[0][1].context[0] == "[ 1.0] Call Trace:"
+    [(at, ex)] = whole.scx_exits
+    assert at == console.index(b"[ 2.0]") and ex.message == "w[9] failed to run for 5.0s"
+
+
+def test_streaming_scan_holds_no_more_than_a_line_of_a_line_without_end():
+    from ktstr.host.console_scan import MAX_LINE_BYTES, ConsoleScanner
+
+    scanner = ConsoleScanner()
+    scanner.feed(b"[ 1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f " + b"x" * (8 << 20))
+    assert len(scanner._partial) <= MAX_LINE_BYTES
+    scan = scanner.finish()
+    assert [s.kind for _, s in scan.splats] == ["WARNING"] and scan.total_bytes > 8 << 20

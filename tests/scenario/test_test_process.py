@@ -61,3 +61,25 @@ def test_orphans_are_reaped_but_kept_pids_are_not():
 def test_a_test_past_its_deadline_is_killed_and_named():
     r = run_isolated("t_slow", lambda: time.sleep(30), _no_kmsg, timeout_s=0.3)
     assert not r.passed and "did not finish within 0.3s and was killed" in r.reason
+
+
+def test_the_test_process_reports_over_its_pipe_and_holds_no_result_channel():
+    from ktstr.guest.test_process import log_to_agent
+
+    channel_r, channel_w = os.pipe()  # stands in for the agent's COM2 descriptor
+    logs = []
+
+    def body():
+        log_to_agent("from the test process")
+        try:
+            os.fstat(channel_w)
+            held = 1.0
+        except OSError:
+            held = 0.0
+        return AssertResult(stats={"held": held})
+
+    r = run_isolated("t_pipe", body, _no_kmsg, on_log=logs.append, in_child=lambda: os.close(channel_w))
+    os.close(channel_r)
+    os.close(channel_w)
+    assert logs == ["from the test process"]
+    assert r.passed and r.stats == {"held": 0.0}

@@ -44,7 +44,7 @@ def test_truncated_frame_and_header_are_reported():
 
 
 def test_oversized_length_is_reported():
-    header = HEADER.pack(MAGIC, HELLO, 0, 1 << 30, zlib.crc32(b""))
+    header = HEADER.pack(MAGIC, HELLO, 0, 0, 1 << 30, zlib.crc32(b""), bytes(32))
     _, errors = split_frames(header + b"x" * 16)
     assert errors == [f"oversized frame at offset 0: length {1 << 30} > {MAX_PAYLOAD}"]
 
@@ -68,3 +68,34 @@ def test_checked_in_code_matches_the_schema(tmp_path):
                    check=True)
     assert (tmp_path / "ktstr_pb2.py").read_text() == Path("ktstr/wire/ktstr_pb2.py").read_text(), \
         "ktstr/wire/ktstr_pb2.py is stale: run protoc --python_out=. ktstr.proto in ktstr/wire"
+
+
+def test_frames_carry_a_sequence_and_a_mac_only_the_key_holder_makes():
+    import os as _os
+
+    from ktstr.wire.frames import KEY_BYTES
+
+    key = _os.urandom(KEY_BYTES)
+    signed = encode_frame(TEST_RESULT, b"abc", seq=7, key=key)
+    unsigned = encode_frame(TEST_RESULT, b"abc", seq=7)
+    other = encode_frame(TEST_RESULT, b"abc", seq=7, key=_os.urandom(KEY_BYTES))
+    frames, errors = split_frames(signed + unsigned + other, key)
+    assert errors == []
+    assert [(f.seq, f.mac_ok) for f in frames] == [(7, True), (7, False), (7, False)]
+    # the MAC covers the header too: the same payload renumbered is not the agent's
+    renumbered = bytearray(signed)
+    renumbered[8] ^= 1  # seq's low byte
+    [frame], _ = split_frames(bytes(renumbered), key)
+    assert frame.seq == 6 and frame.mac_ok is False
+    # without a key nothing is checked
+    [frame], _ = split_frames(signed)
+    assert frame.mac_ok is None
+
+
+def test_frame_errors_are_folded_by_kind_with_counts():
+    good = encode_frame(TEST_RESULT, b"abc")
+    bad = bytearray(good)
+    bad[-1] ^= 0xFF
+    _, errors = split_frames(bytes(bad) * 1000 + good)
+    assert len(errors) == 1
+    assert errors[0].startswith("bad CRC in frame at offset 0: type 4") and errors[0].endswith("(and 999 more like it)")

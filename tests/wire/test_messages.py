@@ -41,13 +41,28 @@ def test_one_claim_text():
     assert claim.text() == str(claim) == "cg_0.max_gap_ms = 2500, expected <= 2000"
 
 
-def test_garbled_payload_and_duplicate_result_are_errors():
+def test_garbled_payload_is_a_stream_error_and_a_duplicate_result_a_protocol_error():
     ok = pb.TestResult(name="t", status=pb.PASS)
-    guest = decode(encode_frame(TEST_RESULT, b"\xff\xff\xff") + frame(TEST_RESULT, ok) + frame(TEST_RESULT, ok))
+    start = frame(TEST_START, pb.TestStart(name="t"))
+    guest = decode(start + encode_frame(TEST_RESULT, b"\xff\xff\xff") + frame(TEST_RESULT, ok) + frame(TEST_RESULT, ok))
     assert guest.results["t"].status == Status.PASS
-    assert len(guest.stream_errors) == 2
-    assert "DecodeError" in guest.stream_errors[0]
-    assert "second result for test 't'" in guest.stream_errors[1]
+    assert len(guest.stream_errors) == 1 and "DecodeError" in guest.stream_errors[0]
+    assert guest.protocol_errors == ["two results for test 't' (PASS, then PASS)"]
+
+
+def test_a_skip_sent_ahead_of_a_fail_does_not_hide_it():
+    start = frame(TEST_START, pb.TestStart(name="t"))
+    guest = decode(start + frame(TEST_RESULT, pb.TestResult(name="t", status=pb.SKIP, reason="skipped"))
+                   + frame(TEST_RESULT, pb.TestResult(name="t", status=pb.FAIL, reason="real failure")))
+    assert guest.results["t"].status == Status.FAIL and guest.results["t"].reason == "real failure"
+    assert guest.protocol_errors == ["two results for test 't' (SKIP, then FAIL)"]
+
+
+def test_a_result_before_its_start_and_frames_after_run_end_are_protocol_errors():
+    guest = decode(frame(TEST_RESULT, pb.TestResult(name="t", status=pb.PASS)) + frame(RUN_END, pb.RunEnd())
+                   + frame(TEST_START, pb.TestStart(name="u")))
+    assert guest.results == {} and guest.started == []
+    assert guest.protocol_errors == ["result for test 't' before its TestStart", "a TestStart frame after RunEnd"]
 
 
 def test_unknown_frame_type_is_a_stream_error():

@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Protocol
 
+from ktstr.host.console_scan import ConsoleScan
 from ktstr.topology import Topology
 
-# How much of the console a BootResult keeps in memory; the whole log stays on disk.
+# How much of the console a BootResult keeps in memory for showing; the whole log stays on
+# disk and is judged as a stream while the guest runs (BootResult.console_scan).
 CONSOLE_TAIL_BYTES = 256 * 1024
+# How much of the result stream the host reads: a guest cannot make the runner hold more.
+RESULT_STREAM_CAP = 8 * 1024 * 1024
 
 
 class ExitKind(str, enum.Enum):
@@ -76,6 +80,13 @@ class BootResult:
     detail: str  # engine's own words: accel, fallback reason, exit status, kill reason
     engine: str  # e.g. "qemu-tcg"
     exit_reason: str = ""  # one short sentence: "killed after timeout of 30 s", "kernel panic: ..."
+    # The whole console's findings with their offsets (None: not followed live; the
+    # evaluator then scans console_tail).
+    console_scan: Optional[ConsoleScan] = None
+    # (result stream bytes seen, console offset before, console offset after) at each poll
+    # that saw the stream grow: where each frame arrived in the console.
+    stream_clock: list[tuple[int, int, int]] = field(default_factory=list)
+    result_stream_elided: int = 0  # bytes past RESULT_STREAM_CAP, not read
 
     def console_tail_text(self, max_lines: int = 40) -> str:
         text = _ANSI.sub("", self.console_tail.decode("utf-8", "replace"))

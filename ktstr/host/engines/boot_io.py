@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from ktstr.errors import KtstrError
-from ktstr.host.engines.base import CONSOLE_TAIL_BYTES, BootResult, BootSpec, ExitKind
+from ktstr.host.console_scan import ConsoleScan, ConsoleScanner
+from ktstr.host.engines.base import CONSOLE_TAIL_BYTES, RESULT_STREAM_CAP, BootResult, BootSpec, ExitKind
 
 
 class BootInputError(KtstrError, ValueError):
@@ -53,36 +54,71 @@ def file_tail(path: Path, limit: int) -> bytes:
         return f.read()
 
 
-class ConsoleFollower:
-    """Feeds console bytes to a callback while the guest runs (for terminal streaming)."""
+def read_capped(path: Path, cap: int) -> tuple[bytes, int]:
+    """The first `cap` bytes of a file and how many more it holds."""
+    with open(path, "rb") as f:
+        data = f.read(cap)
+        f.seek(0, os.SEEK_END)
+        return data, max(0, f.tell() - len(data))
 
-    def __init__(self, path: Path, callback: Optional[Callable[[bytes], None]]) -> None:
+
+class ConsoleFollower:
+    """Follows the console and the result stream while the guest runs: every console byte
+    goes through the streaming scanner (and the terminal callback), and each time the result
+    stream has grown the console offset is noted, so frames delimit the console by when
+    they arrived (BootResult.stream_clock)."""
+
+    POLL_S = 0.02
+    MAX_CLOCK = 200_000  # one entry per poll that saw the stream grow
+
+    def __init__(self, path: Path, callback: Optional[Callable[[bytes], None]],
+                 result_path: Optional[Path] = None) -> None:
         self.path = path
         self.callback = callback
+        self.result_path = result_path
+        self.scanner = ConsoleScanner()
+        self.clock: list[tuple[int, int, int]] = []
+        self._stream_seen = 0
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
     def start(self) -> None:
-        if self.callback is not None:
-            self._thread = threading.Thread(target=self._follow, daemon=True)
-            self._thread.start()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self) -> ConsoleScan:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        return self.scanner.finish()
 
     def _follow(self) -> None:
-        assert self.callback is not None
         with open(self.path, "rb") as f:
             while True:
-                chunk = f.read(65536)
-                if chunk:
-                    self.callback(chunk)
-                    continue
-                if self._stop.is_set():
+                stopping = self._stop.is_set()
+                before = self.scanner.offset
+                stream = self._stream_size()
+                while True:
+                    chunk = f.read(65536)
+                    if not chunk:
+                        break
+                    self.scanner.feed(chunk)
+                    if self.callback is not None:
+                        self.callback(chunk)
+                if stream > self._stream_seen and len(self.clock) < self.MAX_CLOCK:
+                    self.clock.append((stream, before, self.scanner.offset))
+                    self._stream_seen = stream
+                if stopping:
                     return
-                time.sleep(0.05)
+                time.sleep(self.POLL_S)
+
+    def _stream_size(self) -> int:
+        if self.result_path is None:
+            return 0
+        try:
+            return self.result_path.stat().st_size
+        except OSError:
+            return 0
 
 
 class BootIO:
@@ -92,6 +128,8 @@ class BootIO:
         self.engine = engine
         self.spec = spec
         self.start = time.monotonic()
+        self._scan: Optional[ConsoleScan] = None
+        self._clock: list[tuple[int, int, int]] = []
 
     def check_inputs(self) -> None:
         missing = [str(p) for p in (self.spec.kernel, *self.spec.initrds) if not Path(p).is_file()]
@@ -114,13 +152,14 @@ class BootIO:
 
     @contextmanager
     def following(self) -> Iterator[None]:
-        """Stream the console to spec.on_console while the body runs."""
-        follower = ConsoleFollower(self.spec.console_path, self.spec.on_console)
+        """Scan the console (and stream it to spec.on_console) while the body runs."""
+        follower = ConsoleFollower(self.spec.console_path, self.spec.on_console, self.spec.result_path)
         follower.start()
         try:
             yield
         finally:
-            follower.stop()
+            self._scan = follower.stop()
+            self._clock = follower.clock
 
     def console_tail(self) -> bytes:
         return file_tail(self.spec.console_path, CONSOLE_TAIL_BYTES)
@@ -129,8 +168,9 @@ class BootIO:
         """The BootResult of a guest that ran: `why` first in the detail, then the rest."""
         wall = time.monotonic() - self.start
         tail = self.console_tail() if console is None else console
-        stream = self.spec.result_path.read_bytes()
-        return BootResult(kind, wall, tail, stream, "; ".join([why, *detail]), self.engine, why)
+        stream, elided = read_capped(self.spec.result_path, RESULT_STREAM_CAP)
+        return BootResult(kind, wall, tail, stream, "; ".join([why, *detail]), self.engine, why,
+                          console_scan=self._scan, stream_clock=self._clock, result_stream_elided=elided)
 
     def error(self, why: str, detail: Optional[list[str]] = None) -> BootResult:
         """The BootResult of a boot the engine could not start."""
