@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -75,8 +76,14 @@ def shell_main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--config", required=True)
     args = p.parse_args(argv)
     cfg = json.loads(Path(args.config).read_text())
+    # Its own scratch (no TEST_TMPDIR under `bazel run`), removed when the shell ends.
+    with tempfile.TemporaryDirectory(prefix="ktstr-shell-") as tmp:
+        return _shell(cfg, tmp)
+
+
+def _shell(cfg: dict, tmp: str) -> int:
     try:
-        req = RunRequest.from_bazel_config({**cfg, "srcs": [], "test": ""}, {})
+        req = RunRequest.from_bazel_config({**cfg, "srcs": [], "test": ""}, {"TEST_TMPDIR": tmp})
         return runner.shell(req, os.environ.get("TERM", "vt100"))
     except (KtstrError, OSError, ValueError) as exc:
         print(f"ktstr_shell {cfg.get('suite')}: {exc}", file=sys.stderr)

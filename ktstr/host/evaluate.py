@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from ktstr.host.children import CUT_SHORT
 from ktstr.host.console_scan import find_scx_exits, find_splats, split_by_test
 from ktstr.host.engines import BootResult, ExitKind
 from ktstr.host.outcome import Splat, TestOutcome
@@ -120,6 +121,8 @@ def _apply_unclean_end(outcome: TestOutcome, boot: BootResult, reported: bool) -
     """A test that reported but whose VM then hung or crashed is not a clean pass."""
     if not reported or boot.exit_kind == ExitKind.POWEROFF:
         return
+    if boot.exit_kind == ExitKind.STOPPED and boot.exit_reason.startswith(CUT_SHORT):
+        return  # the host ran out of time after this test finished: its verdict stands
     note = f"after the results the guest did not power off: {boot.exit_kind.value} ({boot.exit_reason or boot.detail})"
     outcome.details.append(note)
     if outcome.verdict in (Status.PASS, Status.SKIP):

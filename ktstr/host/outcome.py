@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
+from ktstr.sanitize import file_name
 from ktstr.wire.messages import ClaimRecord
 from ktstr.wire.status import Status
 
@@ -34,6 +35,16 @@ class TestOutcome:
     stats: dict[str, float] = field(default_factory=dict)
     expected: Optional[str] = None  # "expect FAIL containing ..." note, when inverted
     sched_ext_dump: str = ""  # the kernel's debug dump (run queues, tasks) at the ejection
+
+    @property
+    def scheduler_log_file(self) -> str:
+        """The file name of its scheduler output in the run's out dir (the name may come
+        from the guest: sanitized)."""
+        return f"scheduler-{file_name(self.name)}.log"
+
+    @property
+    def dump_file(self) -> str:
+        return f"sched_ext_dump-{file_name(self.name)}.txt"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
