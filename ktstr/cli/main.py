@@ -110,7 +110,14 @@ def _show(args: argparse.Namespace) -> int:
         print(f"ktstr: cannot read result {path}: {exc} (give a result.json written by ktstr run "
               f"or found in bazel-testlogs/<target>/test.outputs/)", file=sys.stderr)
         return 2
-    outcomes = [TestOutcome.from_json(t) for t in data.get("tests", [])]
+    try:
+        if not isinstance(data, dict):
+            raise TypeError(f"the top level is a JSON {type(data).__name__}, not an object")
+        outcomes = [TestOutcome.from_json(t) for t in data.get("tests", [])]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        print(f"ktstr: {path} is not a ktstr result ({type(exc).__name__}: {exc}); give a result.json "
+              f"written by ktstr run", file=sys.stderr)
+        return 2
     console = ""
     if data.get("boots"):
         log = path.parent / data["boots"][-1]["console_log"]
@@ -196,4 +203,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        status: int = args.func(args)
+    except KtstrError as exc:  # ours, with its message for the user: never a traceback
+        print(f"ktstr {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return status
