@@ -167,7 +167,6 @@ def terminating() -> Iterator[None]:
     runner mid-write; a second SIGINT raises KeyboardInterrupt (atexit still kills the
     children). Outside the main thread (signal handlers cannot be installed there) the body
     runs unguarded, with the death signal and atexit only."""
-    global _stop_reason
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -181,6 +180,7 @@ def terminating() -> Iterator[None]:
     try:
         yield
     finally:
+        # The stop reason stays: a process asked to end starts no boot after this one either
+        # (ktstr_compare_test runs execute() once per run).
         for s, h in old.items():
             signal.signal(s, h)
-        _stop_reason = ""
