@@ -14,8 +14,9 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from ktstr.errors import KtstrError
 from ktstr.host import runner
@@ -34,13 +35,31 @@ def request_from_config(cfg: dict, env: dict[str, str]) -> Optional[RunRequest]:
     return req
 
 
+class ConfigError(KtstrError, ValueError):
+    """The config a ktstr_test or ktstr_shell target wrote cannot be read."""
+
+
+def read_config(path: str) -> dict[str, Any]:
+    try:
+        cfg = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the target's config {path}: {exc}") from None
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("suite"), str):
+        raise ConfigError(f"{path} is not a ktstr_test config (a JSON object with 'suite'): rebuild the target")
+    return cfg
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from ktstr.cli.session import execute
 
     p = argparse.ArgumentParser(prog="ktstr_test")
     p.add_argument("--config", required=True)
     args = p.parse_args(argv)
-    cfg = json.loads(Path(args.config).read_text())
+    try:
+        cfg = read_config(args.config)
+    except ConfigError as exc:
+        print(f"ktstr_test: {exc}", file=sys.stderr)
+        return 2
     if os.environ.get("TEST_SHARD_STATUS_FILE"):
         Path(os.environ["TEST_SHARD_STATUS_FILE"]).touch()  # tells Bazel sharding is honoured
     try:
@@ -74,9 +93,19 @@ def shell_main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="ktstr_shell")
     p.add_argument("--config", required=True)
     args = p.parse_args(argv)
-    cfg = json.loads(Path(args.config).read_text())
     try:
-        req = RunRequest.from_bazel_config({**cfg, "srcs": [], "test": ""}, {})
+        cfg = read_config(args.config)
+    except ConfigError as exc:
+        print(f"ktstr_shell: {exc}", file=sys.stderr)
+        return 2
+    # Its own scratch (no TEST_TMPDIR under `bazel run`), removed when the shell ends.
+    with tempfile.TemporaryDirectory(prefix="ktstr-shell-") as tmp:
+        return _shell(cfg, tmp)
+
+
+def _shell(cfg: dict, tmp: str) -> int:
+    try:
+        req = RunRequest.from_bazel_config({**cfg, "srcs": [], "test": ""}, {"TEST_TMPDIR": tmp})
         return runner.shell(req, os.environ.get("TERM", "vt100"))
     except (KtstrError, OSError, ValueError) as exc:
         print(f"ktstr_shell {cfg.get('suite')}: {exc}", file=sys.stderr)

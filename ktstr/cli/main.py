@@ -28,12 +28,12 @@ from ktstr.host.request import RunRequest
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ktstr.cli.session import execute
+    from ktstr.cli.session import claim_out_dir, execute
 
-    out = Path(args.out)
     try:
+        out = claim_out_dir(args.out)
         req = RunRequest.from_cli(args, out, out / "work")
-    except (DiscoveryError, ValueError) as exc:
+    except (KtstrError, DiscoveryError, ValueError) as exc:
         print(f"ktstr: {exc}", file=sys.stderr)
         return 2
     if isinstance(req.payload, Scenarios) and not req.payload.tests:
@@ -43,13 +43,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _shell(args: argparse.Namespace) -> int:
-    work = Path(tempfile.mkdtemp(prefix="ktstr-shell-"))
-    try:
-        req = RunRequest.from_cli(args, work / "out", work)
-        return runner.shell(req, os.environ.get("TERM", "vt100"))
-    except (KtstrError, OSError, ValueError) as exc:
-        print(f"ktstr shell: {exc}", file=sys.stderr)
-        return 2
+    # Nothing of a shell session is kept: its scratch goes with it.
+    with tempfile.TemporaryDirectory(prefix="ktstr-shell-") as tmp:
+        work = Path(tmp)
+        try:
+            req = RunRequest.from_cli(args, work / "out", work)
+            return runner.shell(req, os.environ.get("TERM", "vt100"))
+        except (KtstrError, OSError, ValueError) as exc:
+            print(f"ktstr shell: {exc}", file=sys.stderr)
+            return 2
 
 
 def _add_scheduler_args(p: argparse.ArgumentParser) -> None:
@@ -99,16 +101,23 @@ def _show(args: argparse.Namespace) -> int:
     from ktstr.host.outcome import TestOutcome
     from ktstr.host.report import terminal_report
 
-    path = Path(args.result)
-    if path.is_dir():
-        path = path / "result.json"
+    from ktstr.cli.session import find_result
+
+    path = find_result(Path(args.result))
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         print(f"ktstr: cannot read result {path}: {exc} (give a result.json written by ktstr run "
               f"or found in bazel-testlogs/<target>/test.outputs/)", file=sys.stderr)
         return 2
-    outcomes = [TestOutcome.from_json(t) for t in data.get("tests", [])]
+    try:
+        if not isinstance(data, dict):
+            raise TypeError(f"the top level is a JSON {type(data).__name__}, not an object")
+        outcomes = [TestOutcome.from_json(t) for t in data.get("tests", [])]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        print(f"ktstr: {path} is not a ktstr result ({type(exc).__name__}: {exc}); give a result.json "
+              f"written by ktstr run", file=sys.stderr)
+        return 2
     console = ""
     if data.get("boots"):
         log = path.parent / data["boots"][-1]["console_log"]
@@ -134,7 +143,8 @@ def _show_monitor(data: dict, where: Path) -> None:
 
 def _add_run_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, help="per VM boot, seconds (default 120)")
-    p.add_argument("--out", default="ktstr-out", help="directory for logs and result.json")
+    p.add_argument("--out", help="directory for logs and result.json (default: a new "
+                                 "ktstr-out/run-<time>-<random>, with ktstr-out/latest pointing at it)")
     p.add_argument("--junit", help="also write JUnit XML here")
     p.add_argument("--suite")
     p.add_argument("--console", action="store_true", help="stream the guest console to stderr")
@@ -193,4 +203,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        status: int = args.func(args)
+    except KtstrError as exc:  # ours, with its message for the user: never a traceback
+        print(f"ktstr {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return status

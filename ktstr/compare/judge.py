@@ -11,6 +11,9 @@ The rule (stated in every report, see Rule.text):
   The same the other way round is an IMPROVEMENT. A bootstrap 95% interval of the median
   difference is reported beside it, for the reader.
 - A test REGRESSED on its verdicts when B fails a larger share of its runs than A.
+- A metric with a non-finite value (NaN, infinity) in any run is NOT FINITE: not judged,
+  the comparison is inconclusive, and the report names the runs (their measurement failed;
+  a rank test over NaN says nothing, and leaving the run out would hide it).
 - A metric whose run counts cannot reach alpha / k even with complete separation (the
   smallest exact p is 1 / C(n_a + n_b, n_b)) is INSUFFICIENT: the comparison is then
   inconclusive, not a pass, and says how many runs per side would do.
@@ -31,6 +34,7 @@ IMPROVEMENT = "improvement"
 NO_CHANGE = "no change"
 INSUFFICIENT = "INSUFFICIENT"
 INFO = "info"
+NOT_FINITE = "NOT FINITE"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,12 @@ class MetricComparison:
     p_worse: Optional[float] = None
     p_better: Optional[float] = None
     ci: Optional[tuple[float, float]] = None
+    # "A run 3 (path): nan" for each non-finite value (filled by compare)
+    nonfinite: list[str] = field(default_factory=list)
+
+    @property
+    def finite(self) -> bool:
+        return all(math.isfinite(v) for v in self.a + self.b)
 
     @property
     def median_a(self) -> Optional[float]:
@@ -103,7 +113,7 @@ class MetricComparison:
             "verdict": self.verdict, "a": self.a, "b": self.b, "median_a": self.median_a,
             "median_b": self.median_b, "delta": self.delta, "relative": self.relative,
             "p_worse": self.p_worse, "p_better": self.p_better,
-            "ci95_delta": list(self.ci) if self.ci else None,
+            "ci95_delta": list(self.ci) if self.ci else None, "nonfinite": self.nonfinite,
         }
 
 
@@ -148,15 +158,21 @@ class Comparison:
         return out
 
     @property
+    def not_finite(self) -> list[str]:
+        """"test: stat (A run 2 (path): nan)" for every judged metric with a non-finite value."""
+        return [f"{t.name}: {m.stat} ({'; '.join(m.nonfinite)})" for t in self.tests for m in t.metrics
+                if m.verdict == NOT_FINITE]
+
+    @property
     def insufficient(self) -> list[str]:
         return sorted({t.name for t in self.tests for m in t.metrics if m.verdict == INSUFFICIENT})
 
     @property
     def outcome(self) -> str:
-        """REGRESSION, INCONCLUSIVE (too few runs to judge some metric) or OK."""
+        """REGRESSION, INCONCLUSIVE (too few runs, or non-finite values, for some metric) or OK."""
         if self.regressions:
             return "REGRESSION"
-        if self.insufficient:
+        if self.insufficient or self.not_finite:
             return "INCONCLUSIVE"
         return "OK"
 
@@ -166,6 +182,7 @@ class Comparison:
                 "alpha_each": self.alpha_each, "runs_needed": runs_needed(self.alpha_each),
                 "runs_a": [r.source for r in self.runs_a], "runs_b": [r.source for r in self.runs_b],
                 "only_a": self.only_a, "only_b": self.only_b, "regressions": self.regressions,
+                "not_finite": self.not_finite,
                 "tests": [t.to_json() for t in self.tests]}
 
 
@@ -174,12 +191,15 @@ def _fail_share(verdicts: Sequence[str]) -> float:
 
 
 def _varies(m: MetricComparison) -> bool:
-    return m.kind is not None and bool(m.a) and bool(m.b) and len(set(m.a) | set(m.b)) > 1
+    return m.kind is not None and bool(m.a) and bool(m.b) and m.finite and len(set(m.a) | set(m.b)) > 1
 
 
 def judge_metric(m: MetricComparison, rule: Rule, alpha_each: float) -> MetricComparison:
     if m.kind is None or not m.a or not m.b:
         m.verdict = INFO
+        return m
+    if not m.finite:
+        m.verdict = NOT_FINITE
         return m
     m.ci = bootstrap_median_delta(m.a, m.b)
     if smallest_p(len(m.a), len(m.b)) > alpha_each:
@@ -218,16 +238,15 @@ def compare(runs_a: Sequence[Run], runs_b: Sequence[Run], rule: Rule = Rule()) -
             tc.verdict_regression = (f"B failed {tc.verdicts_b.count('FAIL')}/{len(tb)} runs, "
                                      f"A {tc.verdicts_a.count('FAIL')}/{len(ta)}: "
                                      + next(t.reason for t in tb if t.verdict == "FAIL"))
+        sources_a = [r.source for r in runs_a if name in r.tests]
+        sources_b = [r.source for r in runs_b if name in r.tests]
         judged_a = [judged_stats(t.stats) for t in ta]
         judged_b = [judged_stats(t.stats) for t in tb]
         for stat in sorted({k for j in judged_a + judged_b for k in j}):
-            tc.metrics.append(MetricComparison(name, stat, kind_of(stat),
-                                               [j[stat] for j in judged_a if stat in j],
-                                               [j[stat] for j in judged_b if stat in j]))
+            tc.metrics.append(_metric(name, stat, kind_of(stat), judged_a, judged_b, sources_a, sources_b))
         for stat in sorted({k for t in ta + tb for k in t.stats}):
-            tc.metrics.append(MetricComparison(name, stat, None,
-                                               [t.stats[stat] for t in ta if stat in t.stats],
-                                               [t.stats[stat] for t in tb if stat in t.stats]))
+            tc.metrics.append(_metric(name, stat, None, [t.stats for t in ta], [t.stats for t in tb],
+                                      sources_a, sources_b))
         tests.append(tc)
     family = max(1, sum(1 for t in tests for m in t.metrics if _varies(m)))
     alpha_each = rule.alpha / family
@@ -237,6 +256,17 @@ def compare(runs_a: Sequence[Run], runs_b: Sequence[Run], rule: Rule = Rule()) -
     return Comparison(rule, list(runs_a), list(runs_b), tests,
                       [n for n in names_a if n not in names_b], [n for n in names_b if n not in names_a],
                       family, alpha_each)
+
+
+def _metric(test: str, stat: str, kind: Optional[MetricKind], stats_a: list[dict[str, float]],
+            stats_b: list[dict[str, float]], sources_a: list[str], sources_b: list[str]) -> MetricComparison:
+    m = MetricComparison(test, stat, kind, [s[stat] for s in stats_a if stat in s],
+                         [s[stat] for s in stats_b if stat in s])
+    for side, stats, sources in (("A", stats_a, sources_a), ("B", stats_b, sources_b)):
+        runs = enumerate(zip(stats, sources, strict=True), start=1)
+        m.nonfinite += [f"{side} run {i} ({src}): {s[stat]}" for i, (s, src) in runs
+                        if stat in s and not math.isfinite(s[stat])]
+    return m
 
 
 def _test_names(runs: Sequence[Run]) -> list[str]:

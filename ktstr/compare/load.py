@@ -12,16 +12,19 @@ compares every run Bazel kept of the two targets.
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from ktstr.errors import KtstrError
+
 RESULT_NAME = "result.json"
 ZIP_NAME = "outputs.zip"
 
 
-class CompareInputError(ValueError):
+class CompareInputError(KtstrError, ValueError):
     """A side that cannot be read; the message names the path and what to give instead."""
 
 
@@ -61,12 +64,27 @@ def parse_result(data: dict[str, Any], source: str) -> Run:
         raise CompareInputError(f"{source}: not a ktstr result (no 'tests' list): give a result.json "
                                 f"written by `ktstr run` or a ktstr_test target")
     run = Run(source=source, suite=str(data.get("suite", "?")), engine=str(data.get("engine", "?")))
-    for t in data["tests"]:
-        stats = {str(k): float(v) for k, v in (t.get("stats") or {}).items()
-                 if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    for index, t in enumerate(data["tests"]):
+        if not isinstance(t, dict) or not isinstance(t.get("name"), str):
+            raise CompareInputError(f"{source}: tests[{index}] is not a test result (an object with a "
+                                    f"'name'): give a result.json written by ktstr")
+        raw = t.get("stats") or {}
+        if not isinstance(raw, dict):
+            raise CompareInputError(f"{source}: test {t['name']}: 'stats' is a {type(raw).__name__}, not an object")
         run.tests[t["name"]] = TestRun(name=t["name"], verdict=_verdict(t), reason=str(t.get("reason", "")),
-                                       stats=stats)
+                                       stats={str(k): _stat(v, source, t["name"], str(k)) for k, v in raw.items()})
     return run
+
+
+def _stat(value: Any, source: str, test: str, name: str) -> float:
+    """A stat as a float. NaN and the infinities are kept (Python's json writes them as NaN
+    and Infinity, strict writers as null), for the judge to report: dropping them changed
+    a clear regression into "no change"."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CompareInputError(f"{source}: test {test}: stat {name} is {value!r}, not a number")
+    return float(value)
 
 
 def _read_json(path: Path) -> Run:

@@ -9,6 +9,7 @@ is what a regression shows up in. Every raw stat is still shown (`--all`), never
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -49,6 +50,10 @@ def judged_stats(stats: dict[str, float]) -> dict[str, float]:
     out: dict[str, float] = {}
     for field, kind in KINDS.items():
         values = [v for k, v in stats.items() if k.rpartition(".")[2] == field and k.count(".") == 1]
+        bad = [v for v in values if not math.isfinite(v)]
+        if bad:  # max() and sum() would hide it or depend on the order: keep it, the judge reports it
+            out[f"{kind.aggregate}.{field}"] = bad[0]
+            continue
         if kind.field.endswith("wake_latency_us"):
             values = [v for v in values if v > 0]
         if values:

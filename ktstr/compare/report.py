@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ktstr.compare.judge import INFO, REGRESSION, Comparison, MetricComparison, runs_needed
+from ktstr.compare.judge import INFO, NOT_FINITE, REGRESSION, Comparison, MetricComparison, runs_needed
 
 
 def _num(x: Optional[float]) -> str:
@@ -26,7 +26,7 @@ def _p(x: Optional[float]) -> str:
 def _row(m: MetricComparison) -> str:
     ci = f"[{_num(m.ci[0])}, {_num(m.ci[1])}]" if m.ci else "-"
     label = m.kind.label if m.kind else ""
-    flag = "!!" if m.verdict == REGRESSION else "  "
+    flag = "!!" if m.verdict in (REGRESSION, NOT_FINITE) else "  "
     return (f"  {flag} {m.stat:<34} {label:<20} {_num(m.median_a):>10} {_num(m.median_b):>10} "
             f"{_rel(m.relative):>8} {_p(m.p_worse):>7} {ci:>22}  {m.verdict}")
 
@@ -54,6 +54,11 @@ def text_report(c: Comparison, show_all: bool = False) -> str:
     lines.append("")
     if c.regressions:
         lines.append(f"REGRESSION: {len(c.regressions)} finding(s): " + "; ".join(c.regressions))
+    elif c.not_finite:
+        lines.append("INCONCLUSIVE: non-finite values (their runs' measurements failed; not judged): "
+                     + "; ".join(c.not_finite))
+        if c.insufficient:
+            lines.append(f"  and too few runs for {', '.join(c.insufficient)}")
     elif c.insufficient:
         n = runs_needed(c.alpha_each)
         lines.append(f"INCONCLUSIVE: too few runs to reach p <= {c.alpha_each:.4g} for "

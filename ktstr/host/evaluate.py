@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ktstr.host.children import CUT_SHORT
 from ktstr.host.console_scan import ConsoleScan, scan_console
 from ktstr.host.engines import BootResult, ExitKind
 from ktstr.host.outcome import Finding, Splat, TestOutcome
@@ -56,7 +57,10 @@ def _protocol_faults(expected: Sequence[str], boot: BootResult, guest: GuestRun)
         more = f" (+{len(unknown) - 1} more)" if len(unknown) > 1 else ""
         faults.append(Finding("protocol", f"result protocol: a frame for test {clip(unknown[0], 200)!r} "
                               f"that was never asked for{more}"))
-    if not guest.finished and boot.exit_kind != ExitKind.ENGINE_ERROR:
+    cut_short = boot.exit_kind == ExitKind.STOPPED and boot.exit_reason.startswith(CUT_SHORT)
+    if not guest.finished and boot.exit_kind != ExitKind.ENGINE_ERROR and not cut_short:
+        # (A boot the host cut short at the test's deadline has no RunEnd by the host's doing:
+        # its finished tests keep their verdicts, the rest are "not finished", runner.py.)
         if boot.exit_kind == ExitKind.POWEROFF:
             faults.append(Finding("protocol", "result protocol: no RunEnd from the agent, yet the guest powered "
                                   "off (something other than the agent ended the run)"))
@@ -231,6 +235,8 @@ def _apply_unclean_end(outcome: TestOutcome, boot: BootResult, reported: bool) -
     """A test that reported but whose VM then hung or crashed is not a clean pass."""
     if not reported or boot.exit_kind == ExitKind.POWEROFF:
         return
+    if boot.exit_kind == ExitKind.STOPPED and boot.exit_reason.startswith(CUT_SHORT):
+        return  # the host ran out of time after this test finished: its verdict stands
     note = f"after the results the guest did not power off: {boot.exit_kind.value} ({boot.exit_reason or boot.detail})"
     outcome.details.append(note)
     status = Status.INCONCLUSIVE if boot.exit_kind == ExitKind.ENGINE_ERROR else Status.FAIL

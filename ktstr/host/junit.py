@@ -11,14 +11,12 @@ from pathlib import Path
 from typing import Sequence
 
 from ktstr.host.outcome import TestOutcome
+from ktstr.sanitize import xml_text
 from ktstr.wire.status import Status
 
-# XML 1.0 cannot carry most control characters; console logs contain them.
-_XML_BAD = {c: None for c in range(0x20) if c not in (0x9, 0xA, 0xD)}
-
-
-def _clean(text: str) -> str:
-    return text.translate(_XML_BAD)
+# Every text below comes from the guest or the user: names and evidence may hold
+# characters XML cannot carry.
+_clean = xml_text
 
 
 def evidence_text(outcome: TestOutcome, console_tail: str) -> str:
@@ -48,7 +46,7 @@ def junit_xml(suite: str, outcomes: Sequence[TestOutcome], console_tail: str = "
     counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in Status}
     root = ET.Element("testsuites")
     ts = ET.SubElement(root, "testsuite", {
-        "name": suite,
+        "name": _clean(suite),
         "tests": str(len(outcomes)),
         "failures": str(counts[Status.FAIL]),
         "errors": str(counts[Status.INCONCLUSIVE]),
@@ -57,7 +55,7 @@ def junit_xml(suite: str, outcomes: Sequence[TestOutcome], console_tail: str = "
     })
     for o in outcomes:
         tc = ET.SubElement(ts, "testcase", {
-            "classname": suite, "name": o.name, "time": f"{o.duration_s:.3f}",
+            "classname": _clean(suite), "name": _clean(o.name), "time": f"{o.duration_s:.3f}",
         })
         if o.verdict == Status.SKIP:
             ET.SubElement(tc, "skipped", {"message": _clean(o.reason)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
+from ktstr.sanitize import file_name
 from ktstr.wire.messages import ClaimRecord
 from ktstr.wire.status import Status
 
@@ -64,6 +65,16 @@ class TestOutcome:
     findings: list[Finding] = field(default_factory=list)
     # Checks the test switched off, each "<check>: <reason>" (reported as "not checked: ...").
     not_checked: list[str] = field(default_factory=list)
+
+    @property
+    def scheduler_log_file(self) -> str:
+        """The file name of its scheduler output in the run's out dir (the name may come
+        from the guest: sanitized)."""
+        return f"scheduler-{file_name(self.name)}.log"
+
+    @property
+    def dump_file(self) -> str:
+        return f"sched_ext_dump-{file_name(self.name)}.txt"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

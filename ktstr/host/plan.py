@@ -76,4 +76,4 @@ def layer_files(tests: Sequence[DeclaredTest], scheduler: SchedulerSpec) -> list
     for extra in map(Path, scheduler.runtime_files):
         files[str(extra)] = LayerFile(f"{GUEST_SCHED_DIR}/{extra.name}", extra.read_bytes(), 0o755)
     # The loader's shared libraries (libelf, libz, ...) at their host paths.
-    return [*files.values(), *library_files([binary])]
+    return [*files.values(), *library_files([binary], map(Path, scheduler.runtime_files))]

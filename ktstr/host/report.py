@@ -45,7 +45,7 @@ def terminal_report(suite: str, outcomes: Sequence[TestOutcome], engine: str, wa
             lines += [f"    scheduler: {_short(line)}" for line in tail]
         if o.sched_ext_dump:
             dump = o.sched_ext_dump.splitlines()
-            lines.append(f"    sched_ext dump: {len(dump)} lines in sched_ext_dump-{o.name}.txt; "
+            lines.append(f"    sched_ext dump: {len(dump)} lines in {o.dump_file}; "
                          f"first: {_short(next((d for d in dump if d.strip()), ''), _WIDTH - 40)}")
     if bad and console_tail:
         lines.append("")

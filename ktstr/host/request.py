@@ -7,10 +7,12 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
+from ktstr.errors import KtstrError
 from ktstr.host.discovery import list_all, select
 from ktstr.host.engines.vmm_nested import L1Host
 from ktstr.host.expectations import Expectation, expect_fail, may_fail
@@ -20,7 +22,16 @@ from ktstr.wire.run_config import EEVDF, SchedulerSpec
 
 DEFAULT_VM_TIMEOUT_S = 120.0  # per boot, when nobody says (ktstr_test's vm_timeout_s is explicit)
 MIN_MEMORY_MIB = 1024
+# Of Bazel's $TEST_TIMEOUT, what the runner keeps for itself after the last boot: judging,
+# result.json, test.xml (measured well under 1 s) and Python's start before the request
+# exists (about 1 s), with room to spare on a loaded machine.
+TEST_TIMEOUT_RESERVE_S = 10.0
+TEST_TIMEOUT_RESERVE_FRACTION = 0.05
 MEMORY_PER_CPU_MIB = 64  # percpu areas grow with CPUs
+
+
+class RequestError(KtstrError, ValueError):
+    """The run's configuration or environment cannot be used as given."""
 
 
 def default_memory_mib(topology: Topology) -> int:
@@ -51,6 +62,9 @@ class RunRequest:
     # the target's option overrides (docs/monitor.md).
     kernel_layout: Optional[Path] = None
     monitor: dict[str, Any] = field(default_factory=dict)
+    # Every boot must end by this time.monotonic() (None: no limit); from $TEST_TIMEOUT.
+    deadline: Optional[float] = None
+    deadline_why: str = ""  # the limit's own words, for "not run: out of time (...)"
 
     def memory_for(self, topology: str) -> int:
         return self.memory_mib if self.memory_mib else default_memory_mib(Topology.parse(topology))
@@ -101,6 +115,7 @@ class RunRequest:
             work_dir=tmp / "ktstr-work",
             kernel_layout=Path(cfg["kernel_layout"]) if cfg.get("kernel_layout") else None,
             monitor=dict(cfg.get("monitor") or {}),
+            **_deadline(env),
         )
 
     @classmethod
@@ -136,6 +151,22 @@ class RunRequest:
             kernel_layout=Path(args.kernel_layout) if getattr(args, "kernel_layout", None) else None,
             monitor=_monitor_options(getattr(args, "monitor", None) or []),
         )
+
+
+def _deadline(env: dict[str, str]) -> dict[str, Any]:
+    """Bazel kills a test at $TEST_TIMEOUT (SIGTERM, then SIGKILL): plan the boots to end
+    before it, keeping a reserve to write the results."""
+    raw = env.get("TEST_TIMEOUT", "")
+    if not raw:
+        return {}
+    try:
+        total = float(raw)
+    except ValueError:
+        raise RequestError(f"TEST_TIMEOUT={raw!r} is not a number of seconds (Bazel sets it from "
+                           f"the target's size or timeout)") from None
+    reserve = max(TEST_TIMEOUT_RESERVE_S, TEST_TIMEOUT_RESERVE_FRACTION * total)
+    return {"deadline": time.monotonic() + total - reserve,
+            "deadline_why": f"TEST_TIMEOUT={total:g} s, {reserve:g} s of it kept to write the results"}
 
 
 def _monitor_options(items: list[str]) -> dict[str, str]:

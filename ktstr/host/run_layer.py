@@ -56,9 +56,11 @@ def cpio_newc(items: Iterable[LayerFile | HostPath]) -> bytes:
     return out.getvalue()
 
 
-def library_files(binaries: Iterable[Path]) -> list[HostPath]:
-    """The shared-library closure of binaries (interpreter included), as host paths."""
-    return [HostPath(p) for p in closure([str(b) for b in binaries])]
+def library_files(binaries: Iterable[Path], own: Iterable[Path] = ()) -> list[HostPath]:
+    """The shared-library closure of binaries (interpreter included), as host paths. Only
+    system libraries, the binaries and `own` (the target's other files) may be in it: a
+    ClosureError names any other path a binary asks for."""
+    return [HostPath(p) for p in closure([str(b) for b in binaries], own=[str(p) for p in own])]
 
 
 def write_run_layer(path: Path, run_config: dict[str, Any], extra: Iterable[LayerFile | HostPath]) -> Path:

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
-from ktstr.host.engines import BootResult, BootSpec, Engine, select_engine
+from ktstr.host import children
+from ktstr.host.children import CUT_SHORT, NOT_RUN
+from ktstr.host.engines import BootResult, BootSpec, Engine, ExitKind, select_engine
 from ktstr.host.expectations import judge
-from ktstr.host.outcome import TestOutcome
+from ktstr.host.outcome import Finding, TestOutcome
 from ktstr.host.payloads import Scenarios
-from ktstr.host.plan import DEFAULT_TOPOLOGY, run_config
+from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot, run_config
 from ktstr.host.plan import layer_files as scenario_layer_files
 from ktstr.host.request import RunRequest
 from ktstr.host.run_layer import write_run_layer
@@ -106,25 +108,72 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
     for index, boot in enumerate(plan):
         suffix = "" if len(plan) == 1 else f"-{index}-{boot.topology}" + (
             f"-{boot.memory_mib}mib" if boot.memory_mib else "")
+        timeout_s, why_not = boot_time(req)
+        if why_not:
+            report.outcomes += not_run(boot, why_not)
+            continue
         boot_dir = req.work_dir / f"boot{index}"
         layer = req.payload.write_layer(boot_dir, boot, req.suite, engine.emulated)
-        spec = boot_spec(req, boot.topology, (*req.initrds, layer), suffix, boot_dir, boot.memory_mib)
+        spec = boot_spec(req, boot.topology, (*req.initrds, layer), suffix, boot_dir, boot.memory_mib, timeout_s)
         spec, watch = monitor_run.plan(spec, req.kernel_layout, req.monitor, boot.tests, req.suite,
                                        engine.emulated)
         result = engine.run(spec)
+        cut = children.stop_reason()
+        if not cut and timeout_s < req.timeout_s and result.exit_kind == ExitKind.TIMEOUT:
+            # The guest did not hang: the runner gave it only what was left of the test's time.
+            cut = f"{CUT_SHORT}: out of time ({timeout_s:g} s left of {req.deadline_why})"
+        if cut:
+            result = replace(result, exit_kind=ExitKind.STOPPED, exit_reason=cut)
         outcomes, guest = req.payload.judge(boot, result)
+        if cut:
+            _mark_unfinished(outcomes, guest, cut)
         mon = monitor_run.finish(watch, [o.name for o in outcomes], outcomes, result, req.out_dir, suffix)
         for o in outcomes:
             judge(o, req.expectations)
             if o.scheduler_output:
-                (req.out_dir / f"scheduler-{o.name}.log").write_text(o.scheduler_output)
+                (req.out_dir / o.scheduler_log_file).write_text(o.scheduler_output)
             if o.sched_ext_dump:
-                (req.out_dir / f"sched_ext_dump-{o.name}.txt").write_text(o.sched_ext_dump + "\n")
+                (req.out_dir / o.dump_file).write_text(o.sched_ext_dump + "\n")
         report.outcomes += outcomes
         report.boots.append(BootRecord(boot.topology, [o.name for o in outcomes], result, spec.console_path,
                                        spec.result_path, guest, mon.summary() if mon is not None else ""))
     report.wall_s = time.monotonic() - start
     return report
+
+
+# A boot is not started with less time than this left before the test's deadline: it could
+# not finish (a TCG boot alone takes about 2 s) and would only turn "not run" into a timeout.
+MIN_BOOT_S = 10.0
+
+
+def boot_time(req: RunRequest) -> tuple[float, str]:
+    """The next boot's timeout, or why it must not start ("" when it may)."""
+    if children.stop_reason():
+        return 0.0, f"{NOT_RUN} ({children.stop_reason()})"
+    if req.deadline is None:
+        return req.timeout_s, ""
+    left = req.deadline - time.monotonic()
+    if left < min(MIN_BOOT_S, req.timeout_s):
+        return 0.0, f"{NOT_RUN} ({max(left, 0.0):.1f} s left of {req.deadline_why})"
+    return min(req.timeout_s, left), ""
+
+
+def not_run(boot: PlannedBoot, why: str) -> list[TestOutcome]:
+    """The verdicts of a boot that never started: INCONCLUSIVE, never a silent gap."""
+    names = [t.name for t in boot.tests] or ["run"]
+    return [TestOutcome(name, Status.INCONCLUSIVE, why) for name in names]
+
+
+def _mark_unfinished(outcomes: list[TestOutcome], guest: GuestRun, why: str) -> None:
+    """A boot the host cut short: the tests the guest finished keep their verdicts, the
+    others are INCONCLUSIVE (the host, not the guest, ended them)."""
+    for o in outcomes:
+        if o.name not in guest.results:
+            o.verdict = Status.INCONCLUSIVE
+            o.reason = f"not finished: {why}"
+            # The host ended it: one INCONCLUSIVE finding, which no expectation turns into a
+            # FAIL or a PASS (the missing result is not the guest's).
+            o.findings = [Finding("engine", o.reason, Status.INCONCLUSIVE)]
 
 
 def shell(req: RunRequest, term: str = "vt100") -> int:
@@ -151,15 +200,16 @@ def shell(req: RunRequest, term: str = "vt100") -> int:
 
 
 def boot_spec(req: RunRequest, topology: str, initrds: tuple[Path, ...], suffix: str, boot_dir: Path,
-              memory_mib: Optional[int] = None) -> BootSpec:
-    """memory_mib: the boot's tests' own (their decorator's); None: the request's."""
+              memory_mib: Optional[int] = None, timeout_s: Optional[float] = None) -> BootSpec:
+    """memory_mib: the boot's tests' own (their decorator's); None: the request's.
+    timeout_s: what is left of the test's time when less than the request's."""
     return BootSpec(
         kernel=req.kernel,
         initrds=initrds,
         cmdline=f"{BASE_CMDLINE} {req.cmdline_extra}".strip(),
         topology=Topology.parse(topology),
         memory_mib=memory_mib or req.memory_for(topology),
-        timeout_s=req.timeout_s,
+        timeout_s=timeout_s or req.timeout_s,
         console_path=req.out_dir / f"console{suffix}.log",
         result_path=req.out_dir / f"result-stream{suffix}.bin",
         work_dir=boot_dir,

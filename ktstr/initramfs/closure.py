@@ -5,6 +5,13 @@ like ld.so does (DT_RPATH when there is no DT_RUNPATH, then DT_RUNPATH, with $OR
 the ld.so.conf directories and the default ones), recursively. A statically linked binary
 has an empty closure. A library that cannot be found is an error naming it and the binary
 that needs it: the guest would fail at exec time with a far less helpful message.
+
+What goes into the image is bounded: an interpreter or library must sit in a system library
+directory (DEFAULT_DIRS and the ld.so.conf ones, root's) or be one of the target's own files
+(the binaries themselves and what the caller declares as `own`). Anything else a binary
+names (a DT_NEEDED with a "/", a PT_INTERP, a DT_RPATH/DT_RUNPATH into the user's home) is
+refused, naming the ELF and the entry: a crafted binary must not carry ~/.netrc into the
+guest, whose console the report shows.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import glob
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Sequence
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
@@ -115,10 +123,42 @@ def resolve(name: str, needer: str, info: ElfInfo, search: tuple[str, ...]) -> s
                        f"the binary statically")
 
 
-def closure(binaries: list[str], extra_dirs: tuple[str, ...] = ()) -> list[str]:
+class _Admission:
+    """Where an interpreter or a library may come from (see the module docstring)."""
+
+    def __init__(self, system_dirs: tuple[str, ...], own: list[str]) -> None:
+        self.system_dirs = tuple(dict.fromkeys(os.path.normpath(d) for d in system_dirs if d.startswith("/")))
+        self.own_files: set[str] = set()
+        self.own_dirs: list[str] = []
+        for p in own:
+            real = os.path.realpath(p)
+            if os.path.isdir(real):
+                self.own_dirs.append(real.rstrip("/") + "/")
+            else:
+                self.own_files.add(real)
+
+    def check(self, path: str, elf: str, entry: str) -> None:
+        """`path` is what `entry` of `elf` resolved to; refuse it unless it is admitted."""
+        where = os.path.normpath(os.path.abspath(path))
+        if os.path.dirname(where) in self.system_dirs:
+            return
+        real = os.path.realpath(path)
+        if real in self.own_files or any(real.startswith(d) for d in self.own_dirs):
+            return
+        raise ClosureError(
+            f"{elf}: {entry} names {where}, which is neither in a system library directory "
+            f"({', '.join(self.system_dirs)}) nor one of the target's own files: refused (it would be "
+            f"packed into the guest image). Link against a library installed in a system "
+            f"directory, or ship it as one of the target's files")
+
+
+def closure(binaries: list[str], extra_dirs: tuple[str, ...] = (), own: Sequence[str] = ()) -> list[str]:
     """Host paths (as found, symlinks not resolved) of every interpreter and library the
-    binaries need, sorted. Non-ELF files contribute nothing."""
+    binaries need, sorted. Non-ELF files contribute nothing. `extra_dirs`: more system
+    directories to search and admit; `own`: the target's own files and directories (with
+    the binaries, the only place outside the system directories a library may come from)."""
     search = tuple(extra_dirs) + ld_so_conf_dirs() + DEFAULT_DIRS
+    admission = _Admission(search, [*binaries, *own])
     seen: set[str] = set()
     todo = list(binaries)
     result: set[str] = set()
@@ -132,12 +172,16 @@ def closure(binaries: list[str], extra_dirs: tuple[str, ...] = ()) -> list[str]:
         if info is None:
             continue
         if info.interp:
+            admission.check(info.interp, path, f"PT_INTERP {info.interp!r}")
             if not os.path.exists(info.interp):
                 raise ClosureError(f"{path} needs the program interpreter {info.interp}, which "
                                    f"does not exist on this host")
             result.add(info.interp)
         for name in info.needed:
+            if "/" in name:  # before touching it: a path is admitted or never opened
+                admission.check(name, path, f"DT_NEEDED {name!r}")
             lib = resolve(name, path, info, search)
+            admission.check(lib, path, f"DT_NEEDED {name!r}")
             result.add(lib)
             todo.append(lib)
     return sorted(result)

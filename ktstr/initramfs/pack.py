@@ -76,7 +76,10 @@ def build(manifest: dict) -> Archive:
         src = find_host_program(name)
         archive.add_file(f"/usr/bin/{name}", src, 0o755)
         bins.append(src)
-    for lib in closure(bins):
+    # The layer's own files may hold libraries its binaries load; any other non-system path
+    # a binary names is refused (closure.py).
+    own = [item["src"] for item in manifest.get("files", [])]
+    for lib in closure(bins, own=own):
         archive.add_host_path(lib)
     for item in manifest.get("files", []):
         archive.add_file(item["dest"], item["src"], item.get("mode"))

@@ -117,10 +117,11 @@ def add_runtime(archive: Archive, layout: PythonLayout | None = None) -> PythonL
             path = os.path.join(layout.dynload, so)
             archive.add_file(path, path)
             binaries.append(path)
-    for pkg in SITE_PACKAGES:
-        binaries += add_tree(archive, os.path.join(layout.site_packages, pkg), f"{GUEST_LIB}/{pkg}",
-                             {"__pycache__"})
-    for lib in closure(binaries):
+    trees = [os.path.join(layout.site_packages, pkg) for pkg in SITE_PACKAGES]
+    for pkg, tree in zip(SITE_PACKAGES, trees, strict=True):
+        binaries += add_tree(archive, tree, f"{GUEST_LIB}/{pkg}", {"__pycache__"})
+    # The packed packages are the image's own files (a wheel may carry its libraries).
+    for lib in closure(binaries, own=trees):
         archive.add_host_path(lib)
     return layout
 

@@ -94,11 +94,13 @@ def layer_files(schedulers: Sequence[CellScheduler], shim: Path) -> list[LayerFi
     files += [LayerFile(f"bin/{a}", b"busybox", stat.S_IFLNK | 0o777) for a in APPLETS]
     files += [LayerFile(f"{d}/.keep", b"") for d in ("proc", "sys", "tmp")]
     binaries = [shim]
+    own: list[Path] = []
     for i, s in enumerate(schedulers):
         files.append(LayerFile(f"ktstr/sched/{i}/{s.binary.name}", s.binary.read_bytes(), 0o755))
         files += [LayerFile(f"ktstr/sched/{i}/{f.name}", f.read_bytes(), 0o755) for f in s.runtime_files]
         binaries.append(s.binary)
-    return files + library_files(binaries)
+        own += s.runtime_files
+    return files + library_files(binaries, own)
 
 
 def _errno_name(n: int) -> str:

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from ktstr.errors import KtstrError
+
 
 def add_parser(sub: "argparse._SubParsersAction", add_vm_args: Callable[[argparse.ArgumentParser, str], None]) -> None:
     v = sub.add_parser("verifier", help="load schedulers' BPF programs in a VM and record the verifier's figures")
@@ -21,7 +23,8 @@ def add_parser(sub: "argparse._SubParsersAction", add_vm_args: Callable[[argpars
     v.add_argument("--budget", action="append", default=[], metavar="NAME:KEY=N,...",
                    help="a scheduler's budget, e.g. scx_qmap:insns=60000,total_insns=200000")
     v.add_argument("--timeout", type=float, default=300.0, help="VM timeout, seconds")
-    v.add_argument("--out", default="ktstr-out", help="directory for result.json, verifier.json, report")
+    v.add_argument("--out", help="directory for result.json, verifier.json, report (default: a new "
+                                 "ktstr-out/run-<time>-<random>)")
     v.set_defaults(func=run)
 
 
@@ -36,7 +39,7 @@ def _pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ktstr.cli.session import SIDECAR_NAME, execute
+    from ktstr.cli.session import SIDECAR_NAME, claim_out_dir, execute
     from ktstr.host.request import RunRequest
     from ktstr.verifier.bazel_test import present
     from ktstr.verifier.cell import CellScheduler, VerifierCells
@@ -47,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
         unknown = sorted(set(budgets) - set(binaries))
         if unknown:
             raise ValueError(f"--budget for {', '.join(unknown)}, which no --scheduler names")
-    except ValueError as exc:
+        out = claim_out_dir(args.out)
+    except (KtstrError, ValueError) as exc:
         print(f"ktstr verifier: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out)
     cells = VerifierCells(tuple(CellScheduler(n, Path(b), budget=budgets.get(n, "")) for n, b in binaries.items()),
                           Path(args.shim))
     req = RunRequest(suite="verifier", kernel=Path(args.kernel), initrds=[], payload=cells,  # type: ignore[arg-type]

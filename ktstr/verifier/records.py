@@ -9,9 +9,32 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
+
+from ktstr.errors import KtstrError
 
 PREFIX = "KTSTR_VERIFIER "
+
+
+class VerifierRecordError(KtstrError, ValueError):
+    """A `KTSTR_VERIFIER` line that is not a record (the guest wrote it; it may be anything)."""
+
+
+def _record(text: str) -> dict[str, Any]:
+    try:
+        rec = json.loads(text)
+    except ValueError as exc:
+        raise VerifierRecordError(f"unreadable verifier record ({exc}): {text[:200]}") from None
+    if not isinstance(rec, dict):
+        raise VerifierRecordError(f"verifier record is a JSON {type(rec).__name__}, not an object: {text[:200]}")
+    return rec
+
+
+def _int(rec: dict[str, Any], key: str, default: int) -> int:
+    value = rec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise VerifierRecordError(f"verifier record's {key!r} is {value!r}, not an integer: {json.dumps(rec)[:200]}")
+    return value
 
 LIBBPF_PROBES = frozenset({"det_arg_ctx"})
 
@@ -57,6 +80,17 @@ class Stream:
     errors: list[str] = field(default_factory=list)  # lines that did not parse
 
 
+_INT_KEYS = ("prog_type", "errno", "insn_cnt", "insn_limit", "status", *FIGURES)
+
+
+def _check_ints(rec: dict[str, Any]) -> None:
+    """Every integer field checked before the record is used: a bad one drops the whole
+    record (as an error), never half of it."""
+    for key in _INT_KEYS:
+        if key in rec:
+            _int(rec, key, 0)
+
+
 def parse_stream(data: bytes) -> Stream:
     out = Stream()
     current: Optional[SchedulerRecord] = None
@@ -66,9 +100,10 @@ def parse_stream(data: bytes) -> Stream:
             continue
         text = raw[idx + len(PREFIX):].strip()
         try:
-            rec = json.loads(text)
-        except ValueError as exc:
-            out.errors.append(f"unreadable verifier record ({exc}): {text[:200]}")
+            rec = _record(text)
+            _check_ints(rec)
+        except VerifierRecordError as exc:
+            out.errors.append(str(exc))
             continue
         name = str(rec.get("sched", ""))
         sched = out.schedulers.get(name) or current
@@ -79,13 +114,13 @@ def parse_stream(data: bytes) -> Stream:
             out.errors.append(f"verifier record outside any scheduler: {text[:200]}")
         elif event == "prog":
             sched.programs.append(ProgramRecord(
-                name=str(rec.get("prog", "")), prog_type=int(rec.get("prog_type", -1)),
-                ok=bool(rec.get("ok")), errno=int(rec.get("errno", 0)),
-                figures={k: int(rec.get(k, -1)) for k in FIGURES},
-                insn_cnt=int(rec.get("insn_cnt", 0)), insn_limit=int(rec.get("insn_limit", -1)),
+                name=str(rec.get("prog", "")), prog_type=_int(rec, "prog_type", -1),
+                ok=bool(rec.get("ok")), errno=_int(rec, "errno", 0),
+                figures={k: _int(rec, k, -1) for k in FIGURES},
+                insn_cnt=_int(rec, "insn_cnt", 0), insn_limit=_int(rec, "insn_limit", -1),
                 stack_depth=str(rec.get("stack_depth", "")), log_tail=str(rec.get("log_tail", ""))))
         elif event == "attach":
             sched.attached = True
         elif event == "end":
-            sched.exit_status = int(rec.get("status", -1))
+            sched.exit_status = _int(rec, "status", -1)
     return out

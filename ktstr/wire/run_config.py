@@ -12,8 +12,21 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ktstr.errors import KtstrError
+
 VERSION = 1
 MODES = ("tests", "shell")
+
+
+class RunConfigError(KtstrError, ValueError):
+    """run.json cannot be read as a RunConfig: names the part that is wrong."""
+
+
+def _object(what: str, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise RunConfigError(f"{what} must be a JSON object, got {type(data).__name__} "
+                             f"{str(data)[:80]!r}: write it with RunConfig.to_json")
+    return data
 
 
 @dataclass(frozen=True)
@@ -35,10 +48,14 @@ class SchedulerSpec:
         return {"name": self.name, "binary": self.binary, "args": list(self.args), "ops_name": self.ops_name}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SchedulerSpec:
+    def from_json(cls, data: Any) -> SchedulerSpec:
+        data = _object("run.json scheduler", data)
         _refuse_unknown("scheduler", data, {"name", "binary", "args", "ops_name"})
-        return cls(name=data["name"], binary=data["binary"], args=tuple(data.get("args", ())),
-                   ops_name=data.get("ops_name", ""))
+        try:
+            return cls(name=data["name"], binary=data["binary"], args=tuple(data.get("args", ())),
+                       ops_name=data.get("ops_name", ""))
+        except (KeyError, TypeError) as exc:
+            raise RunConfigError(f"run.json scheduler {data!r}: {type(exc).__name__}: {exc}") from None
 
 
 EEVDF = SchedulerSpec(name="eevdf")
@@ -79,9 +96,9 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"run.json mode {self.mode!r} is not one of {', '.join(MODES)}")
+            raise RunConfigError(f"run.json mode {self.mode!r} is not one of {', '.join(MODES)}")
         if self.version != VERSION:
-            raise ValueError(f"run.json version {self.version} is not {VERSION}: host and guest "
+            raise RunConfigError(f"run.json version {self.version} is not {VERSION}: host and guest "
                              f"come from different ktstr trees; rebuild the initramfs")
 
     def to_json(self) -> dict[str, Any]:
@@ -91,17 +108,31 @@ class RunConfig:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunConfig:
+    def from_json(cls, data: Any) -> RunConfig:
+        """Any JSON value in; a RunConfig or a RunConfigError naming what is wrong (the agent
+        reading it is PID 1: an uncaught exception there panics the guest)."""
+        data = _object("run.json's top level", data)
         known = {f.name for f in dataclasses.fields(cls)}
         _refuse_unknown("run.json", data, known)
         values = dict(data)
-        values["tests"] = [TestRef(t["name"], t["file"]) for t in data.get("tests", [])]
+        tests = data.get("tests", [])
+        if not isinstance(tests, list):
+            raise RunConfigError(f"run.json tests must be a list, got {type(tests).__name__}")
+        values["tests"] = []
+        for t in tests:
+            t = _object("a run.json tests entry", t)
+            if not isinstance(t.get("name"), str) or not isinstance(t.get("file"), str):
+                raise RunConfigError(f"run.json tests entry {t!r} needs string 'name' and 'file'")
+            values["tests"].append(TestRef(t["name"], t["file"]))
         if data.get("scheduler"):
             values["scheduler"] = SchedulerSpec.from_json(data["scheduler"])
-        return cls(**values)
+        try:
+            return cls(**values)
+        except TypeError as exc:  # a required field missing
+            raise RunConfigError(f"run.json: {exc}") from None
 
 
 def _refuse_unknown(what: str, data: dict[str, Any], known: set[str]) -> None:
-    unknown = sorted(set(data) - known)
+    unknown = sorted(str(k) for k in set(data) - known)
     if unknown:
-        raise ValueError(f"{what} has unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise RunConfigError(f"{what} has unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ktstr.cli.main import main as cli_main
-from ktstr.compare.judge import IMPROVEMENT, INSUFFICIENT, NO_CHANGE, Rule, compare, runs_needed
+from ktstr.errors import KtstrError
+from ktstr.compare.judge import IMPROVEMENT, INSUFFICIENT, NO_CHANGE, NOT_FINITE, Rule, compare, runs_needed
 from ktstr.compare.load import CompareInputError, load_side
 from ktstr.compare.significance import bootstrap_median_delta, mann_whitney_greater, median
 from ktstr.host.outcome import TestOutcome
@@ -221,3 +222,37 @@ def test_cli_exit_codes_json_and_plots(tmp_path, capsys):
     assert cli_main(["compare", str(few), str(few)]) == 3
     assert cli_main(["compare", str(tmp_path / "nope"), str(a)]) == 2
     assert "nope: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("nan_side", ["A", "B"])
+def test_non_finite_stats_are_reported_not_dropped(tmp_path, capsys, nan_side):
+    """Issue 22: B clearly slower (p = 1/924 with 6 runs a side), but 2 of the 6 runs of one
+    side have a NaN p99. Before: NaN in A broke the ranks and said "no change" (p 0.001);
+    NaN in B was silently dropped (4 runs judged). Now the metric is NOT FINITE, the runs
+    are named, the outcome is INCONCLUSIVE (exit 3), never OK."""
+    nan = float("nan")
+    fast, slow = [1000, 1040, 980, 1010, 1020, 990], [2100, 2150, 2050, 2080, 1950, 2000]
+    bad = [v if i not in (1, 3) else nan for i, v in enumerate(fast if nan_side == "A" else slow)]
+    a = _write_runs(tmp_path / "a", bad if nan_side == "A" else fast)
+    b = _write_runs(tmp_path / "b", bad if nan_side == "B" else slow)
+    c = compare(load_side([a]), load_side([b]))
+    m = next(m for m in c.tests[0].metrics if m.stat == "worst.p99_wake_latency_us")
+    assert m.verdict == NOT_FINITE and c.outcome == "INCONCLUSIVE"
+    assert [n.split(" (")[0] for n in m.nonfinite] == [f"{nan_side} run 2", f"{nan_side} run 4"]
+    assert m.nonfinite[0].endswith("run1/result.json): nan")
+    raw = next(m for m in c.tests[0].metrics if m.stat == "cg_0.p99_wake_latency_us")
+    assert len(raw.a) == len(raw.b) == 6  # kept, not dropped
+    assert cli_main(["compare", str(a), str(b), "--plot-dir", str(tmp_path / "plots")]) == 3
+    out = capsys.readouterr().out
+    assert "INCONCLUSIVE: non-finite values" in out and f"fair: worst.p99_wake_latency_us ({nan_side} run 2" in out
+    # null (how strict JSON writers spell NaN) and Infinity count the same; a string is refused
+    (tmp_path / "b" / "run1" / "result.json").write_text(
+        json.dumps(_result({"fair": {"cg_0.p99_wake_latency_us": None}})))
+    (tmp_path / "b" / "run3" / "result.json").write_text(
+        json.dumps(_result({"fair": {"cg_0.p99_wake_latency_us": float("inf")}})))
+    assert compare(load_side([a]), load_side([b])).outcome == "INCONCLUSIVE"
+    (tmp_path / "b" / "run3" / "result.json").write_text(
+        json.dumps(_result({"fair": {"cg_0.p99_wake_latency_us": "fast"}})))
+    with pytest.raises(CompareInputError, match=r"run3/result.json: test fair: stat cg_0.p99_wake_latency_us is 'fa"):
+        load_side([b])
+    assert issubclass(CompareInputError, KtstrError)

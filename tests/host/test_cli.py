@@ -104,3 +104,14 @@ def test_bazel_config_without_memory_sizes_each_boot(tmp_path):
     req = request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path)})
     [boot] = req.payload.plan(req.topology)
     assert boot.topology == "1n8l4c1t" and req.memory_for(boot.topology) == 2048
+
+
+def test_entry_points_refuse_bad_configs_without_a_traceback(tmp_path, capsys):
+    from ktstr.cli.bazel_test import main as bazel_main, shell_main
+
+    for text in ("[1]", "{nope", '{"kernel": "k"}'):
+        (tmp_path / "c.json").write_text(text)
+        assert bazel_main(["--config", str(tmp_path / "c.json")]) == 2
+        assert shell_main(["--config", str(tmp_path / "c.json")]) == 2
+    err = capsys.readouterr().err
+    assert "ktstr_test: " in err and "ktstr_shell: " in err and "Traceback" not in err

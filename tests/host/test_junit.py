@@ -34,8 +34,21 @@ def test_one_testcase_per_function_with_status_elements():
     assert "sched_ext exit: runnable task stall: x" in failure.text
     assert "console tail" in failure.text
     assert cases["smt"].find("skipped").attrib["message"] == "needs threads_per_core >= 2"
-    # control characters from consoles are dropped, the XML stays parseable
-    assert cases["noisy"].find("error").attrib["message"] == "engine error: qemu missing"
+    # control characters from consoles are shown escaped, the XML stays parseable
+    assert cases["noisy"].find("error").attrib["message"] == "engine error: qemu\\x01 missing"
+
+
+def test_guest_text_xml_cannot_carry_is_escaped_everywhere():
+    """Issue 22: a test name with control characters, or evidence with U+FFFF or a lone
+    surrogate (from a guest console), made test.xml ill-formed. Without the sanitizer,
+    ET.fromstring raises ParseError here."""
+    bad = "sel\x07ftest\uffff/\ud800x"
+    outcomes = [TestOutcome(bad, Status.FAIL, f"said {bad}", details=[bad], scheduler_output=bad)]
+    root = ET.fromstring(junit_xml(f"suite{bad}", outcomes, f"tail {bad}"))
+    case = root.find("testsuite").find("testcase")
+    assert case.attrib["name"] == "sel\\x07ftest\\uffff/\\ud800x"
+    assert root.find("testsuite").attrib["name"] == "suite" + case.attrib["name"]
+    assert "\\uffff" in case.find("failure").text
 
 
 def test_terminal_report_fits_a_screen_and_points_at_logs(tmp_path):

@@ -167,3 +167,18 @@ def test_init_script_runs_each_loader_through_the_shim():
     assert "KTSTR_VERIFIER_SCHED=scx_a KTSTR_VERIFIER_OUT=$out KTSTR_VERIFIER_ONLY=1 " in text
     assert "LD_PRELOAD=/ktstr/lib/libktstr_verifier.so timeout 120 /ktstr/sched/0/scx_a -v" in text
     assert "/ktstr/sched/1/b " in text and text.rstrip().endswith("poweroff -f")
+
+
+@pytest.mark.parametrize("line,why", [
+    (b"KTSTR_VERIFIER 1\n", "JSON int, not an object"),
+    (b'KTSTR_VERIFIER ["begin"]\n', "JSON list, not an object"),
+    (b'KTSTR_VERIFIER {"event": "end", "status": "zero"}\n', "'status' is 'zero', not an integer"),
+    (b'KTSTR_VERIFIER {"event": "prog", "prog": "p", "insns": [1]}\n', "'insns' is [1], not an integer"),
+    (b"KTSTR_VERIFIER {nope\n", "unreadable verifier record"),
+])
+def test_a_bad_record_is_a_named_error_not_a_crash(line, why):
+    """Issue 22: `KTSTR_VERIFIER 1` raised AttributeError out of parse_stream (no JUnit, no
+    result.json). Each bad record is now an error of the stream, naming it; the rest stays."""
+    stream = parse_stream(_begin() + line + b'KTSTR_VERIFIER {"sched": "probe", "event": "attach"}\n')
+    assert len(stream.errors) == 1 and why in stream.errors[0], stream.errors
+    assert stream.schedulers["probe"].attached

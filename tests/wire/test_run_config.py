@@ -31,3 +31,39 @@ def test_unknown_keys_mode_and_version_are_refused():
         RunConfig.from_json({**data, "mode": "debug"})
     with pytest.raises(ValueError, match="version 2"):
         RunConfig.from_json({**data, "version": 2})
+
+
+@pytest.mark.parametrize("value", [[], [["suite", "x"]], "suite", 42, None, True,
+                                   {"suite": "s", "topology": "1n1l1c1t", "tests": "fair"},
+                                   {"suite": "s", "topology": "1n1l1c1t", "tests": [["fair", "f.py"]]},
+                                   {"suite": "s", "topology": "1n1l1c1t", "scheduler": ["scx"]},
+                                   {"suite": "s", "topology": "1n1l1c1t", "scheduler": {"name": "x"}},
+                                   {"topology": "1n1l1c1t"}, {1: 2}])
+def test_any_json_value_is_a_config_or_a_named_error(value):
+    """Issue 22: a run.json whose top level is not an object raised AttributeError in the
+    agent (PID 1), which panicked the guest. Every JSON value now reads or is refused with
+    RunConfigError (a KtstrError), naming the part."""
+    from ktstr.errors import KtstrError
+    from ktstr.wire.run_config import RunConfigError
+
+    with pytest.raises(RunConfigError, match="run.json") as err:
+        RunConfig.from_json(value)
+    assert isinstance(err.value, KtstrError)
+
+
+def test_agent_survives_a_bad_run_json(tmp_path, monkeypatch, capsys):
+    """The agent with run.json = [] says why on the console and powers off (PID 1 must not
+    raise: an exception out of init panics the kernel). mount_all and power_off are the
+    guest's syscalls (mount, reboot), which a host test cannot make."""
+    from ktstr.guest import agent, system
+
+    run_json = tmp_path / "run.json"
+    run_json.write_text("[]")
+    powered_off = []
+    monkeypatch.setattr(agent, "RUN_JSON", str(run_json))
+    monkeypatch.setattr(system, "mount_all", lambda: [])
+    monkeypatch.setattr(system, "power_off", lambda: powered_off.append(True))
+    assert agent.main() == 1
+    assert powered_off == [True]
+    out = capsys.readouterr().out
+    assert "cannot read" in out and "RunConfigError: run.json's top level must be a JSON object, got list" in out

@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from ktstr.host import children
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.boot_io import BootInputError, BootIO
 from ktstr.host.engines.classify import classify_exit
@@ -145,17 +146,21 @@ class QemuEngine:
         qemu_log = spec.work_dir / "qemu.log"
         (spec.work_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
         with open(qemu_log, "wb") as log, io.following():
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True, pass_fds=tuple(ram_fds or ()))
+            # Its own session (a Ctrl-C must not reach it before the runner decides), dying
+            # with the runner however that ends (ktstr.host.children).
+            proc = children.spawn(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                  pass_fds=tuple(ram_fds or ()))
             # A timer kills at the deadline; the wait itself blocks in waitpid (polling with
             # Popen.wait(timeout=...) would add up to 50 ms to every run).
             deadline = _Deadline(proc, spec.timeout_s)
+            children.on_stop(proc, deadline.stop)
             if spec.observer is not None:
                 spec.observer.vm_started(deadline.stop)
             try:
                 proc.wait()
             finally:
                 deadline.cancel()
+                children.release(proc)
                 if spec.observer is not None:
                     spec.observer.vm_stopped()
         console = io.console_tail()
@@ -187,7 +192,12 @@ class QemuEngine:
         cmd = self.command(spec, io.prepare())
         cmd[cmd.index(f"file,id=com1,path={spec.console_path}")] = "stdio,id=com1,mux=on,signal=off"
         cmd[cmd.index(f"file,id=com2,path={spec.result_path}")] = "null,id=com2"
-        return subprocess.run(cmd).returncode
+        # On this terminal (its process group), but still dying with the runner.
+        proc = children.spawn(cmd, own_session=False)
+        try:
+            return proc.wait()
+        finally:
+            children.release(proc)
 
 
 class _Deadline:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Optional
 
 from ktstr.errors import KtstrError
+from ktstr.host import children
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.boot_io import BootIO, concatenate_initrds
 from ktstr.host.engines.classify import classify_exit
@@ -181,8 +182,7 @@ class VmmNestedEngine:
         (spec.work_dir / "qemu-l0.cmd").write_text(shlex.join(cmd) + "\n")
         l0_log = spec.work_dir / "qemu-l0.log"
         with open(l0_log, "wb") as log, io.following():
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True)
+            proc = children.spawn(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
             try:
                 proc.wait(timeout=spec.timeout_s + L1_OVERHEAD_S)
                 killed = False
@@ -190,6 +190,8 @@ class VmmNestedEngine:
                 os.killpg(proc.pid, 9)
                 proc.wait()
                 killed = True
+            finally:
+                children.release(proc)
         console = io.console_tail()
         l1_log = l1_log_path.read_bytes().decode("utf-8", "replace")
         report = parse_report(l1_log)

@@ -1,0 +1,171 @@
+"""Issue 22: QEMU never outlives the runner, and a run cut short still reports what finished.
+
+Each case runs the real `ktstr` command in a child Python with a real QEMU (TCG) booting a
+bzImage that only halts (tiny_kernel.py): the VM sits, at no CPU cost, until the runner
+ends it. QEMU's PID is read from /proc as the runner's child and checked after the runner's
+end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_kernel import tiny_bzimage  # noqa: E402
+
+from ktstr.cli.main import main  # noqa: E402
+from ktstr.cli.session import OutDirError, claim_out_dir  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="needs QEMU")
+
+# Two tests on two topologies: two boots, so a cut short run has one boot stopped while
+# running and one never started.
+SRC = '''
+from ktstr.scenario import ktstr_test
+
+@ktstr_test(llcs=1, cores=2)
+def first(ctx): ...
+
+@ktstr_test(llcs=2, cores=1)
+def second(ctx): ...
+'''
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _start(tmp: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> subprocess.Popen:
+    (tmp / "t.py").write_text(SRC)
+    (tmp / "base.cpio").write_bytes(b"")
+    cmd = [sys.executable, "-m", "ktstr.cli", "run", "--kernel", str(tiny_bzimage(tmp / "bzImage")),
+           "--initramfs", str(tmp / "base.cpio"), "--engine", "qemu-tcg", "--memory-mib", "128",
+           "--out", str(tmp / "out"), "--junit", str(tmp / "test.xml"), *args, str(tmp / "t.py")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path]), **(extra_env or {})}
+    return subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+def _qemu_of(runner: subprocess.Popen, timeout: float = 30.0) -> int:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        assert runner.poll() is None, runner.communicate()
+        for kid in _children(runner.pid):
+            try:
+                if "qemu-system" in Path(f"/proc/{kid}/cmdline").read_text():
+                    return kid
+            except OSError:
+                pass
+        time.sleep(0.05)
+    raise AssertionError("the runner started no QEMU")
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie waiting for whoever inherited it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not _alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _verdicts(tmp: Path) -> dict[str, tuple[str, str]]:
+    data = json.loads((tmp / "out" / "result.json").read_text())
+    return {t["name"]: (t["verdict"], t["reason"]) for t in data["tests"]}
+
+
+def test_sigterm_stops_qemu_and_reports_what_was_left(tmp_path):
+    runner = _start(tmp_path)
+    qemu = _qemu_of(runner)
+    time.sleep(0.5)  # the VM is up and sitting
+    runner.send_signal(signal.SIGTERM)
+    out, err = runner.communicate(timeout=30)
+    assert _gone_within(qemu, 2.0), f"QEMU {qemu} outlived the runner's SIGTERM"
+    assert runner.returncode == 1, err
+    verdicts = _verdicts(tmp_path)
+    assert verdicts["first"] == ("INCONCLUSIVE", "not finished: cut short by the host: the runner got SIGTERM "
+                                                 "(Bazel's test timeout, or a kill)"), verdicts
+    assert verdicts["second"][0] == "INCONCLUSIVE"
+    assert verdicts["second"][1].startswith("not run: out of time (cut short by the host: the runner got SIGTERM")
+    cases = ET.parse(tmp_path / "test.xml").getroot().find("testsuite").findall("testcase")
+    assert [(c.attrib["name"], c[0].tag) for c in cases] == [("first", "error"), ("second", "error")]
+
+
+def test_sigkill_of_the_runner_takes_qemu_with_it(tmp_path):
+    runner = _start(tmp_path)
+    qemu = _qemu_of(runner)
+    runner.kill()
+    runner.wait()
+    # PR_SET_PDEATHSIG: the kernel kills QEMU when the runner dies; nothing of ours runs.
+    assert _gone_within(qemu, 2.0), f"QEMU {qemu} outlived the runner's SIGKILL"
+
+
+def test_test_timeout_budgets_the_boots(tmp_path):
+    """TEST_TIMEOUT=21: 10 s kept for the reports, so the first boot gets the ~11 s left
+    (its VM never ends by itself) and the second does not start."""
+    config = tmp_path / "config.json"
+    (tmp_path / "t.py").write_text(SRC)
+    (tmp_path / "base.cpio").write_bytes(b"")
+    config.write_text(json.dumps({
+        "suite": "budget", "kernel": str(tiny_bzimage(tmp_path / "bzImage")),
+        "initramfs": [str(tmp_path / "base.cpio")], "srcs": [str(tmp_path / "t.py")],
+        "engine": "qemu-tcg", "memory_mib": 128}))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path]), "TEST_TIMEOUT": "21",
+           "TEST_TMPDIR": str(tmp_path), "TEST_UNDECLARED_OUTPUTS_DIR": str(tmp_path / "out"),
+           "XML_OUTPUT_FILE": str(tmp_path / "test.xml")}
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", "import sys; from ktstr.cli.bazel_test import main; "
+                           "sys.exit(main(['--config', sys.argv[1]]))", str(config)],
+                          env=env, capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - start
+    assert proc.returncode == 1, proc.stderr
+    assert took < 21, f"the run took {took:.1f} s, past its TEST_TIMEOUT of 21 s"
+    verdicts = _verdicts(tmp_path)
+    assert verdicts["first"][0] == "INCONCLUSIVE"
+    assert verdicts["first"][1].startswith("not finished: cut short by the host: out of time ("), verdicts
+    assert verdicts["second"][0] == "INCONCLUSIVE"
+    assert verdicts["second"][1].startswith("not run: out of time ("), verdicts
+    assert "TEST_TIMEOUT=21 s" in verdicts["second"][1]
+
+
+def test_two_runs_never_share_an_out_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    a, b = claim_out_dir(None), claim_out_dir(None)
+    assert a != b and a.parent == b.parent == Path("ktstr-out")
+    assert (Path("ktstr-out") / "latest").resolve() == b.resolve()
+    mine = claim_out_dir(str(tmp_path / "chosen"))
+    with pytest.raises(OutDirError, match=rf"another ktstr run \(pid {os.getpid()}\) is writing to .*chosen"):
+        claim_out_dir(str(mine))
+
+
+def test_shell_leaves_no_temp_dir(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    rc = main(["shell", "--kernel", str(tmp_path / "missing"), "--initramfs", str(tmp_path / "missing.cpio"),
+               "--engine", "qemu-tcg"])
+    assert rc == 2
+    assert "missing" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
