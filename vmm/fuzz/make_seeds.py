@@ -32,10 +32,11 @@ def bzimage(setup_sects=1, relocatable=1, pref_address=0x1000000, init_size=0x10
     return setup + bytes(range(256)) * (kernel_len // 256)
 
 
-def bzimage_input(image: bytes, initrd: int | None = None, cmdline: bytes | None = None) -> bytes:
+def bzimage_input(image: bytes, initrd: int | None = None, cmdline: bytes | None = None,
+                  ram_kib: int = 0) -> bytes:
     flags = (1 if initrd is not None else 0) | (2 if cmdline is not None else 0)
     line = cmdline or b""
-    return bytes([flags]) + struct.pack("<Q", initrd or 0) + bytes([len(line)]) + line + image
+    return bytes([flags]) + struct.pack("<IQ", ram_kib, initrd or 0) + bytes([len(line)]) + line + image
 
 
 def topology(nodes, llcs, cores, threads, raw=False) -> bytes:
@@ -69,9 +70,14 @@ def main() -> None:
             "relocatable": bzimage_input(bzimage()),
             "initrd_cmdline": bzimage_input(bzimage(), initrd=0x3000, cmdline=b"console=ttyS0 quiet"),
             "fixed_16mib": bzimage_input(bzimage(relocatable=0, setup_sects=4)),
-            "pref_address_wrap": bzimage_input(bzimage(relocatable=0, pref_address=2**64 - 0x100000, init_size=0x200000)),
+            # the wrap, scaled to a small seed: 1 KiB below 2^64 with a 2 KiB kernel, so
+            # load_addr + pm_size and init_end wrap into low RAM (the old loader then wrote
+            # 1 KiB before guest memory)
+            "pref_address_wrap": bzimage_input(bzimage(relocatable=0, pref_address=2**64 - 0x400, init_size=0x200000)),
             "setup_sects_past_end": bzimage_input(bzimage(setup_sects=255)[:1024]),
             "initrd_huge": bzimage_input(bzimage(), initrd=1 << 40),
+            "ram_17mib": bzimage_input(bzimage(), initrd=0x3000, ram_kib=17 << 10),
+            "ram_512kib": bzimage_input(bzimage(), ram_kib=512),
             "initrd_addr_max_low": bzimage_input(bzimage(initrd_addr_max=0x1000FFF), initrd=0x1000),
         },
         "acpi": {

@@ -2,10 +2,10 @@
 time from its seed corpus and fails on any crash, leak, timeout or broken invariant.
 
 Per target: KTSTR_FUZZ_SECONDS (default 45) of fuzzing; four targets, 3 minutes in all. New
-inputs go to a scratch copy of the corpus; a crash's input is saved under the test's
-undeclared outputs (bazel-testlogs/vmm/fuzz_test/test.outputs/) and named in the failure.
-Executions per second and coverage (libFuzzer's cov: and ft:) are printed and written to
-fuzz_stats.json there too; docs/vmm.md records them.
+inputs go to a scratch copy of the corpus; a crash's input is saved in the test's
+undeclared outputs (bazel-testlogs/vmm/fuzz_test/test.outputs/outputs.zip) and named in the
+failure. Executions per second and coverage (libFuzzer's cov: and ft:) are printed and
+written to fuzz_stats.json there too; docs/vmm.md records them.
 """
 
 from __future__ import annotations
