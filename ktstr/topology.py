@@ -48,6 +48,11 @@ class TopologyError(KtstrError, ValueError):
     pass
 
 
+# More CPUs than any engine or Linux (NR_CPUS with MAXSMP) runs. Counts are also passed to
+# the C VMM as uint32: 1n2l2147483649c1t has 2^32 + 2 CPUs, which wrapped to 2 there.
+MAX_CPUS = 8192
+
+
 @dataclass(frozen=True)
 class Topology:
     numa_nodes: int = 1
@@ -58,6 +63,9 @@ class Topology:
     def __post_init__(self) -> None:
         if min(self.numa_nodes, self.llcs, self.cores_per_llc, self.threads_per_core) < 1:
             raise TopologyError(f"topology {self}: every count must be at least 1")
+        if self.llcs * self.cores_per_llc * self.threads_per_core > MAX_CPUS:
+            raise TopologyError(f"topology {self}: {self.cpus} CPUs, more than the {MAX_CPUS} any "
+                                f"engine runs")
         if self.llcs % self.numa_nodes:
             raise TopologyError(f"topology {self}: {self.llcs} LLCs do not spread evenly over "
                                 f"{self.numa_nodes} NUMA nodes; llcs must be divisible by numa_nodes")

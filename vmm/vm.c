@@ -98,25 +98,28 @@ static int check_config(struct vm *vm)
 {
 	const struct ktstr_vm_config *cfg = vm->cfg;
 	const struct ktstr_topology *t = &cfg->topo;
+	uint64_t mib = cfg->memory_mib ? cfg->memory_mib : 64;
+	char err[200];
+	int rc = ktstr_topology_check(t, &vm->nr_vcpus, err, sizeof(err));
 
+	if (rc < 0) {
+		vm->report->error_errno = -rc;
+		return fail_msg(vm, err);
+	}
 	errno = EINVAL;
-	if (!t->numa_nodes || !t->llcs || !t->cores_per_llc || !t->threads_per_core ||
-	    t->llcs % t->numa_nodes)
-		return fail(vm, "topology: every count >= 1 and llcs divisible by numa_nodes");
 	if (!cfg->kernel_path == !cfg->guest_path)
 		return fail(vm, "config: set exactly one of kernel_path (bzImage) and guest_path");
-	vm->nr_vcpus = t->llcs * t->cores_per_llc * t->threads_per_core;
 	vm->report->vcpus = vm->nr_vcpus;
-	if (vm->nr_vcpus > KTSTR_MAX_VCPUS) {
-		errno = E2BIG;
-		return fail(vm, "topology: more than 512 vCPUs");
-	}
 	if (ktstr_apic_id(t, vm->nr_vcpus - 1) > 254 && cfg->kernel_path) {
 		errno = ENOTSUP;
 		return fail(vm, "topology: APIC IDs above 254 need x2APIC + split irqchip "
 				"(not supported yet); use fewer LLCs/cores/threads");
 	}
-	vm->mem_size = (cfg->memory_mib ? cfg->memory_mib : 64) << 20;
+	/* Checked: memory_mib << 20 wrapped (2^44 + 64 MiB became 64 MiB). */
+	if (__builtin_mul_overflow(mib, 1ULL << 20, &vm->mem_size)) {
+		errno = EOVERFLOW;
+		return fail(vm, "memory_mib: more than 2^64 bytes");
+	}
 	if (vm->mem_size < STACKS_ADDR + (vm->nr_vcpus + 1) * 0x1000ULL)
 		return fail(vm, "memory_mib: too small for the guest and its stacks");
 	vm->irqchip = cfg->kernel_path || (cfg->flags & KTSTR_VM_SIPI);

@@ -13,7 +13,6 @@
 #include "devices/serial8250.h"
 #include "include/ktstr_vmm.h"
 
-#define KTSTR_MAX_VCPUS 512
 #define COM1_IRQ 4
 #define COM2_IRQ 3
 

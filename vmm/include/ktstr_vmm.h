@@ -83,7 +83,8 @@ struct ktstr_vm_report {
 int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *report);
 
 /* APIC ID of a vCPU under a topology: thread, core and LLC fields packed in bit ranges
- * sized to the next power of two (as CPUID 0xB/0x1F describe them). */
+ * sized to the next power of two (as CPUID 0xB/0x1F describe them). UINT32_MAX for a topology
+ * the VMM refuses (a zero count, uneven nodes, more than 512 vCPUs). */
 uint32_t ktstr_apic_id(const struct ktstr_topology *topo, uint32_t cpu);
 
 /* Build the ACPI tables a guest with this topology and memory would get (no VM needed) and

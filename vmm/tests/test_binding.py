@@ -9,7 +9,7 @@ import pytest
 from types import SimpleNamespace
 
 from ktstr.host.engines.vmm_binding import VmConfig, VmExit, Vmm, VmmError, VmmSetupError
-from ktstr.topology import Topology
+from ktstr.topology import Topology, TopologyError
 
 ONE_CPU = Topology(1, 1, 1, 1)
 
@@ -47,6 +47,17 @@ def test_bad_topology_is_a_setup_error(lib):
         # 3 LLCs over 2 nodes: ktstr.topology.Topology refuses it, and so must the C check.
         bad = SimpleNamespace(numa_nodes=2, llcs=3, cores_per_llc=1, threads_per_core=1)
         lib.run(VmConfig(bad, guest=GUESTS / "exit_status.bin"))
+
+
+def test_wrapping_topology_is_refused_on_both_sides(lib):
+    # issue 22: 2 x 2147483649 cores wrapped to 2 vCPUs in C and then looped forever.
+    with pytest.raises(TopologyError, match="4294967298 CPUs, more than the 8192"):
+        Topology.parse("1n2l2147483649c1t")
+    with pytest.raises(VmmSetupError, match=r"topology: 1n2l2147483649c1t is more than 512 vCPUs") as info:
+        raw = SimpleNamespace(numa_nodes=1, llcs=2, cores_per_llc=2147483649, threads_per_core=1)
+        lib.run(VmConfig(raw, guest=GUESTS / "exit_status.bin"))
+    assert info.value.errno == errno.E2BIG
+    assert lib.apic_id(raw, 1) == 0xffffffff  # no IDs for a refused topology
 
 
 @needs_kvm

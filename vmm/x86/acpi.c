@@ -360,11 +360,14 @@ static uint64_t space_needed(const struct ktstr_topology *topo, uint32_t cpus)
 int ktstr_acpi_write(uint8_t *mem, uint64_t mem_size, const struct ktstr_topology *topo, char *err,
 		     size_t errlen)
 {
-	uint32_t cpus = topo->llcs * topo->cores_per_llc * topo->threads_per_core;
+	uint32_t cpus;
 	uint64_t at = KTSTR_ACPI_ADDR, xsdt_addr, tables[4];
 	uint8_t *rsdp = mem + KTSTR_ACPI_ADDR;
 	struct table t;
 
+	/* The vCPU count and every ID below are only defined for a checked topology. */
+	if (ktstr_topology_check(topo, &cpus, err, errlen) < 0)
+		return -1;
 	if (space_needed(topo, cpus) > KTSTR_ACPI_END - KTSTR_ACPI_ADDR) {
 		snprintf(err, errlen,
 			 "topology: %u vCPUs x %u NUMA nodes do not fit the ACPI tables "

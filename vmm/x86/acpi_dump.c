@@ -54,21 +54,25 @@ int ktstr_acpi_dump(const struct ktstr_topology *topo, uint64_t memory_mib, cons
 	uint8_t *mem = calloc(1, KTSTR_ACPI_END);
 	const uint8_t *xsdt, *t;
 	char err[256];
+	uint64_t mem_size;
+	uint32_t cpus;
 	int rc = 125;
 
 	if (!mem)
 		return 125;
-	if (!topo->numa_nodes || !topo->llcs || !topo->cores_per_llc || !topo->threads_per_core ||
-	    topo->llcs % topo->numa_nodes) {
-		fprintf(stderr,
-			"ktstr-vmm: topology: every count >= 1 and llcs divisible by numa_nodes\n");
+	if (ktstr_topology_check(topo, &cpus, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ktstr-vmm: %s\n", err);
 		goto out;
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "ktstr-vmm: --dump-acpi %s: %s\n", dir, strerror(errno));
 		goto out;
 	}
-	if (ktstr_acpi_write(mem, memory_mib << 20, topo, err, sizeof(err)) < 0) {
+	if (__builtin_mul_overflow(memory_mib, 1ULL << 20, &mem_size)) {
+		fprintf(stderr, "ktstr-vmm: memory_mib: more than 2^64 bytes\n");
+		goto out;
+	}
+	if (ktstr_acpi_write(mem, mem_size, topo, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ktstr-vmm: %s\n", err);
 		goto out;
 	}

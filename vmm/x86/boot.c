@@ -127,23 +127,36 @@ static void write_e820(uint8_t *bp, uint64_t mem_size)
 		add_e820(bp, ram[1].start, ram[1].size, E820_RAM);
 }
 
-int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const char *initrd,
-		     const char *cmdline, uint64_t *entry, char *err, size_t errlen)
+/*
+ * Every size and address below comes from the image, the initrd's size or the caller, so
+ * each sum is checked (__builtin_*_overflow) before it bounds a write into guest memory:
+ * with pref_address near 2^64, load_addr + pm_size wrapped below low_end and the kernel was
+ * read to before guest memory; a file shorter than its setup sectors made pm_size wrap.
+ */
+int ktstr_load_linux_fd(uint8_t *mem, uint64_t mem_size, int fd, const char *kernel, int ifd,
+			const char *initrd, const char *cmdline, uint64_t *entry, char *err,
+			size_t errlen)
 {
 	struct ktstr_ram_range ram[2];
 	uint8_t hdr[1024], *bp = mem + KTSTR_BOOT_PARAMS_ADDR;
-	uint64_t low_end, load_addr, pm_offset, pm_size, init_end, initrd_max;
-	int fd = -1, ifd = -1, rc = -1;
+	uint64_t low_end, load_addr, pm_offset, pm_size, pm_end, init_end, initrd_max;
+	uint64_t size, addr;
 	size_t cmdlen = cmdline ? strlen(cmdline) : 0;
 	struct stat st;
+	int rc = -1;
 
 	ktstr_ram_ranges(mem_size, ram);
 	low_end = ram[0].size;
-	fd = open(kernel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
+	/* boot_params, the command line and the e820 entries below 1 MiB must fit. */
+	if (low_end < KTSTR_GUEST_LOAD_ADDR)
+		FAIL("memory_mib: %llu bytes of RAM is less than the 1 MiB the boot protocol needs",
+		     (unsigned long long)mem_size);
+	if (fstat(fd, &st) < 0)
 		FAIL("kernel %s: %s", kernel, strerror(errno));
-	if (st.st_size < (off_t)sizeof(hdr) || read_at(fd, hdr, sizeof(hdr), 0) < 0)
-		FAIL("kernel %s: not a bzImage (only %lld bytes)", kernel, (long long)st.st_size);
+	size = (uint64_t)st.st_size;
+	if (size < sizeof(hdr) || read_at(fd, hdr, sizeof(hdr), 0) < 0)
+		FAIL("kernel %s: not a bzImage (only %llu bytes)", kernel,
+		     (unsigned long long)size);
 	if (get16(hdr, HDR_BOOT_FLAG) != 0xaa55 || get32(hdr, HDR_MAGIC) != HDRS_MAGIC)
 		FAIL("kernel %s: not a bzImage (no HdrS setup header); pass arch/x86/boot/bzImage, "
 		     "not vmlinux",
@@ -154,21 +167,34 @@ int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const 
 		     kernel, get16(hdr, HDR_VERSION));
 
 	pm_offset = ((uint64_t)(hdr[HDR_SETUP_SECTS] ? hdr[HDR_SETUP_SECTS] : 4) + 1) * 512;
-	pm_size = st.st_size - pm_offset;
+	if (size <= pm_offset)
+		FAIL("kernel %s: setup_sects %u puts the kernel at byte %llu, past the file's end "
+		     "(%llu bytes)",
+		     kernel, hdr[HDR_SETUP_SECTS], (unsigned long long)pm_offset,
+		     (unsigned long long)size);
+	pm_size = size - pm_offset;
 	load_addr = hdr[HDR_RELOCATABLE] ? KTSTR_GUEST_LOAD_ADDR : get64(hdr, HDR_PREF_ADDRESS);
+	/* Below 1 MiB are boot_params, the page tables and the ACPI tables. */
+	if (load_addr < KTSTR_GUEST_LOAD_ADDR ||
+	    __builtin_add_overflow(load_addr, pm_size, &pm_end))
+		FAIL("kernel %s: pref_address %#llx (not relocatable) is outside guest RAM", kernel,
+		     (unsigned long long)load_addr);
 	/* Where the decompressed kernel will end: the initrd must stay clear of it. */
-	init_end = (load_addr > LOAD_PHYSICAL_MIN ? load_addr : LOAD_PHYSICAL_MIN) +
-		   get32(hdr, HDR_INIT_SIZE);
-	if (load_addr + pm_size > low_end || init_end > low_end)
+	if (__builtin_add_overflow(load_addr > LOAD_PHYSICAL_MIN ? load_addr : LOAD_PHYSICAL_MIN,
+				   (uint64_t)get32(hdr, HDR_INIT_SIZE), &init_end) ||
+	    pm_end > low_end || init_end > low_end)
 		FAIL("memory_mib: %llu MiB is too small for kernel %s (it needs %llu MiB to "
 		     "decompress)",
 		     (unsigned long long)(mem_size >> 20), kernel,
-		     (unsigned long long)(init_end >> 20) + 1);
+		     (unsigned long long)((pm_end > init_end ? pm_end : init_end) >> 20) + 1);
+	if (pm_end > init_end)
+		init_end = pm_end; /* the initrd stays clear of the loaded image too */
 	if (read_at(fd, mem + load_addr, pm_size, pm_offset) < 0)
 		FAIL("kernel %s: read failed: %s", kernel, strerror(errno));
 
 	memset(bp, 0, 4096);
-	/* The header runs from 0x1f1 to 0x202 + the jump's displacement byte. */
+	/* The header runs from 0x1f1 to 0x202 + the jump's displacement byte (at most 0x301,
+	 * inside hdr and the 4 KiB zero page). */
 	memcpy(bp + HDR_SETUP_SECTS, hdr + HDR_SETUP_SECTS,
 	       0x202 + hdr[HDR_JUMP + 1] - HDR_SETUP_SECTS);
 	put16(bp, HDR_VID_MODE, 0xffff); /* "normal" */
@@ -178,7 +204,8 @@ int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const 
 	put32(bp, HDR_CODE32_START, (uint32_t)load_addr);
 	put64(bp, BP_ACPI_RSDP_ADDR, KTSTR_ACPI_ADDR);
 
-	/* cmdline_size excludes the terminating NUL */
+	/* cmdline_size excludes the terminating NUL; KTSTR_CMDLINE_MAX keeps the line (and its
+	 * NUL) below the EBDA. */
 	if (cmdlen > get32(hdr, HDR_CMDLINE_SIZE) || cmdlen >= KTSTR_CMDLINE_MAX)
 		FAIL("cmdline: %zu bytes, the kernel takes at most %u", cmdlen,
 		     get32(hdr, HDR_CMDLINE_SIZE));
@@ -188,31 +215,50 @@ int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const 
 	put32(bp, HDR_CMD_LINE_PTR, (uint32_t)KTSTR_CMDLINE_ADDR);
 	put32(bp, BP_EXT_CMD_LINE_PTR, 0);
 
-	if (initrd && *initrd) {
-		uint64_t addr;
-
-		ifd = open(initrd, O_RDONLY | O_CLOEXEC);
-		if (ifd < 0 || fstat(ifd, &st) < 0)
+	if (ifd >= 0) {
+		if (fstat(ifd, &st) < 0)
 			FAIL("initrd %s: %s", initrd, strerror(errno));
+		size = (uint64_t)st.st_size;
 		initrd_max = (uint64_t)get32(hdr, HDR_INITRD_ADDR_MAX) + 1;
 		if (initrd_max > low_end)
 			initrd_max = low_end;
-		addr = (initrd_max - st.st_size) & ~0xfffULL;
-		if ((uint64_t)st.st_size > initrd_max || addr < init_end)
+		/* The top of RAM (or initrd_addr_max) down to the kernel's end; checked before
+		 * the subtraction that used to wrap for an initrd larger than initrd_max. */
+		if (size > initrd_max || ((initrd_max - size) & ~0xfffULL) < init_end)
 			FAIL("memory_mib: %llu MiB is too small for kernel %s plus initrd %s (%llu "
 			     "MiB)",
 			     (unsigned long long)(mem_size >> 20), kernel, initrd,
-			     (unsigned long long)(st.st_size >> 20));
-		if (read_at(ifd, mem + addr, st.st_size, 0) < 0)
+			     (unsigned long long)(size >> 20));
+		addr = (initrd_max - size) & ~0xfffULL;
+		if (read_at(ifd, mem + addr, size, 0) < 0)
 			FAIL("initrd %s: read failed: %s", initrd, strerror(errno));
 		put32(bp, HDR_RAMDISK_IMAGE, (uint32_t)addr);
-		put32(bp, HDR_RAMDISK_SIZE, (uint32_t)st.st_size);
+		put32(bp, HDR_RAMDISK_SIZE, (uint32_t)size);
 		put32(bp, BP_EXT_RAMDISK_IMAGE, (uint32_t)(addr >> 32));
-		put32(bp, BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)st.st_size >> 32));
+		put32(bp, BP_EXT_RAMDISK_SIZE, (uint32_t)(size >> 32));
 	}
 	write_e820(bp, mem_size);
 	*entry = load_addr + 0x200; /* startup_64 */
 	rc = 0;
+out:
+	return rc;
+}
+
+int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const char *initrd,
+		     const char *cmdline, uint64_t *entry, char *err, size_t errlen)
+{
+	int fd = -1, ifd = -1, rc = -1;
+
+	fd = open(kernel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		FAIL("kernel %s: %s", kernel, strerror(errno));
+	if (initrd && *initrd) {
+		ifd = open(initrd, O_RDONLY | O_CLOEXEC);
+		if (ifd < 0)
+			FAIL("initrd %s: %s", initrd, strerror(errno));
+	}
+	rc = ktstr_load_linux_fd(mem, mem_size, fd, kernel, ifd, initrd, cmdline, entry, err,
+				 errlen);
 out:
 	if (fd >= 0)
 		close(fd);

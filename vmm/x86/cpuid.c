@@ -36,7 +36,10 @@
 #include <linux/kvm_para.h>
 #include "x86.h"
 
-#define MAX_ENTRIES 256
+#define MAX_ENTRIES KTSTR_CPUID_MAX_ENTRIES
+/* The most entries ktstr_cpuid_rewrite adds: leaf 4 (5), 0xB (3), 0x1F (4), and on AMD
+ * 0x80000001, 0x80000006, 0x80000008, 0x8000001D (5), 0x8000001E. */
+#define ADDED_MAX 21
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
@@ -154,7 +157,7 @@ static void topo_level(struct kvm_cpuid_entry2 *e, uint32_t shift, uint32_t coun
 
 /* Present KVM's paravirtual interface: Linux then uses kvm-clock for time and the TSC
  * frequency, and the TSC deadline timer instead of calibrating the LAPIC timer. */
-static int paravirt(int kvm_fd, struct kvm_cpuid2 *c, char *err, size_t errlen)
+static int paravirt(struct kvm_cpuid2 *c, int tsc_deadline, char *err, size_t errlen)
 {
 	struct kvm_cpuid_entry2 *sig = find(c, KVM_CPUID_SIGNATURE, 0);
 	struct kvm_cpuid_entry2 *e = find(c, 1, 0);
@@ -170,39 +173,43 @@ static int paravirt(int kvm_fd, struct kvm_cpuid2 *c, char *err, size_t errlen)
 	}
 	if (e) {
 		e->ecx |= CPUID_1_ECX_HYPERVISOR;
-		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		if (tsc_deadline)
 			e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 	}
 	return 0;
 }
 
-struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, uint32_t cpu,
-				   char *err, size_t errlen)
+int ktstr_cpuid_rewrite(struct kvm_cpuid2 *c, const struct ktstr_topology *t, uint32_t cpu,
+			int tsc_deadline, char *err, size_t errlen)
 {
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + MAX_ENTRIES * sizeof(c->entries[0]));
-	uint32_t apic = ktstr_apic_id(t, cpu);
-	uint32_t tbits = ktstr_bits_for(t->threads_per_core);
-	uint32_t cbits = ktstr_bits_for(t->cores_per_llc);
-	uint32_t llcs_per_node = t->llcs / t->numa_nodes;
-	uint32_t lbits = ktstr_bits_for(llcs_per_node);
-	uint32_t per_llc = t->cores_per_llc * t->threads_per_core;
-	uint32_t per_pkg = per_llc * llcs_per_node;
+	uint32_t cpus, apic, tbits, cbits, llcs_per_node, lbits, per_llc, per_pkg;
 	struct kvm_cpuid_entry2 *e;
 
-	if (!c) {
-		snprintf(err, errlen, "out of memory for CPUID");
-		return NULL;
+	/* Every shift and product below is sized by a checked topology (<= 512 vCPUs). */
+	if (ktstr_topology_check(t, &cpus, err, errlen) < 0)
+		return -1;
+	if (cpu >= cpus) {
+		snprintf(err, errlen, "CPUID: vCPU %u of %u", cpu, cpus);
+		return -1;
 	}
-	c->nent = MAX_ENTRIES;
-	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
-		snprintf(err, errlen, "ioctl KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-		free(c);
-		return NULL;
+	/* With room for every leaf added below, add() never comes back empty-handed (a full
+	 * list used to hand topo_level a NULL entry). */
+	if (c->nent > MAX_ENTRIES - ADDED_MAX) {
+		snprintf(err, errlen,
+			 "CPUID: KVM_GET_SUPPORTED_CPUID gave %u entries, no room for the %u "
+			 "topology leaves in %u",
+			 c->nent, ADDED_MAX, MAX_ENTRIES);
+		return -1;
 	}
-	if (paravirt(kvm_fd, c, err, errlen) < 0) {
-		free(c);
-		return NULL;
-	}
+	apic = ktstr_apic_id(t, cpu);
+	tbits = ktstr_bits_for(t->threads_per_core);
+	cbits = ktstr_bits_for(t->cores_per_llc);
+	llcs_per_node = t->llcs / t->numa_nodes;
+	lbits = ktstr_bits_for(llcs_per_node);
+	per_llc = t->cores_per_llc * t->threads_per_core;
+	per_pkg = per_llc * llcs_per_node;
+	if (paravirt(c, tsc_deadline, err, errlen) < 0)
+		return -1;
 	if ((e = find(c, 1, 0))) {
 		e->ebx = (e->ebx & 0x0000ffff) | (apic << 24) | ((per_pkg & 0xff) << 16);
 		e->edx |= 1u << 28; /* HTT: the package holds several logical CPUs */
@@ -212,14 +219,11 @@ struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, u
 		uint32_t cores_in_pkg = t->cores_per_llc * llcs_per_node;
 
 		e = add(c, 4, i);
-		if (!e)
-			break;
 		cache_level(e, i, i < 3 ? t->threads_per_core : per_llc);
 		e->eax |= ((1u << ktstr_bits_for(cores_in_pkg)) - 1) << 26;
 	}
 	e = add(c, 4, 4); /* terminator: type 0 */
-	if (e)
-		e->eax = e->ebx = e->ecx = e->edx = 0;
+	e->eax = e->ebx = e->ecx = e->edx = 0;
 	for (uint32_t leaf = 0xb; leaf <= 0x1f; leaf += 0x14) {
 		uint32_t lvl = 0;
 
@@ -239,5 +243,29 @@ struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, u
 		e->eax = 0x1f;
 	if (vendor_is_amd_like(c))
 		amd_topology(c, t, cpu, apic);
+	return 0;
+}
+
+struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, uint32_t cpu,
+				   char *err, size_t errlen)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + MAX_ENTRIES * sizeof(c->entries[0]));
+	int tsc_deadline;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory for CPUID");
+		return NULL;
+	}
+	c->nent = MAX_ENTRIES;
+	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+		snprintf(err, errlen, "ioctl KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		free(c);
+		return NULL;
+	}
+	tsc_deadline = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+	if (ktstr_cpuid_rewrite(c, t, cpu, tsc_deadline, err, errlen) < 0) {
+		free(c);
+		return NULL;
+	}
 	return c;
 }

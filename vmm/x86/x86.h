@@ -7,7 +7,14 @@
 #include <stdint.h>
 #include "../include/ktstr_vmm.h"
 
+#define KTSTR_MAX_VCPUS 512
+
+/* Bits to number count items (0 for 0 or 1, at most 32; topology.c). */
 uint32_t ktstr_bits_for(uint32_t count);
+/* Every count >= 1, llcs divisible by numa_nodes, and llcs x cores x threads (checked for
+ * overflow) at most KTSTR_MAX_VCPUS: *cpus = that product. Returns 0, or -EINVAL / -E2BIG with err
+ * ("topology: ..."). Every builder below assumes a topology that passed. */
+int ktstr_topology_check(const struct ktstr_topology *t, uint32_t *cpus, char *err, size_t errlen);
 
 /* AMD: leaf 1 / 0x80000001 EAX as the guest gets it: the host's, or family 19h model 01h
  * stepping 1 when the host's family takes the LLC from anything but 0x8000001D (cpuid.c). */
@@ -17,6 +24,12 @@ uint32_t ktstr_amd_signature(uint32_t eax);
 #define KTSTR_AMD_L3_INFO ((64u << 18) | (0x8u << 12) | 64u)
 
 /* CPUID for one vCPU, from what KVM supports plus the topology (cpuid.c). */
+#define KTSTR_CPUID_MAX_ENTRIES 256
+/* The rewrite alone, no KVM: c (room for KTSTR_CPUID_MAX_ENTRIES) holds what
+ * KVM_GET_SUPPORTED_CPUID gave; tsc_deadline: KVM_CAP_TSC_DEADLINE_TIMER. Returns 0, or -1
+ * with err (a refused topology, a vCPU out of range, a list with no room, no KVM leaves). */
+int ktstr_cpuid_rewrite(struct kvm_cpuid2 *c, const struct ktstr_topology *t, uint32_t cpu,
+			int tsc_deadline, char *err, size_t errlen);
 struct kvm_cpuid2 *ktstr_cpuid_for(int kvm_fd, const struct ktstr_topology *t, uint32_t cpu,
 				   char *err, size_t errlen);
 
@@ -36,6 +49,12 @@ int ktstr_setup_lapic(int vcpu_fd, char *err, size_t errlen);
  * KTSTR_BOOT_PARAMS_ADDR; *entry = the 64-bit entry point (boot.c). */
 int ktstr_load_linux(uint8_t *mem, uint64_t mem_size, const char *kernel, const char *initrd,
 		     const char *cmdline, uint64_t *entry, char *err, size_t errlen);
+/* The same from open files (initrd_fd -1: none); kernel and initrd name them in errors.
+ * mem holds mem_size bytes of guest RAM laid out as ktstr_ram_ranges says; nothing is
+ * written outside [mem, mem + the low range's size). The fuzz target calls this. */
+int ktstr_load_linux_fd(uint8_t *mem, uint64_t mem_size, int kernel_fd, const char *kernel,
+			int initrd_fd, const char *initrd, const char *cmdline, uint64_t *entry,
+			char *err, size_t errlen);
 
 /*
  * Guest physical memory map (x86):
