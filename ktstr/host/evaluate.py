@@ -57,18 +57,13 @@ def _protocol_faults(expected: Sequence[str], boot: BootResult, guest: GuestRun)
         more = f" (+{len(unknown) - 1} more)" if len(unknown) > 1 else ""
         faults.append(Finding("protocol", f"result protocol: a frame for test {clip(unknown[0], 200)!r} "
                               f"that was never asked for{more}"))
-    cut_short = boot.exit_kind == ExitKind.STOPPED and boot.exit_reason.startswith(CUT_SHORT)
-    if not guest.finished and boot.exit_kind != ExitKind.ENGINE_ERROR and not cut_short:
-        # (A boot the host cut short at the test's deadline has no RunEnd by the host's doing:
-        # its finished tests keep their verdicts, the rest are "not finished", runner.py.)
-        if boot.exit_kind == ExitKind.POWEROFF:
-            faults.append(Finding("protocol", "result protocol: no RunEnd from the agent, yet the guest powered "
-                                  "off (something other than the agent ended the run)"))
-        else:
-            # The VM hung, crashed or was ended by the host: an ending, which follows from a
-            # stall or a splat as much as a missing result does.
-            faults.append(Finding("unclean_end", "result protocol: no RunEnd from the agent "
-                                  f"(the guest ended: {boot.exit_kind.value})"))
+    # Only a power-off makes a missing RunEnd a fact of its own (something other than the
+    # agent ended the run: a forger, a stray `poweroff`). A hang, a crash or a host stop
+    # without RunEnd is already that ending's finding (timeout, crash, no result, unclean
+    # end), and a boot the host cut short at the deadline has none by the host's doing.
+    if not guest.finished and boot.exit_kind == ExitKind.POWEROFF:
+        faults.append(Finding("protocol", "result protocol: no RunEnd from the agent, yet the guest powered "
+                              "off (something other than the agent ended the run)"))
     return faults
 
 

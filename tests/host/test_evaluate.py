@@ -163,3 +163,29 @@ def test_a_guest_that_saw_another_topology_cannot_pass(make_boot, passed):
     [same] = evaluate(["t"], make_boot(), GuestRun(finished=True, results={"t": passed("t")}, topology="1n2l2c1t"),
                       topology="1n2l2c1t")
     assert same.verdict == Status.PASS
+
+
+def test_a_hang_without_run_end_is_one_finding_not_two(make_boot):
+    """The missing RunEnd of a guest that hung is the hang's: a target expecting the hang
+    passes on it alone, and nothing calls it a protocol fault."""
+    from ktstr.host.expectations import expect_fail, judge
+
+    [o] = evaluate(["t"], make_boot(ExitKind.TIMEOUT, b"", "killed after timeout of 8 s"), GuestRun(started=["t"]))
+    assert not any(f.kind == "protocol" for f in o.findings)
+    judge(o, expect_fail("guest hung"))
+    assert o.verdict == Status.PASS, o.reason
+
+
+def test_a_power_off_without_run_end_is_a_protocol_finding_a_known_text_does_not_cover(make_boot):
+    """Forged frames and a power-off: expecting the bad MAC alone still FAILs on the missing
+    RunEnd; expecting both passes, the missing result being their consequence."""
+    from ktstr.host.expectations import expect_fail, judge
+
+    def run():
+        guest = GuestRun(started=["t"], protocol_errors=["frame with a bad MAC at offset 0 (type 4)"])
+        return evaluate(["t"], make_boot(), guest)[0]
+
+    o = judge(run(), expect_fail("frame with a bad MAC"))
+    assert o.verdict == Status.FAIL and "no RunEnd" in o.reason
+    o = judge(run(), expect_fail("frame with a bad MAC") + expect_fail("no RunEnd from the agent"))
+    assert o.verdict == Status.PASS, o.reason

@@ -50,3 +50,8 @@ def test_times_from_a_bazel_log():
 def test_the_real_table_parses():
     table = budget.parse_table(budget.TABLE.read_text())
     assert budget.SETUP in table
+
+
+def test_a_whole_machine_test_counts_whole():
+    table = budget.parse_table(FITS + "//tests:consumer_test\t700\tserial\n")
+    assert budget.estimate_s(table) == 300 + 600 + 700 + 120 / budget.TEST_PARALLELISM
