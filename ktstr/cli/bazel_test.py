@@ -90,22 +90,30 @@ def _bazel_log_hint(env: dict[str, str] | os._Environ[str]) -> Optional[str]:
 
 def shell_main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ktstr_shell targets (`bazel run`): the config's VM with a shell."""
-    p = argparse.ArgumentParser(prog="ktstr_shell")
+    p = argparse.ArgumentParser(prog="ktstr_shell", description="`bazel run <this target>` for a shell in the "
+                                "target's VM; `bazel run <this target> -- CMD` to run CMD there and exit with its "
+                                "status (ktstr.cli.one_liner)")
     p.add_argument("--config", required=True)
+    p.add_argument("command", nargs=argparse.REMAINDER, help="a command to run instead of the shell")
     args = p.parse_args(argv)
     try:
         cfg = read_config(args.config)
     except ConfigError as exc:
         print(f"ktstr_shell: {exc}", file=sys.stderr)
         return 2
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     # Its own scratch (no TEST_TMPDIR under `bazel run`), removed when the shell ends.
     with tempfile.TemporaryDirectory(prefix="ktstr-shell-") as tmp:
-        return _shell(cfg, tmp)
+        return _shell(cfg, tmp, command)
 
 
-def _shell(cfg: dict, tmp: str) -> int:
+def _shell(cfg: dict, tmp: str, command: Sequence[str] = ()) -> int:
+    from ktstr.cli.one_liner import command_from_argv, run_one_liner
+
     try:
         req = RunRequest.from_bazel_config({**cfg, "srcs": [], "test": ""}, {"TEST_TMPDIR": tmp})
+        if command:
+            return run_one_liner(req, command_from_argv(command))
         return runner.shell(req, os.environ.get("TERM", "vt100"))
     except (KtstrError, OSError, ValueError) as exc:
         print(f"ktstr_shell {cfg.get('suite')}: {exc}", file=sys.stderr)

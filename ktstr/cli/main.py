@@ -43,11 +43,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _shell(args: argparse.Namespace) -> int:
+    from ktstr.cli.one_liner import run_one_liner, vm_shape_args
+
     # Nothing of a shell session is kept: its scratch goes with it.
     with tempfile.TemporaryDirectory(prefix="ktstr-shell-") as tmp:
         work = Path(tmp)
         try:
+            vm_shape_args(args)
             req = RunRequest.from_cli(args, work / "out", work)
+            if args.exec is not None:
+                return run_one_liner(req, args.exec)
             return runner.shell(req, os.environ.get("TERM", "vt100"))
         except (KtstrError, OSError, ValueError) as exc:
             print(f"ktstr shell: {exc}", file=sys.stderr)
@@ -181,6 +186,10 @@ def parser() -> argparse.ArgumentParser:
     _add_vm_args(sh, "e.g. 2n4l2c1t or a preset (default 1n1l2c1t)")
     sh.add_argument("--initramfs", action="append", required=True, help="base initramfs cpio (repeatable)")
     _add_scheduler_args(sh)
+    sh.add_argument("--exec", metavar="CMD", help="run CMD with /bin/sh -c in the VM instead of a shell: its "
+                                                  "output on stdout, its exit status ours (ktstr.cli.one_liner)")
+    sh.add_argument("--cpus", type=int, help="N CPUs in one LLC (shorthand for --topology 1n1lNc1t)")
+    sh.add_argument("--memory", help="guest memory with a unit, e.g. 2G or 512M (as vng; or --memory-mib)")
     sh.set_defaults(func=_shell)
 
     ls = sub.add_parser("list", help="list @ktstr_test functions, or the scenario catalogue")

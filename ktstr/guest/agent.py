@@ -281,7 +281,12 @@ def main() -> int:
         rep.log(f"mount problem: {p}")
     error = ""
     try:
-        error = run(config, rep)
+        if config.mode == "exec":
+            from ktstr.guest.shell import run_command
+
+            run_command(config, rep)
+        else:
+            error = run(config, rep)
     except Exception:  # noqa: BLE001 - the host must get the agent's own failure
         error = traceback.format_exc()
         print(error, flush=True)

@@ -1,6 +1,10 @@
 """Shell mode: the VM a test would get (kernel, topology, scheduler attached), with an
 interactive shell on the console instead of tests. For poking at a scheduler by hand:
 /sys/kernel/sched_ext, cgroups, tracing, `taskset`, `top`. Leaving the shell powers off.
+
+Exec mode is the same VM running one command (`ktstr shell --exec CMD`): its output goes to
+the console between two lines the host's display cuts at (EXEC_BEGIN, EXEC_END), and its
+exit status reaches the host in a signed result frame, as the one test "exec".
 """
 
 from __future__ import annotations
@@ -12,10 +16,15 @@ import termios
 
 from ktstr.guest.kmsg import KmsgReader
 from ktstr.guest.scheduler import Scheduler
-from ktstr.wire.run_config import RunConfig
+from ktstr.wire.marks import EXEC_BEGIN, EXEC_END
+from ktstr.wire.run_config import EXEC_TEST, EXIT_STATUS_STAT, RunConfig
 
 CONSOLE = "/dev/ttyS0"
 SHELL = "/bin/sh"
+TIMED_OUT_STATUS = 124  # as timeout(1): the command outlived the VM's time
+# The command must end this long before the host's VM timeout, so its result still reaches
+# the host; a command killed for it exits TIMED_OUT_STATUS.
+EXEC_RESERVE_S = 5.0
 
 
 def _say(text: str) -> None:
@@ -42,6 +51,84 @@ def run(config: RunConfig) -> int:
     if sched is not None:
         sched.stop()
     return status
+
+
+def run_command(config: RunConfig, rep) -> None:
+    """Exec mode: attach the scheduler as for a test, run config.command with /bin/sh -c
+    (stdin /dev/null, output on the console), report its exit status as the test "exec".
+    `rep` is the agent's Reporter (the only writer of frames)."""
+    import subprocess
+    import time
+
+    from ktstr.topology import SysTopology
+    from ktstr.wire import ktstr_pb2 as pb
+    from ktstr.wire.frames import HELLO, TEST_RESULT, TEST_START
+    from ktstr.wire.messages import GuestTestResult
+    from ktstr.wire.status import Status
+
+    topo = SysTopology.read()
+    with open("/proc/uptime") as f:
+        uptime = float(f.read().split()[0])
+    rep.send(HELLO, pb.Hello(kernel_release=os.uname().release, topology=topo.shape(), cpus=len(topo.cpus),
+                             uptime_s=uptime))
+    rep.send(TEST_START, pb.TestStart(name=EXEC_TEST))
+    result = GuestTestResult(name=EXEC_TEST, status=Status.FAIL)
+    sched = None
+    if config.scheduler is not None:
+        sched = Scheduler(config.scheduler, KmsgReader(), "/tmp/scheduler.log")
+        problem = sched.start()
+        if problem:
+            sched.wait_disabled()
+            result.reason = f"scheduler {config.scheduler.name} did not attach: {problem}"
+            result.scheduler_output = sched.output_tail()
+            rep.send(TEST_RESULT, result.to_pb())
+            return
+    limit = max((config.vm_timeout_s or 0.0) - EXEC_RESERVE_S, 1.0) if config.vm_timeout_s else None
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "TERM": config.term or "vt100"}
+    print(EXEC_BEGIN, flush=True)
+    start = time.monotonic()
+    proc = subprocess.Popen([SHELL, "-c", config.command], stdin=subprocess.DEVNULL, env=env, cwd="/tmp",
+                            start_new_session=True)
+    try:
+        status = proc.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        status = TIMED_OUT_STATUS
+        result.details.append(f"the command ran past {limit:g} s (the VM's timeout less {EXEC_RESERVE_S:g} s) "
+                              f"and was killed")
+    else:
+        status = _exit_status(status)
+    result.duration_s = time.monotonic() - start
+    _drain_stdout()
+    print(f"{EXEC_END} {status}", flush=True)
+    result.stats[EXIT_STATUS_STAT] = float(status)
+    result.status = Status.PASS if status == 0 else Status.FAIL
+    result.reason = "" if status == 0 else f"the command exited with status {status}"
+    if sched is not None:
+        problem = sched.problem()
+        if problem:
+            sched.wait_disabled()
+            result.status = Status.FAIL
+            result.reason = f"scheduler {sched.spec.name} died: {problem}"
+        sched.stop()
+    rep.send(TEST_RESULT, result.to_pb())
+
+
+def _exit_status(returncode: int) -> int:
+    """Popen's returncode as a shell would say it: a signal N is 128+N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _drain_stdout() -> None:
+    """Let the console send the command's output before the end mark."""
+    import sys
+
+    try:
+        sys.stdout.flush()
+        termios.tcdrain(sys.stdout.fileno())
+    except (OSError, termios.error, ValueError):
+        pass  # not a tty (a test run), or the console is gone
 
 
 def _interactive_shell(term: str) -> int:

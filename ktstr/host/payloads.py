@@ -1,6 +1,7 @@
-"""What a VM runs, as types: Python scenarios (the guest agent runs @ktstr_test functions)
-or a command (a program such as the upstream sched_ext selftests runner, judged from its
-console). The runner's boot loop asks a payload for its boots, the layer each boot gets and
+"""What a VM runs, as types: Python scenarios (the guest agent runs @ktstr_test functions),
+a command (a program such as the upstream sched_ext selftests runner, judged from its
+console), or a one-liner (`ktstr shell --exec CMD`: the agent runs a shell command and
+reports its exit status). The runner's boot loop asks a payload for its boots, the layer each boot gets and
 the outcomes of each boot; a new kind of payload is a new class here.
 """
 
@@ -18,7 +19,7 @@ from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot, layer_files, plan_boo
 from ktstr.host.run_layer import cpio_newc, write_run_layer
 from ktstr.topology import Topology
 from ktstr.wire.messages import GuestRun, decode
-from ktstr.wire.run_config import EEVDF, SchedulerSpec
+from ktstr.wire.run_config import EEVDF, EXEC_TEST, SchedulerSpec
 
 
 class Payload(Protocol):
@@ -103,3 +104,34 @@ class Command:
 
         return evaluate_selftests(result), GuestRun()
 
+
+
+@dataclass(frozen=True)
+class Exec:
+    """One shell command in the test VM (kernel, topology, scheduler attached), run by the
+    guest agent (ktstr.guest.shell.run_command) and judged like a test named "exec": the
+    command's exit status is its verdict, and every kernel splat, sched_ext exit or crash
+    during the boot is a finding of it, as for any test."""
+
+    command: str
+    scheduler: SchedulerSpec = EEVDF
+    vm_timeout_s: Optional[float] = None
+
+    def names(self) -> list[str]:
+        return [EXEC_TEST]
+
+    def shard(self, index: int, total: int) -> Optional[Exec]:
+        return self if index == 0 else None
+
+    def plan(self, topology_override: str) -> list[PlannedBoot]:
+        return [PlannedBoot(str(Topology.parse(topology_override or DEFAULT_TOPOLOGY)), [])]
+
+    def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
+        config = replace(run_config(suite, boot.topology, [], self.scheduler, emulated=emulated,
+                                    vm_timeout_s=self.vm_timeout_s, result_key=boot.result_key),
+                         mode="exec", command=self.command)
+        return write_run_layer(boot_dir / "run-layer.cpio", config.to_json(), layer_files([], self.scheduler))
+
+    def judge(self, boot: PlannedBoot, result: BootResult) -> tuple[list[TestOutcome], GuestRun]:
+        guest = decode(result.result_stream, result.result_stream_elided, boot.result_key)
+        return evaluate(self.names(), result, guest, boot.topology), guest

@@ -10,7 +10,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ktstr.errors import KtstrError
 from ktstr.host.discovery import list_all, select
@@ -57,7 +57,9 @@ class RunRequest:
     expectations: tuple[Expectation, ...] = ()
     out_dir: Path = Path("ktstr-out")
     work_dir: Path = Path("ktstr-work")
-    stream_console: bool = False
+    stream_console: bool = False  # the whole console to stderr as it arrives
+    # Or this, given the console bytes as they arrive (the one-liner's display).
+    console_sink: Optional[Callable[[bytes], None]] = field(default=None, compare=False)
     # The host monitor: the kernel's layout.json (None: no monitor, said in the details) and
     # the target's option overrides (docs/monitor.md).
     kernel_layout: Optional[Path] = None
@@ -71,7 +73,8 @@ class RunRequest:
 
     @property
     def scheduler(self) -> SchedulerSpec:
-        return self.payload.scheduler if isinstance(self.payload, Scenarios) else EEVDF
+        # Scenarios and Exec attach one; the other payloads run without (EEVDF).
+        return getattr(self.payload, "scheduler", EEVDF)
 
     @classmethod
     def from_bazel_config(cls, cfg: dict[str, Any], env: dict[str, str]) -> RunRequest:

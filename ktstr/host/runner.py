@@ -213,7 +213,7 @@ def boot_spec(req: RunRequest, topology: str, initrds: tuple[Path, ...], suffix:
         console_path=req.out_dir / f"console{suffix}.log",
         result_path=req.out_dir / f"result-stream{suffix}.bin",
         work_dir=boot_dir,
-        on_console=_stream_to_stderr if req.stream_console else None,
+        on_console=req.console_sink or (_stream_to_stderr if req.stream_console else None),
     )
 
 

@@ -15,6 +15,12 @@ from typing import Iterable, Optional
 
 TEST_MARK = "ktstr: test {name} begins"
 
+# Exec mode (`ktstr shell --exec CMD`): the command's output stands on the console between
+# these lines; the host's display shows only that part. Display only: the command's exit
+# status and verdict come from its signed result frame, never from this text.
+EXEC_BEGIN = "ktstr-exec: begin"
+EXEC_END = "ktstr-exec: end"
+
 # Optional "<3>" level, "[    1.234567] " printk timestamp and "[T12]" caller id before the
 # message (console lines have them, /dev/kmsg text does not).
 CONSOLE_PREFIX = r"^(?:<\d>)?(?:\[\s*\d+\.\d+\]\s*)?(?:\[\s*[CT]\d+\]\s*)?"

@@ -15,7 +15,11 @@ from typing import Any, Optional
 from ktstr.errors import KtstrError
 
 VERSION = 1
-MODES = ("tests", "shell")
+MODES = ("tests", "shell", "exec")
+# Exec mode reports as one test of this name, its command's exit status in this stat of
+# its TestResult (ktstr.guest.shell.run_command sends it, ktstr.cli.one_liner reads it).
+EXEC_TEST = "exec"
+EXIT_STATUS_STAT = "exit_status"
 
 
 class RunConfigError(KtstrError, ValueError):
@@ -90,13 +94,19 @@ class RunConfig:
     # It reads run.json and removes it before it starts anything, so no test or scheduler
     # finds the key in the file system.
     result_key: str = ""
-    mode: str = "tests"  # "shell": an interactive shell on the console instead of tests
+    mode: str = "tests"  # "shell": an interactive shell on the console instead of tests;
+    # "exec": `command` run by /bin/sh -c with its output on the console, its exit status
+    # reported as the one test "exec" (ktstr.guest.shell.run_command)
     term: str = "vt100"  # $TERM of that shell
+    command: str = ""
     version: int = VERSION
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise RunConfigError(f"run.json mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if (self.mode == "exec") != bool(self.command):
+            raise RunConfigError(f"run.json mode {self.mode!r} with command {self.command!r}: a command "
+                                 f"goes with mode 'exec' and only with it")
         if self.version != VERSION:
             raise RunConfigError(f"run.json version {self.version} is not {VERSION}: host and guest "
                              f"come from different ktstr trees; rebuild the initramfs")

@@ -1,5 +1,6 @@
 """`bazel run //sched:scx_simple_shell`: the test VM with the scheduler attached and a shell
-on the terminal, driven here through a pipe as a person would type."""
+on the terminal, driven here through a pipe as a person would type; and the one-liner
+(`bazel run //sched:scx_simple_shell -- CMD`), its output and its exit status."""
 
 import os
 import select
@@ -58,3 +59,25 @@ def test_the_shell_vm_has_the_scheduler_attached_and_the_topology():
     assert "\n2-3" in text.replace("\r", "")  # CPU 2 shares its LLC with CPU 3 only
     assert "done-42" in text and "reboot: Power down" in text
     assert proc.returncode == 0
+
+
+def one_liner(*command: str) -> subprocess.CompletedProcess:
+    """`bazel run //sched:scx_simple_shell -- COMMAND...`, as Bazel would run it."""
+    env = {**os.environ, "KTSTR_ENGINE": os.environ.get("KTSTR_ENGINE", "auto")}
+    return subprocess.run([str(SHELL), "--config", str(CONFIG), *command], stdin=subprocess.DEVNULL,
+                          capture_output=True, env=env, cwd=runfiles_root(), timeout=240)
+
+
+def test_the_one_liner_prints_the_commands_output_and_exits_with_its_status():
+    run = one_liner("cat /sys/kernel/sched_ext/root/ops; nproc; echo out-$((6*7)); exit 3")
+    assert run.returncode == 3, run.stderr.decode(errors="replace")[-3000:]
+    # Only the command's output: no boot lines, no power-off line.
+    assert run.stdout == b"simple\n4\nout-42\n", run.stdout
+
+
+def test_a_kernel_splat_during_a_command_that_exits_0_is_status_1_and_named():
+    # Several words are an argv: the inner quotes reach the guest's sh intact.
+    run = one_liner("sh", "-c", "echo 'WARNING: CPU: 0 PID: 1 at x.c:1 planted_by_the_one_liner' > /dev/kmsg")
+    err = run.stderr.decode(errors="replace")
+    assert run.returncode == 1, err[-3000:]
+    assert "planted_by_the_one_liner" in err and "WARNING" in err, err[-3000:]
