@@ -81,14 +81,37 @@ def _check_strings(provider, field, values):
         _check(provider, field, v, ["string"], "a list of strings")
 
 def make_kernel_info(bzimage, vmlinux, config, release, version, layout):
-    """KtstrKernelInfo, checked: five Files and a non-empty version."""
+    """KtstrKernelInfo, checked: five Files and a non-empty version.
+
+    Args:
+      bzimage: the field of the same name (KtstrKernelInfo's fields say what it holds).
+      vmlinux: as above.
+      config: as above.
+      release: as above.
+      version: as above.
+      layout: as above.
+
+    Returns:
+      The KtstrKernelInfo.
+    """
     for field, value in [("bzimage", bzimage), ("vmlinux", vmlinux), ("config", config), ("release", release), ("layout", layout)]:
         _check("KtstrKernelInfo", field, value, ["File"], "a File")
     _check_text("KtstrKernelInfo", "version", version)
     return KtstrKernelInfo(bzimage = bzimage, vmlinux = vmlinux, config = config, release = release, version = version, layout = layout)
 
 def make_scheduler_info(name, binary, runtime_files, args, ops_name):
-    """KtstrSchedulerInfo, checked; EEVDF (binary None) takes no arguments and no files."""
+    """KtstrSchedulerInfo, checked; EEVDF (binary None) takes no arguments and no files.
+
+    Args:
+      name: the field of the same name (KtstrSchedulerInfo's fields say what it holds).
+      binary: as above.
+      runtime_files: as above.
+      args: as above.
+      ops_name: as above.
+
+    Returns:
+      The KtstrSchedulerInfo.
+    """
     _check_text("KtstrSchedulerInfo", "name", name)
     _check("KtstrSchedulerInfo", "binary", binary, ["File", "NoneType"], "a File, or None for EEVDF")
     _check("KtstrSchedulerInfo", "runtime_files", runtime_files, ["depset"], "a depset of Files")
@@ -100,7 +123,15 @@ def make_scheduler_info(name, binary, runtime_files, args, ops_name):
     return KtstrSchedulerInfo(name = name, binary = binary, runtime_files = runtime_files, args = args, ops_name = ops_name)
 
 def make_initramfs_info(archives, compression):
-    """KtstrInitramfsInfo, checked: one or more Files and a known compression."""
+    """KtstrInitramfsInfo, checked: one or more Files and a known compression.
+
+    Args:
+      archives: the field of the same name (KtstrInitramfsInfo's fields say what it holds).
+      compression: as above.
+
+    Returns:
+      The KtstrInitramfsInfo.
+    """
     _check("KtstrInitramfsInfo", "archives", archives, ["list"], "a list of Files")
     if not archives:
         fail("KtstrInitramfsInfo.archives: expected at least one archive, got []")
@@ -111,7 +142,16 @@ def make_initramfs_info(archives, compression):
     return KtstrInitramfsInfo(archives = archives, compression = compression)
 
 def make_bpf_toolchain_info(dir, source_files, source_root):
-    """KtstrBpfToolchainInfo, checked: a tree artifact, a depset and the source root."""
+    """KtstrBpfToolchainInfo, checked: a tree artifact, a depset and the source root.
+
+    Args:
+      dir: the field of the same name (KtstrBpfToolchainInfo's fields say what it holds).
+      source_files: as above.
+      source_root: as above.
+
+    Returns:
+      The KtstrBpfToolchainInfo.
+    """
     _check("KtstrBpfToolchainInfo", "dir", dir, ["File"], "a tree artifact (declare_directory)")
     if not dir.is_directory:
         fail("KtstrBpfToolchainInfo.dir: expected a tree artifact (declare_directory), got the file %s" % dir.path)
@@ -120,7 +160,17 @@ def make_bpf_toolchain_info(dir, source_files, source_root):
     return KtstrBpfToolchainInfo(dir = dir, source_files = source_files, source_root = source_root)
 
 def make_kernel_source_info(tarball, version, sha256, package_version):
-    """KtstrKernelSourceInfo, checked: a File, a version, '' or a 64-digit sha256."""
+    """KtstrKernelSourceInfo, checked: a File, a version, '' or a 64-digit sha256.
+
+    Args:
+      tarball: the field of the same name (KtstrKernelSourceInfo's fields say what it holds).
+      version: as above.
+      sha256: as above.
+      package_version: as above.
+
+    Returns:
+      The KtstrKernelSourceInfo.
+    """
     _check("KtstrKernelSourceInfo", "tarball", tarball, ["File"], "a File")
     _check_text("KtstrKernelSourceInfo", "version", version)
     _check("KtstrKernelSourceInfo", "sha256", sha256, ["string"], "a string")
@@ -130,7 +180,14 @@ def make_kernel_source_info(tarball, version, sha256, package_version):
     return KtstrKernelSourceInfo(tarball = tarball, version = version, sha256 = sha256, package_version = package_version)
 
 def make_engine_flag_info(value):
-    """EngineFlagInfo, checked: '' or a known engine."""
+    """EngineFlagInfo, checked: '' or a known engine.
+
+    Args:
+      value: the field of the same name (EngineFlagInfo's fields say what it holds).
+
+    Returns:
+      The EngineFlagInfo.
+    """
     if value != "" and value not in ENGINES:
         fail("EngineFlagInfo.value: expected \"\" or one of %s, got %r" % (", ".join(ENGINES), value))
     return EngineFlagInfo(value = value)

@@ -9,7 +9,14 @@ load("//rules:private/engines.bzl", "ENGINES")
 load("//rules:providers.bzl", "EngineFlagInfo", "KtstrInitramfsInfo", "KtstrKernelInfo")
 
 def merge_attrs(*dicts):
-    """One attrs dict from several; a name given twice is an error, not an override."""
+    """One attrs dict from several; a name given twice is an error, not an override.
+
+    Args:
+      *dicts: attrs dicts (name -> attr.*()).
+
+    Returns:
+      A new dict with every entry of each.
+    """
     out = {}
     for d in dicts:
         for name, value in d.items():

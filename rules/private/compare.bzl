@@ -7,8 +7,8 @@ bazel-testlogs/.../<name>_candidate`), and the test `<name>`, which boots each s
 times (interleaved) and judges them with ktstr.compare (rule: ktstr/compare/judge.py).
 """
 
-load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
 load("//rules:private/ktstr_test.bzl", "ktstr_test")
+load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
 load("//rules:private/test_config_rule.bzl", "CONFIG_SUFFIX")
 
 def ktstr_compare_test(

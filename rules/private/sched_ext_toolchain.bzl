@@ -11,7 +11,14 @@ load("//rules:providers.bzl", "KtstrKernelInfo", "make_bpf_toolchain_info")
 EXAMPLES = ["scx_simple", "scx_qmap", "scx_central", "scx_flatcg"]
 
 def kernel_source_root(files):
-    """The exec path of the kernel source root, from the files of its :tools_sources."""
+    """The exec path of the kernel source root.
+
+    Args:
+      files: the files of the kernel's :tools_sources.
+
+    Returns:
+      The path before "/tools/sched_ext/".
+    """
     for f in files:
         idx = f.path.find("/tools/sched_ext/")
         if idx > 0:
