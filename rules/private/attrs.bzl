@@ -1,4 +1,5 @@
-"""Attributes shared by ktstr's VM-test config rules, and the engine's runfiles.
+"""Attributes shared by ktstr's rules: the VM-test config rules' (with the engine's runfiles)
+and the scheduler rules'.
 
 ktstr_test's config rule (test_config_rule.bzl) and ktstr_verifier_test's
 (verifier_config_rule.bzl) boot the same engines: ENGINE_ATTRS and engine_runfiles() are the
@@ -6,7 +7,7 @@ one place that says which files each engine adds to a test's runfiles (and so to
 """
 
 load("//rules:private/engines.bzl", "ENGINES")
-load("//rules:providers.bzl", "EngineFlagInfo", "KtstrInitramfsInfo", "KtstrKernelInfo")
+load("//rules:providers.bzl", "EngineFlagInfo", "KtstrInitramfsInfo", "KtstrKernelInfo", "make_scheduler_info")
 
 def merge_attrs(*dicts):
     """One attrs dict from several; a name given twice is an error, not an override.
@@ -43,6 +44,31 @@ ENGINE_ATTRS = {
     "_l1_initramfs": attr.label(default = Label("//vmm:l1_initramfs"), providers = [KtstrInitramfsInfo]),
     "_qemu_version": attr.label(default = Label("@ktstr_host_tools//:qemu.txt"), allow_single_file = True),
 }
+
+# What ktstr_scheduler and ktstr_bpf_scheduler both take besides their binary.
+SCHEDULER_ATTRS = {
+    "data": attr.label_list(allow_files = True, doc = "files the loader needs in the guest"),
+    "default_args": attr.string_list(doc = "default loader arguments"),
+    "display_name": attr.string(doc = "the scheduler's name in reports (default: the target's name)"),
+}
+
+def scheduler_info(ctx, binary):
+    """KtstrSchedulerInfo of a rule with SCHEDULER_ATTRS and an `ops_name` attribute.
+
+    Args:
+      ctx: the rule's context.
+      binary: the loader (File), or None for EEVDF.
+
+    Returns:
+      The checked KtstrSchedulerInfo.
+    """
+    return make_scheduler_info(
+        name = ctx.attr.display_name or ctx.label.name,
+        binary = binary,
+        runtime_files = depset(ctx.files.data),
+        args = ctx.attr.default_args,
+        ops_name = ctx.attr.ops_name,
+    )
 
 def runfile_path(f):
     # Tests run with the workspace's runfiles directory as cwd; files of other repositories

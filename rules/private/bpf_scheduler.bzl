@@ -4,8 +4,9 @@ Built with a ktstr_sched_ext_toolchain: clang -target bpf -> bpftool gen object/
 cc + libbpf.a (build_bpf_scheduler.sh).
 """
 
+load("//rules:private/attrs.bzl", "SCHEDULER_ATTRS", "merge_attrs", "scheduler_info")
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
-load("//rules:providers.bzl", "KtstrBpfToolchainInfo", "make_scheduler_info")
+load("//rules:providers.bzl", "KtstrBpfToolchainInfo")
 
 def _bpf_scheduler_impl(ctx):
     tc = ctx.attr.toolchain[KtstrBpfToolchainInfo]
@@ -44,34 +45,25 @@ def _bpf_scheduler_impl(ctx):
     return [
         DefaultInfo(files = depset([out]), executable = out),
         OutputGroupInfo(bpf_object = depset([bpf_obj])),
-        make_scheduler_info(
-            name = ctx.attr.display_name or ctx.label.name,
-            binary = out,
-            runtime_files = depset(ctx.files.data),
-            args = ctx.attr.default_args,
-            ops_name = ctx.attr.ops_name,
-        ),
+        scheduler_info(ctx, out),
     ]
 
 ktstr_bpf_scheduler = rule(
     implementation = _bpf_scheduler_impl,
     executable = True,
     doc = "A sched_ext scheduler from sources: one <name>.bpf.c plus its userspace loader.",
-    attrs = {
+    attrs = merge_attrs(SCHEDULER_ATTRS, {
         "bpf_srcs": attr.label_list(allow_files = [".bpf.c"], mandatory = True, doc = "exactly one <name>.bpf.c: the BPF side; <name> names its skeleton"),
         "srcs": attr.label_list(allow_files = [".c"], mandatory = True, doc = "the userspace loader's .c files"),
         "hdrs": attr.label_list(allow_files = [".h"], doc = "headers of either side (their directories are on the include path)"),
-        "data": attr.label_list(allow_files = True, doc = "files the loader needs in the guest"),
         "toolchain": attr.label(
             default = Label("//schedulers:sched_ext"),
             providers = [KtstrBpfToolchainInfo],
             doc = "a ktstr_sched_ext_toolchain: bpftool, libbpf and vmlinux.h of the kernel the scheduler runs on",
         ),
-        "default_args": attr.string_list(doc = "default loader arguments"),
         "ops_name": attr.string(mandatory = True, doc = "the name /sys/kernel/sched_ext/root/ops shows"),
         "struct_ops": attr.string(doc = "the SCX_OPS_DEFINE variable (default <skeleton>_ops), for the shared loader"),
         "_build_script": attr.label(default = Label("//rules:private/build_bpf_scheduler.sh"), allow_single_file = True),
         "_host_tools": attr.label(default = Label("@ktstr_host_tools//:bpf.txt"), allow_single_file = True),
-        "display_name": attr.string(doc = "the scheduler's name in reports (default: the target's name)"),
-    },
+    }),
 )

@@ -1,7 +1,6 @@
 """ktstr_selftests_test: the kernel's sched_ext selftests runner in a VM, as one Bazel test."""
 
-load("//rules:private/ktstr_target.bzl", "cpu_tag", "ktstr_target")
-load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
+load("//rules:private/ktstr_target.bzl", "ktstr_vm_test")
 load("//rules:private/topology.bzl", "resolve_topology")
 
 def ktstr_selftests_test(
@@ -32,10 +31,8 @@ def ktstr_selftests_test(
       **kwargs: passed to the py_test.
     """
     topology = resolve_topology(topology)
-    ktstr_target(
+    ktstr_vm_test(
         name,
-        py_test,
-        "//rules:private/ktstr_test_main.py",
         dict(
             kernel = kernel,
             selftests_runner = runner,
@@ -46,6 +43,6 @@ def ktstr_selftests_test(
             engine = engine,
         ),
         size = size,
-        tags = tags + [cpu_tag(topology), "ktstr"],
+        tags = tags,
         **kwargs
     )

@@ -1,8 +1,7 @@
 """ktstr_shell: a `bazel run` target booting the VM a ktstr_test would, with a shell."""
 
-load("//rules:private/ktstr_target.bzl", "guest_memory", "ktstr_target")
+load("//rules:private/ktstr_target.bzl", "ktstr_target", "scheduled_vm")
 load("//rules:private/needs_ktstr_dependencies.bzl", "py_binary")
-load("//rules:private/topology.bzl", "resolve_topology")
 
 def ktstr_shell(
         name,
@@ -32,21 +31,11 @@ def ktstr_shell(
       cmdline: as for ktstr_test.
       **kwargs: passed to the py_binary.
     """
-    topology = resolve_topology(topology)
     ktstr_target(
         name,
         py_binary,
         "//rules:private/ktstr_shell_main.py",
-        dict(
-            kernel = kernel,
-            initramfs = initramfs,
-            scheduler = scheduler,
-            sched_args = sched_args,
-            topology = topology,
-            memory_mib = guest_memory(memory_mib, topology),
-            engine = engine,
-            cmdline = cmdline,
-        ),
+        scheduled_vm(kernel, initramfs, scheduler, sched_args, topology, memory_mib, engine, cmdline),
         testonly = True,
         **kwargs
     )

@@ -6,9 +6,7 @@ whose main is ktstr's Bazel entry point (ktstr_target.bzl). Bazel caches the res
 test: unchanged kernel, scheduler, initramfs, sources and attributes mean a cached PASS.
 """
 
-load("//rules:private/ktstr_target.bzl", "cpu_tag", "guest_memory", "ktstr_target")
-load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
-load("//rules:private/topology.bzl", "resolve_topology")
+load("//rules:private/ktstr_target.bzl", "ktstr_vm_test", "scheduled_vm")
 
 def _scoped(texts):
     """{text: [test, ...]} as is; a text or a list of texts: for every test of the target."""
@@ -98,30 +96,27 @@ def ktstr_test(
       **kwargs: passed to the py_test (visibility, flaky, shard_count: test functions are
         dealt round-robin over the shards, each shard booting its own VMs, ...).
     """
-    topology = resolve_topology(topology)
-    ktstr_target(
+    ktstr_vm_test(
         name,
-        py_test,
-        "//rules:private/ktstr_test_main.py",
-        dict(
+        scheduled_vm(
+            kernel,
+            initramfs,
+            scheduler,
+            sched_args,
+            topology,
+            memory_mib,
+            engine,
+            cmdline,
             srcs = srcs,
             test = test,
-            kernel = kernel,
-            initramfs = initramfs,
-            scheduler = scheduler,
-            sched_args = sched_args,
-            topology = topology,
-            memory_mib = guest_memory(memory_mib, topology),
             duration = "" if duration == None else str(duration),
             checks = checks,
             watchdog_timeout_s = "" if watchdog_timeout_s == None else str(watchdog_timeout_s),
             vm_timeout = vm_timeout_s,
-            engine = engine,
             expectations = _expectations(expect_fail, may_fail),
-            cmdline = cmdline,
             monitor = monitor,
         ),
         size = size,
-        tags = tags + [cpu_tag(topology), "ktstr"],
+        tags = tags,
         **kwargs
     )
