@@ -28,7 +28,7 @@ load(":repositories.bzl", "kernel_source")
 
 _python = tag_class(
     doc = "Which host CPython ktstr's tools run on and pack into guests (the root module's wins).",
-    attrs = {"interpreter": attr.string(default = DEFAULT_PYTHON)},
+    attrs = {"interpreter": attr.string(default = DEFAULT_PYTHON, doc = "the host CPython's path (default /usr/bin/python3)")},
 )
 
 def _ktstr_impl(mctx):

@@ -7,8 +7,9 @@ bazel-testlogs/.../<name>_candidate`), and the test `<name>`, which boots each s
 times (interleaved) and judges them with ktstr.compare (rule: ktstr/compare/judge.py).
 """
 
+load("//rules:private/ktstr_test.bzl", "ktstr_test")
 load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
-load("//rules:private/test.bzl", "ktstr_test")
+load("//rules:private/test_config_rule.bzl", "CONFIG_SUFFIX")
 
 def ktstr_compare_test(
         name,
@@ -65,8 +66,8 @@ def ktstr_compare_test(
             **kwargs
         )
 
-        # ktstr_test's JSON config target (rules/private/test.bzl: <target>_ktstr_config).
-        configs.append(":%s_%s_ktstr_config" % (name, side))
+        # ktstr_test's JSON config target (ktstr_target.bzl: <target>_ktstr_config).
+        configs.append(":%s_%s%s" % (name, side, CONFIG_SUFFIX))
     main = Label("//rules:private/ktstr_compare_main.py")
     args = [
         "--baseline=$(rootpath %s)" % configs[0],

@@ -1,7 +1,7 @@
 """ktstr_initramfs: a deterministic initramfs layer, optionally stacked on a base image."""
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
-load("//rules:providers.bzl", "KtstrInitramfsInfo")
+load("//rules:providers.bzl", "COMPRESSIONS", "KtstrInitramfsInfo", "make_initramfs_info")
 
 _GUEST_LIB = "/opt/ktstr/lib"
 
@@ -69,7 +69,7 @@ def _ktstr_initramfs_impl(ctx):
     archives = (ctx.attr.base[KtstrInitramfsInfo].archives if ctx.attr.base else []) + [out]
     return [
         DefaultInfo(files = depset(archives + [listing]), runfiles = ctx.runfiles(files = archives)),
-        KtstrInitramfsInfo(archives = archives, compression = ctx.attr.compression),
+        make_initramfs_info(archives = archives, compression = ctx.attr.compression),
         OutputGroupInfo(listing = depset([listing])),
     ]
 
@@ -89,7 +89,7 @@ each test adds a small layer.""",
         "init": attr.string(default = "", values = ["", "agent"], doc = "\"agent\": /init runs the ktstr guest agent"),
         "init_file": attr.label(allow_single_file = True, doc = "a file to use as /init instead"),
         "base": attr.label(providers = [KtstrInitramfsInfo], doc = "initramfs this layer stacks on"),
-        "compression": attr.string(default = "none", values = ["none", "gzip", "zstd", "lz4"], doc = "archive compression (none boots fastest under TCG)"),
+        "compression": attr.string(default = "none", values = COMPRESSIONS, doc = "archive compression (none boots fastest under TCG)"),
         "_ktstr": attr.label(default = Label("//ktstr")),
         "_python_info": attr.label(default = Label("@ktstr_python//:python_info.txt"), allow_single_file = True),
         "_host_tools": attr.label(default = Label("@ktstr_host_tools//:initramfs.txt"), allow_single_file = True),

@@ -14,8 +14,7 @@ Two actions:
 """
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
-load("//rules:private/kernel_source.bzl", "KtstrKernelSourceInfo")
-load("//rules:providers.bzl", "KtstrKernelInfo")
+load("//rules:providers.bzl", "KtstrKernelSourceInfo", "make_kernel_info")
 
 def _cpu_resources(_os, _inputs):
     # make -j uses every core; tell Bazel so it does not run other actions beside it.
@@ -113,7 +112,7 @@ def _ktstr_kernel_impl(ctx):
             files = depset([bzimage, vmlinux, config, release, layout]),
             runfiles = ctx.runfiles(files = [bzimage, vmlinux, config, release, layout]),
         ),
-        KtstrKernelInfo(
+        make_kernel_info(
             bzimage = bzimage,
             vmlinux = vmlinux,
             config = config,

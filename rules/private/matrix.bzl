@@ -19,22 +19,10 @@ a group with none selected is one manual target. `<name>` is the test_suite of t
 and `bazel run :<name>_plan` prints it ("selected N/M, covered K/L" and every cell).
 """
 
-load("//rules:private/presets.bzl", "TOPOLOGY_PRESETS")
-load("//rules:private/test.bzl", "ktstr_test")
+load("//rules:private/ktstr_test.bzl", "ktstr_test")
+load("//rules:private/topology.bzl", "topology_cpus")
 
 _DIMS = ["kernel", "topology", "scheduler", "test"]
-
-def _cpus(topology):
-    shape = TOPOLOGY_PRESETS.get(topology, topology)
-    counts = []
-    rest = shape
-    for unit in ["n", "l", "c", "t"]:
-        parts = rest.split(unit, 1)
-        if len(parts) != 2 or not parts[0].isdigit():
-            fail("ktstr_matrix: topology %r: expected {n}n{l}l{c}c{t}t or a preset" % topology)
-        counts.append(int(parts[0]))
-        rest = parts[1]
-    return counts[1] * counts[2] * counts[3]
 
 def _features(cell):
     values = [cell[d] for d in _DIMS]
@@ -65,7 +53,7 @@ def matrix_plan(kernels, topologies, schedulers, tests, budget_s = 0, boot_s = 8
         for t in topologies:
             for s in schedulers:
                 for x in tests:
-                    scale = kernel_cost.get(k, 1.0) * max(1.0, _cpus(t) / 2.0)
+                    scale = kernel_cost.get(k, 1.0) * max(1.0, topology_cpus(t, "ktstr_matrix: topology") / 2.0)
                     cells.append({
                         "kernel": k,
                         "topology": t,

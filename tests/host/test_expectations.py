@@ -158,7 +158,7 @@ def test_no_expectation_leaves_the_outcome_alone(make_boot, passed):
 
 
 def test_starlark_and_json_forms_round_trip():
-    # ktstr_test writes {"text": "KIND|text", ...} (rules/private/test.bzl _expectations).
+    # ktstr_test writes {"text": "KIND|text", ...} (rules/private/ktstr_test.bzl _expectations).
     e = Expectation.from_json({"text": "splat|x", "reason": "r", "tests": ["a"], "required": True})
     assert (e.kinds, e.text, e.tests, e.required) == (("splat",), "x", ("a",), True)
     assert Expectation.from_json(e.to_json()) == e

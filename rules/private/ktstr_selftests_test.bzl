@@ -1,0 +1,48 @@
+"""ktstr_selftests_test: the kernel's sched_ext selftests runner in a VM, as one Bazel test."""
+
+load("//rules:private/ktstr_target.bzl", "ktstr_vm_test")
+load("//rules:private/topology.bzl", "resolve_topology")
+
+def ktstr_selftests_test(
+        name,
+        runner,
+        kernel,
+        runner_args = [],
+        topology = "1n1l2c1t",
+        memory_mib = 512,
+        vm_timeout_s = 240,
+        engine = "",
+        tags = [],
+        size = "large",
+        **kwargs):
+    """The upstream sched_ext selftests runner in a VM; each selftest is one JUnit test case.
+
+    Args:
+      name: target name.
+      runner: the selftests `runner` binary (tools/testing/selftests/sched_ext).
+      kernel: a ktstr_kernel target; the runner must be built against its headers/BTF.
+      runner_args: runner arguments, e.g. ["-t", "create_dsq"].
+      topology: guest topology.
+      memory_mib: guest memory.
+      vm_timeout_s: seconds before the VM is killed and reported hung.
+      engine: as for ktstr_test.
+      tags: extra tags.
+      size: Bazel test size ("large": the whole runner takes ~45 s under TCG).
+      **kwargs: passed to the py_test.
+    """
+    topology = resolve_topology(topology)
+    ktstr_vm_test(
+        name,
+        dict(
+            kernel = kernel,
+            selftests_runner = runner,
+            selftests_args = runner_args,
+            topology = topology,
+            memory_mib = memory_mib,
+            vm_timeout = vm_timeout_s,
+            engine = engine,
+        ),
+        size = size,
+        tags = tags,
+        **kwargs
+    )
