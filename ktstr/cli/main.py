@@ -193,8 +193,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("result")
     s.set_defaults(func=_show)
 
-    from ktstr.compare.cli import add_parser as add_compare
-    from ktstr.verifier.cli import add_parser as add_verifier
+    from ktstr.cli.compare import add_parser as add_compare
+    from ktstr.cli.verifier import add_parser as add_verifier
 
     add_compare(sub)
     add_verifier(sub, _add_vm_args)

@@ -25,7 +25,7 @@ from ktstr.host import children
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.boot_io import BootInputError, BootIO
 from ktstr.host.engines.classify import classify_exit
-from ktstr.monitor.memory import pc_ram_split
+from ktstr.host.engines.pc_ram import pc_ram_split
 from ktstr.topology import Topology
 
 QEMU_BINARY_ENV = "KTSTR_QEMU"

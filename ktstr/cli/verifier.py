@@ -41,7 +41,7 @@ def _pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from ktstr.cli.session import SIDECAR_NAME, claim_out_dir, execute
     from ktstr.host.request import RunRequest
-    from ktstr.verifier.bazel_test import present
+    from ktstr.cli.bazel_verifier import present
     from ktstr.verifier.cell import CellScheduler, VerifierCells
 
     try:
