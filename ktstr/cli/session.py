@@ -86,8 +86,9 @@ def execute(req: RunRequest, junit_path: Optional[Path], log_hint: Optional[str]
 def _execute(req: RunRequest, junit_path: Optional[Path], log_hint: Optional[str]) -> int:
     try:
         report = runner.run(req, hook=MonitorHook())
-    except (KtstrError, ValueError, OSError) as exc:
-        # The run never started (bad input, no engine): still a verdict per test, with reason.
+    except (KtstrError, OSError) as exc:
+        # The run never started (bad input, no engine, a file the machine refused): still a
+        # verdict per test, with reason. A bug (any other exception) keeps its traceback.
         why = f"could not start the VM: {exc}"
         outcomes = [TestOutcome(name, Status.INCONCLUSIVE, why) for name in req.payload.names()] or [
             TestOutcome("run", Status.INCONCLUSIVE, why)]

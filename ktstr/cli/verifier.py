@@ -14,6 +14,10 @@ from typing import Callable
 from ktstr.errors import KtstrError
 
 
+class VerifierArgsError(KtstrError, ValueError):
+    """`ktstr verifier` options that do not fit together (NAME=VALUE forms, budgets without a scheduler)."""
+
+
 def add_parser(sub: "argparse._SubParsersAction", add_vm_args: Callable[[argparse.ArgumentParser, str], None]) -> None:
     v = sub.add_parser("verifier", help="load schedulers' BPF programs in a VM and record the verifier's figures")
     add_vm_args(v, "guest topology (default 1n1l2c1t)")
@@ -33,7 +37,7 @@ def _pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
     for v in values:
         name, ok, rest = v.partition(sep)
         if not ok or not name or not rest:
-            raise ValueError(f"{what} {v!r}: expected NAME{sep}VALUE")
+            raise VerifierArgsError(f"{what} {v!r}: expected NAME{sep}VALUE")
         out[name] = rest
     return out
 
@@ -49,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
         budgets = _pairs(args.budget, ":", "--budget")
         unknown = sorted(set(budgets) - set(binaries))
         if unknown:
-            raise ValueError(f"--budget for {', '.join(unknown)}, which no --scheduler names")
+            raise VerifierArgsError(f"--budget for {', '.join(unknown)}, which no --scheduler names")
         out = claim_out_dir(args.out)
-    except (KtstrError, ValueError) as exc:
+    except KtstrError as exc:
         print(f"ktstr verifier: {exc}", file=sys.stderr)
         return 2
     cells = VerifierCells(tuple(CellScheduler(n, Path(b), budget=budgets.get(n, "")) for n, b in binaries.items()),

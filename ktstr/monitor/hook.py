@@ -29,6 +29,7 @@ class MonitorHook:
         tests = req.payload.tests if isinstance(req.payload, Scenarios) else []
         thresholds_resolver(req.monitor, tests, req.suite)
 
-    def start(self, req: RunRequest, boot: PlannedBoot, spec: BootSpec, emulated: bool) -> tuple[BootSpec, _MonitorWatch]:
+    def start(self, req: RunRequest, boot: PlannedBoot, spec: BootSpec,
+              emulated: bool) -> tuple[BootSpec, _MonitorWatch]:
         spec, p = plan(spec, req.kernel_layout, req.monitor, boot.tests, req.suite, emulated)
         return spec, _MonitorWatch(p)
