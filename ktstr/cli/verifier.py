@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cells = VerifierCells(tuple(CellScheduler(n, Path(b), budget=budgets.get(n, "")) for n, b in binaries.items()),
                           Path(args.shim))
-    req = RunRequest(suite="verifier", kernel=Path(args.kernel), initrds=[], payload=cells,  # type: ignore[arg-type]
+    req = RunRequest(suite="verifier", kernel=Path(args.kernel), initrds=[], payload=cells,
                      topology=args.topology or "", memory_mib=args.memory_mib, timeout_s=args.timeout,
                      cmdline_extra=args.cmdline, engine=args.engine,
                      vmm_library=Path(args.vmm_library) if args.vmm_library else None,

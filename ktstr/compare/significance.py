@@ -79,7 +79,7 @@ def _exact_upper_tail(doubled: list[int], m: int, observed: int) -> float:
 def _normal_upper_tail(ranks: list[float], n: int, m: int, rank_sum_b: float) -> float:
     N = n + m
     mean = m * (N + 1) / 2
-    ties = {}
+    ties: dict[float, int] = {}
     for r in ranks:
         ties[r] = ties.get(r, 0) + 1
     tie_term = sum(t ** 3 - t for t in ties.values()) / (N * (N - 1))

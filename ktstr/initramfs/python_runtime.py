@@ -13,7 +13,7 @@ import os
 import sys
 import sysconfig
 from dataclasses import dataclass
-from importlib._bootstrap_external import _code_to_hash_pyc  # the stdlib's own pyc writer
+from importlib._bootstrap_external import _code_to_hash_pyc  # type: ignore[attr-defined]  # the stdlib's own pyc writer
 
 from ktstr.errors import KtstrError
 from ktstr.initramfs.cpio import Archive
@@ -53,7 +53,7 @@ def host_layout() -> PythonLayout:
     spec = importlib.util.find_spec("google.protobuf")
     if spec is None or not spec.submodule_search_locations:
         raise PythonRuntimeError("the build's Python lacks protobuf (requirements.txt); run ./bazelw")
-    site = os.path.dirname(os.path.dirname(list(spec.submodule_search_locations)[0]))
+    site = os.path.dirname(os.path.dirname(next(iter(spec.submodule_search_locations))))
     return PythonLayout(
         executable=os.path.realpath(sys.executable),
         stdlib=stdlib,

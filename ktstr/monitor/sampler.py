@@ -222,7 +222,7 @@ class Sampler:
             if reader is None:
                 return
             self._loop(reader)
-        except Exception as exc:  # a monitor bug must not take the run's verdict with it
+        except Exception as exc:  # noqa: BLE001 - a monitor bug must not take the run's verdict with it
             self.status.error = f"monitor stopped: {type(exc).__name__}: {exc}"
 
     def _attach(self) -> Optional[RunQueueReader]:

@@ -44,7 +44,8 @@ def test_a_clean_package_passes(tmp_path):
 
 def test_an_error_class_outside_the_root_fails(tmp_path):
     pkg = _package(tmp_path, {
-        "compare/load.py": "class CompareInputError(ValueError):\n    pass\nclass Worse(CompareInputError):\n    pass\n",
+        "compare/load.py": ("class CompareInputError(ValueError):\n    pass\n"
+                            "class Worse(CompareInputError):\n    pass\n"),
     })
     assert violations(pkg) == [
         "pkg/compare/load.py:1: class CompareInputError(ValueError) does not derive from KtstrError",
@@ -56,7 +57,8 @@ def test_bare_builtins_fail_where_forbidden(tmp_path):
     pkg = _package(tmp_path, {
         "host/request.py": "def f():\n    raise ValueError('bad')\n",
         "wire/frames.py": "def f():\n    raise KeyError\n",
-        "scenario/model.py": "def f():\n    raise RuntimeError('x')\n\ndef g():\n    raise TypeError('a programming error')\n",
+        "scenario/model.py": ("def f():\n    raise RuntimeError('x')\n\n"
+                              "def g():\n    raise TypeError('a programming error')\n"),
     })
     found = violations(pkg)
     assert [v.split(": raise")[0] for v in found] == [

@@ -206,7 +206,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: "CacheHTTPServer"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: object) -> None:
         self.server.log(f"{self.address_string()} {format % args}")
 
     def _reply(self, status: int, text: str = "") -> None:
@@ -296,7 +296,7 @@ class CacheHTTPServer(ThreadingHTTPServer):
                  log_path: Optional[Path]) -> None:
         self.store = store
         self.writer_auth = writer_auth
-        self._log = open(log_path, "a", buffering=1) if log_path else None  # noqa: SIM115 - the server's life
+        self._log = open(log_path, "a", buffering=1) if log_path else None
         self._log_lock = threading.Lock()
         super().__init__(addr, Handler)
 
