@@ -1,10 +1,10 @@
 """ktstr's exceptions have one root (tools/lint/exceptions.py), and the gate shown failing
 on planted packages: a class outside the root, a bare ValueError in host/, a broad tuple."""
 
-import textwrap
 from pathlib import Path
 
 from tools.lint.exceptions import violations
+from tools.lint.planted import write_package
 from tools.lint.source_tree import root
 
 
@@ -14,13 +14,7 @@ def test_ktstr_exceptions_have_one_root():
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> Path:
-    pkg = tmp_path / "pkg"
-    base = {"errors.py": "class KtstrError(Exception):\n    pass\n"}
-    for name, text in {**base, **files}.items():
-        path = pkg / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return pkg
+    return write_package(tmp_path, {"errors.py": "class KtstrError(Exception):\n    pass\n", **files})
 
 
 def test_a_clean_package_passes(tmp_path):

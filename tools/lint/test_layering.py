@@ -1,10 +1,10 @@
 """The import layering of ktstr (tools/lint/layering.py), and the gate shown failing on
 planted packages: a lazy-import cycle, wire importing ktstr, guest importing host."""
 
-import textwrap
 from pathlib import Path
 
 from tools.lint.layering import cycles, import_edges, violations
+from tools.lint.planted import write_package
 from tools.lint.source_tree import root
 
 
@@ -15,12 +15,7 @@ def test_ktstr_layering_holds():
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> Path:
-    pkg = tmp_path / "pkg"
-    for name, text in {"__init__.py": "", **files}.items():
-        path = pkg / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return pkg
+    return write_package(tmp_path, {"__init__.py": "", **files})
 
 
 def test_a_cycle_hidden_in_a_function_is_found(tmp_path):
