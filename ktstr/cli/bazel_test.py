@@ -49,16 +49,23 @@ def read_config(path: str) -> dict[str, Any]:
     return cfg
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    from ktstr.cli.session import execute
-
-    p = argparse.ArgumentParser(prog="ktstr_test")
+def _config_arg(prog: str, argv: Optional[Sequence[str]]) -> Optional[dict[str, Any]]:
+    """The config named by `--config`; None once `prog` has said why it cannot be read."""
+    p = argparse.ArgumentParser(prog=prog)
     p.add_argument("--config", required=True)
     args = p.parse_args(argv)
     try:
-        cfg = read_config(args.config)
+        return read_config(args.config)
     except ConfigError as exc:
-        print(f"ktstr_test: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from ktstr.cli.session import execute
+
+    cfg = _config_arg("ktstr_test", argv)
+    if cfg is None:
         return 2
     if os.environ.get("TEST_SHARD_STATUS_FILE"):
         Path(os.environ["TEST_SHARD_STATUS_FILE"]).touch()  # tells Bazel sharding is honoured
@@ -90,13 +97,8 @@ def _bazel_log_hint(env: dict[str, str] | os._Environ[str]) -> Optional[str]:
 
 def shell_main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ktstr_shell targets (`bazel run`): the config's VM with a shell."""
-    p = argparse.ArgumentParser(prog="ktstr_shell")
-    p.add_argument("--config", required=True)
-    args = p.parse_args(argv)
-    try:
-        cfg = read_config(args.config)
-    except ConfigError as exc:
-        print(f"ktstr_shell: {exc}", file=sys.stderr)
+    cfg = _config_arg("ktstr_shell", argv)
+    if cfg is None:
         return 2
     # Its own scratch (no TEST_TMPDIR under `bazel run`), removed when the shell ends.
     with tempfile.TemporaryDirectory(prefix="ktstr-shell-") as tmp:
