@@ -169,15 +169,20 @@ class BadRequest(Exception):
     pass
 
 
+def _exactly(body: BinaryIO, size: int, short: str) -> Iterator[bytes]:
+    """`size` bytes of the body in chunks; BadRequest(`short`) if it ends first."""
+    while size > 0:
+        chunk = body.read(min(_CHUNK, size))
+        if not chunk:
+            raise BadRequest(short)
+        size -= len(chunk)
+        yield chunk
+
+
 def _body_chunks(body: BinaryIO, length: Optional[int]) -> Iterator[bytes]:
     """The request body, from Content-Length or Transfer-Encoding: chunked."""
     if length is not None:
-        while length > 0:
-            chunk = body.read(min(_CHUNK, length))
-            if not chunk:
-                raise BadRequest("the body ended before its Content-Length")
-            length -= len(chunk)
-            yield chunk
+        yield from _exactly(body, length, "the body ended before its Content-Length")
         return
     while True:
         line = body.readline(100)
@@ -189,12 +194,7 @@ def _body_chunks(body: BinaryIO, length: Optional[int]) -> Iterator[bytes]:
             while body.readline(1000) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
             return
-        while size > 0:
-            chunk = body.read(min(_CHUNK, size))
-            if not chunk:
-                raise BadRequest("the body ended inside a chunk")
-            size -= len(chunk)
-            yield chunk
+        yield from _exactly(body, size, "the body ended inside a chunk")
         body.readline(10)
 
 
