@@ -118,7 +118,8 @@ def import_edges(root: Path, package: str) -> list[Edge]:
             for name in _imported(node, module, is_init, root, package):
                 dst = _unit(name, package)
                 if dst is not None and dst != src:
-                    edges.append(Edge(src, dst, f"{path.relative_to(root.parent)}:{node.lineno}", lazy))  # type: ignore[attr-defined]
+                    line = getattr(node, "lineno", 0)  # every import node has one
+                    edges.append(Edge(src, dst, f"{path.relative_to(root.parent)}:{line}", lazy))
     return edges
 
 
