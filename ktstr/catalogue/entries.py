@@ -10,10 +10,15 @@ from typing import Callable, Optional
 
 from ktstr.catalogue.partition import partition, usable_cpus
 from ktstr.checks.assertions import Assert, Off
+from ktstr.errors import KtstrError
 from ktstr.scenario.ctx import Ctx
 from ktstr.scenario.model import Backdrop, CgroupDef, CpusetSpec, HoldSpec, Op, Step, Work
 from ktstr.workload.placement import AffinityIntent, SchedPolicy
 from ktstr.workload.types import WorkType as T
+
+
+class CatalogueError(KtstrError, ValueError):
+    """A catalogue defined inconsistently (an entry defined twice)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ CATALOGUE: dict[str, Entry] = {}
 def entry(name: str, category: str, doc: str, **kw):
     def add(build: Callable[[Ctx], Plan]) -> Callable[[Ctx], Plan]:
         if name in CATALOGUE:
-            raise ValueError(f"catalogue entry {name} defined twice")
+            raise CatalogueError(f"catalogue entry {name} defined twice")
         CATALOGUE[name] = Entry(name, category, doc, build, **kw)
         return build
     return add

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from ktstr.errors import KtstrError
+
+
+class FlagError(KtstrError, ValueError):
+    """A scheduler flag the catalogue does not know."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ _BY_NAME = {f.name: f for f in FLAGS}
 def check_flags(flags, what: str) -> None:
     unknown = sorted(set(flags) - set(FLAG_NAMES))
     if unknown:
-        raise ValueError(f"{what}: unknown flag {', '.join(unknown)}; flags: {', '.join(FLAG_NAMES)}")
+        raise FlagError(f"{what}: unknown flag {', '.join(unknown)}; flags: {', '.join(FLAG_NAMES)}")
 
 
 def canonical(flags) -> tuple[str, ...]:

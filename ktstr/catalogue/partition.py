@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ktstr.errors import KtstrError
 from ktstr.topology import SysTopology
+
+
+class PartitionError(KtstrError, ValueError):
+    """A catalogue partition the guest's CPUs cannot make."""
 
 
 def usable_cpus(topo: SysTopology) -> list[int]:
@@ -17,7 +22,7 @@ def usable_cpus(topo: SysTopology) -> list[int]:
 
 def _chunks(cpus: list[int], n: int) -> list[list[int]]:
     if n > len(cpus):
-        raise ValueError(f"cannot split {len(cpus)} usable cpus into {n} non-empty cpusets")
+        raise PartitionError(f"cannot split {len(cpus)} usable cpus into {n} non-empty cpusets")
     size = len(cpus) // n
     return [cpus[i * size:(i + 1) * size] if i < n - 1 else cpus[i * size:] for i in range(n)]
 
@@ -32,7 +37,7 @@ def partition(topo: SysTopology, kind: str, n: int = 2, frac: float = 0.0) -> li
         return [None] * n
     if kind == "llc_aligned":
         if topo.llcs() < n:
-            raise ValueError(f"llc_aligned needs {n} LLCs, the guest has {topo.llcs()}")
+            raise PartitionError(f"llc_aligned needs {n} LLCs, the guest has {topo.llcs()}")
         return [[c for c in topo.cpus_in_llc(i) if c in cpus] or topo.cpus_in_llc(i) for i in range(n)]
     if kind == "split_half":
         return _chunks(cpus, n)
@@ -40,7 +45,7 @@ def partition(topo: SysTopology, kind: str, n: int = 2, frac: float = 0.0) -> li
         llc0 = [c for c in topo.cpus_in_llc(0) if c in cpus]
         mid = max(1, len(llc0) // 2)
         if mid >= len(cpus):
-            raise ValueError("split_misaligned needs more than one usable CPU")
+            raise PartitionError("split_misaligned needs more than one usable CPU")
         return [cpus[:mid], cpus[mid:]] + _chunks(cpus, n)[2:] if n > 2 else [cpus[:mid], cpus[mid:]]
     if kind == "overlap":
         parts = _chunks(cpus, n)
@@ -57,4 +62,4 @@ def partition(topo: SysTopology, kind: str, n: int = 2, frac: float = 0.0) -> li
     if kind == "holdback":
         keep = max(n, len(cpus) - int(len(topo.all_cpuset()) * frac))
         return _chunks(cpus[:keep], n)
-    raise ValueError(f"unknown partition {kind!r}")
+    raise PartitionError(f"unknown partition {kind!r}")

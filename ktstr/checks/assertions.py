@@ -16,6 +16,10 @@ from ktstr.checks.result import AssertResult
 from ktstr.checks.stats import CgroupStats
 
 
+class CheckError(KtstrError, ValueError):
+    """A check name or value that Assert does not take (from a Bazel attribute or run.json)."""
+
+
 class CheckBoundError(KtstrError, ValueError):
     """A check bound that no input can break: switch the check off with Off("why") instead."""
 
@@ -94,7 +98,7 @@ class Assert:
         """From a name -> value map (a Bazel attribute, run.json), refusing unknown names."""
         unknown = sorted(set(values) - set(cls.knobs()))
         if unknown:
-            raise ValueError(f"unknown check {', '.join(unknown)}; valid: {', '.join(cls.knobs())}")
+            raise CheckError(f"unknown check {', '.join(unknown)}; valid: {', '.join(cls.knobs())}")
         types = {f.name: f.type for f in fields(cls)}
         out: dict[str, Any] = {}
         for k, v in values.items():
@@ -105,7 +109,7 @@ class Assert:
                 low = v.strip().lower()
                 if "bool" in str(types[k]):
                     if low not in ("true", "false", "1", "0"):
-                        raise ValueError(f"check {k}={v!r}: expected true or false")
+                        raise CheckError(f"check {k}={v!r}: expected true or false")
                     v = low in ("true", "1")
                 else:
                     v = float(low)

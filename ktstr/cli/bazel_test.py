@@ -49,22 +49,38 @@ def read_config(path: str) -> dict[str, Any]:
     return cfg
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    from ktstr.cli.session import execute
-
-    p = argparse.ArgumentParser(prog="ktstr_test")
+def _config_arg(prog: str, argv: Optional[Sequence[str]],
+                with_command: bool = False) -> Optional[tuple[dict[str, Any], list[str]]]:
+    """The config named by `--config`, and (`with_command`: a ktstr_shell target) the command
+    after it; None once `prog` has said why the config cannot be read."""
+    p = argparse.ArgumentParser(prog=prog)
     p.add_argument("--config", required=True)
+    if with_command:
+        p.description = ("`bazel run <this target>` for a shell in the target's VM; `bazel run <this target> -- "
+                         "CMD` to run CMD there and exit with its status (ktstr.cli.one_liner)")
+        p.add_argument("command", nargs=argparse.REMAINDER, help="a command to run instead of the shell")
     args = p.parse_args(argv)
     try:
         cfg = read_config(args.config)
     except ConfigError as exc:
-        print(f"ktstr_test: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None
+    command = list(getattr(args, "command", None) or [])
+    return cfg, command[1:] if command[:1] == ["--"] else command
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from ktstr.cli.session import execute
+
+    loaded = _config_arg("ktstr_test", argv)
+    if loaded is None:
         return 2
+    cfg, _ = loaded
     if os.environ.get("TEST_SHARD_STATUS_FILE"):
         Path(os.environ["TEST_SHARD_STATUS_FILE"]).touch()  # tells Bazel sharding is honoured
     try:
         req = request_from_config(cfg, dict(os.environ))
-    except (KtstrError, ValueError) as exc:
+    except KtstrError as exc:
         print(f"ktstr_test {cfg.get('suite')}: {exc}", file=sys.stderr)
         return 2
     if req is None:
@@ -90,18 +106,10 @@ def _bazel_log_hint(env: dict[str, str] | os._Environ[str]) -> Optional[str]:
 
 def shell_main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ktstr_shell targets (`bazel run`): the config's VM with a shell."""
-    p = argparse.ArgumentParser(prog="ktstr_shell", description="`bazel run <this target>` for a shell in the "
-                                "target's VM; `bazel run <this target> -- CMD` to run CMD there and exit with its "
-                                "status (ktstr.cli.one_liner)")
-    p.add_argument("--config", required=True)
-    p.add_argument("command", nargs=argparse.REMAINDER, help="a command to run instead of the shell")
-    args = p.parse_args(argv)
-    try:
-        cfg = read_config(args.config)
-    except ConfigError as exc:
-        print(f"ktstr_shell: {exc}", file=sys.stderr)
+    loaded = _config_arg("ktstr_shell", argv, with_command=True)
+    if loaded is None:
         return 2
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    cfg, command = loaded
     # Its own scratch (no TEST_TMPDIR under `bazel run`), removed when the shell ends.
     with tempfile.TemporaryDirectory(prefix="ktstr-shell-") as tmp:
         return _shell(cfg, tmp, command)
@@ -115,6 +123,6 @@ def _shell(cfg: dict, tmp: str, command: Sequence[str] = ()) -> int:
         if command:
             return run_one_liner(req, command_from_argv(command))
         return runner.shell(req, os.environ.get("TERM", "vt100"))
-    except (KtstrError, OSError, ValueError) as exc:
+    except (KtstrError, OSError) as exc:  # OSError: the machine's (a file, QEMU), not a bug
         print(f"ktstr_shell {cfg.get('suite')}: {exc}", file=sys.stderr)
         return 2

@@ -23,6 +23,7 @@ from ktstr.host import runner
 from ktstr.host.outcome import TestOutcome
 from ktstr.host.payloads import Exec
 from ktstr.host.request import RunRequest
+from ktstr.monitor.hook import MonitorHook
 from ktstr.wire.marks import EXEC_BEGIN, EXEC_END
 from ktstr.wire.run_config import EXIT_STATUS_STAT
 from ktstr.wire.status import Status
@@ -100,7 +101,7 @@ def run_one_liner(req: RunRequest, command: str, out: Optional[BinaryIO] = None)
     with tempfile.TemporaryDirectory(prefix="ktstr-exec-") as tmp:
         req = replace(req, payload=Exec(command, req.scheduler, req.timeout_s), console_sink=display.feed,
                       stream_console=False, out_dir=Path(tmp) / "out", work_dir=Path(tmp) / "work")
-        report = runner.run(req)
+        report = runner.run(req, hook=MonitorHook())  # as for a test: its stall findings count
     display.feed(b"\n")  # a last line without its newline
     outcome = next(iter(report.outcomes), None)
     return exit_status(outcome, lambda text: print(f"ktstr: {text}", file=sys.stderr))

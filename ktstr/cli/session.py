@@ -20,6 +20,7 @@ from ktstr.host.junit import write_junit
 from ktstr.host.outcome import TestOutcome
 from ktstr.host.report import terminal_report
 from ktstr.host.request import RunRequest
+from ktstr.monitor.hook import MonitorHook
 from ktstr.wire.status import Status
 
 SIDECAR_NAME = "result.json"
@@ -84,9 +85,10 @@ def execute(req: RunRequest, junit_path: Optional[Path], log_hint: Optional[str]
 
 def _execute(req: RunRequest, junit_path: Optional[Path], log_hint: Optional[str]) -> int:
     try:
-        report = runner.run(req)
-    except (KtstrError, ValueError, OSError) as exc:
-        # The run never started (bad input, no engine): still a verdict per test, with reason.
+        report = runner.run(req, hook=MonitorHook())
+    except (KtstrError, OSError) as exc:
+        # The run never started (bad input, no engine, a file the machine refused): still a
+        # verdict per test, with reason. A bug (any other exception) keeps its traceback.
         why = f"could not start the VM: {exc}"
         outcomes = [TestOutcome(name, Status.INCONCLUSIVE, why) for name in req.payload.names()] or [
             TestOutcome("run", Status.INCONCLUSIVE, why)]

@@ -28,6 +28,12 @@ from typing import Optional, Sequence
 from ktstr.compare.load import Run
 from ktstr.compare.metrics import MetricKind, judged_stats, kind_of
 from ktstr.compare.significance import bootstrap_median_delta, mann_whitney_greater, median
+from ktstr.errors import KtstrError
+
+
+class RuleError(KtstrError, ValueError):
+    """A comparison rule out of range (alpha, threshold)."""
+
 
 REGRESSION = "REGRESSION"
 IMPROVEMENT = "improvement"
@@ -44,9 +50,9 @@ class Rule:
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha {self.alpha}: give a significance level between 0 and 1, e.g. 0.05")
+            raise RuleError(f"alpha {self.alpha}: give a significance level between 0 and 1, e.g. 0.05")
         if self.threshold < 0:
-            raise ValueError(f"threshold {self.threshold}: give a relative change >= 0, e.g. 0.10 for 10%")
+            raise RuleError(f"threshold {self.threshold}: give a relative change >= 0, e.g. 0.10 for 10%")
 
     def text(self) -> str:
         return (f"regression = B worse than A by one-sided exact Mann-Whitney U p <= {self.alpha:g}/k "

@@ -11,6 +11,12 @@ from __future__ import annotations
 import math
 import random
 from typing import Sequence
+from ktstr.errors import KtstrError
+
+
+class SampleError(KtstrError, ValueError):
+    """Samples a statistic cannot be computed on (none, or one side empty)."""
+
 
 # Above this many samples in total the exact count gets slow; use the normal approximation.
 _EXACT_MAX = 60
@@ -20,7 +26,7 @@ def median(xs: Sequence[float]) -> float:
     s = sorted(xs)
     n = len(s)
     if n == 0:
-        raise ValueError("median of no samples")
+        raise SampleError("median of no samples")
     return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
@@ -73,7 +79,7 @@ def _exact_upper_tail(doubled: list[int], m: int, observed: int) -> float:
 def _normal_upper_tail(ranks: list[float], n: int, m: int, rank_sum_b: float) -> float:
     N = n + m
     mean = m * (N + 1) / 2
-    ties = {}
+    ties: dict[float, int] = {}
     for r in ranks:
         ties[r] = ties.get(r, 0) + 1
     tie_term = sum(t ** 3 - t for t in ties.values()) / (N * (N - 1))
@@ -88,7 +94,7 @@ def bootstrap_median_delta(a: Sequence[float], b: Sequence[float], confidence: f
                            resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of median(b) - median(a), resampling each side."""
     if not a or not b:
-        raise ValueError("bootstrap needs samples on both sides")
+        raise SampleError("bootstrap needs samples on both sides")
     rng = random.Random(seed)
     deltas = sorted(median(rng.choices(b, k=len(b))) - median(rng.choices(a, k=len(a)))
                     for _ in range(resamples))

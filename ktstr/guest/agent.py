@@ -76,6 +76,8 @@ def _load_test(path: str, name: str):
         module = sys.modules[module_name]
     else:
         spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"{path}: not a Python module the agent can load")
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         spec.loader.exec_module(module)

@@ -176,7 +176,7 @@ def _monitor_options(items: list[str]) -> dict[str, str]:
     """`--monitor NAME=VALUE` options; the names and values are checked by the monitor."""
     bad = [i for i in items if "=" not in i]
     if bad:
-        raise ValueError(f"--monitor {bad[0]!r}: expected NAME=VALUE, e.g. fail_on_stall=false")
+        raise RequestError(f"--monitor {bad[0]!r}: expected NAME=VALUE, e.g. fail_on_stall=false")
     return dict(i.split("=", 1) for i in items)
 
 
@@ -187,7 +187,7 @@ def _checks(values: dict[str, str]) -> tuple[tuple[str, str], ...]:
     try:
         Assert.from_dict(values)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"ktstr_test checks: {exc}") from exc
+        raise RequestError(f"ktstr_test checks: {exc}") from exc
     return tuple(sorted((k, str(v)) for k, v in values.items()))
 
 

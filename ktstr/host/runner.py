@@ -18,6 +18,7 @@ from ktstr.host import children
 from ktstr.host.children import CUT_SHORT, NOT_RUN
 from ktstr.host.engines import BootResult, BootSpec, Engine, ExitKind, select_engine
 from ktstr.host.expectations import judge
+from ktstr.host.hooks import BootHook, BootWatch
 from ktstr.host.outcome import Finding, TestOutcome
 from ktstr.host.payloads import Scenarios
 from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot, run_config
@@ -41,7 +42,7 @@ class BootRecord:
     console_log: Path
     result_log: Path
     guest: GuestRun
-    monitor: str = ""  # the host monitor's one-line summary
+    monitor: str = ""  # the boot hook's (the host monitor's) one-line summary
 
 
 @dataclass
@@ -93,13 +94,12 @@ class RunReport:
         }
 
 
-def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
-    from ktstr.monitor import run as monitor_run
-
+def run(req: RunRequest, engine: Optional[Engine] = None, *, hook: Optional[BootHook]) -> RunReport:
+    """`hook`: what watches each boot from the host (the monitor, ktstr.monitor.hook), given
+    by the entry point; None for none. A required keyword, so no caller drops it unawares."""
     start = time.monotonic()
-    tests = req.payload.tests if isinstance(req.payload, Scenarios) else []
-    # Bad monitor options fail here, before any VM boots (MonitorConfigError).
-    monitor_run.thresholds_resolver(req.monitor, tests, req.suite)
+    if hook is not None:
+        hook.check(req)  # bad options fail here, before any VM boots
     engine = engine or select_engine(req.engine, req.vmm_library, req.l1_host)
     req.out_dir.mkdir(parents=True, exist_ok=True)
     req.work_dir.mkdir(parents=True, exist_ok=True)
@@ -115,8 +115,9 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
         boot_dir = req.work_dir / f"boot{index}"
         layer = req.payload.write_layer(boot_dir, boot, req.suite, engine.emulated)
         spec = boot_spec(req, boot.topology, (*req.initrds, layer), suffix, boot_dir, boot.memory_mib, timeout_s)
-        spec, watch = monitor_run.plan(spec, req.kernel_layout, req.monitor, boot.tests, req.suite,
-                                       engine.emulated)
+        watch: Optional[BootWatch] = None
+        if hook is not None:
+            spec, watch = hook.start(req, boot, spec, engine.emulated)
         result = engine.run(spec)
         cut = children.stop_reason()
         if not cut and timeout_s < req.timeout_s and result.exit_kind == ExitKind.TIMEOUT:
@@ -127,7 +128,7 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
         outcomes, guest = req.payload.judge(boot, result)
         if cut:
             _mark_unfinished(outcomes, guest, cut)
-        mon = monitor_run.finish(watch, [o.name for o in outcomes], outcomes, result, req.out_dir, suffix)
+        summary = watch.finish(outcomes, result, req.out_dir, suffix) if watch is not None else ""
         for o in outcomes:
             judge(o, req.expectations)
             if o.scheduler_output:
@@ -136,7 +137,7 @@ def run(req: RunRequest, engine: Optional[Engine] = None) -> RunReport:
                 (req.out_dir / o.dump_file).write_text(o.sched_ext_dump + "\n")
         report.outcomes += outcomes
         report.boots.append(BootRecord(boot.topology, [o.name for o in outcomes], result, spec.console_path,
-                                       spec.result_path, guest, mon.summary() if mon is not None else ""))
+                                       spec.result_path, guest, summary))
     report.wall_s = time.monotonic() - start
     return report
 

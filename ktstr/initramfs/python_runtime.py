@@ -13,10 +13,16 @@ import os
 import sys
 import sysconfig
 from dataclasses import dataclass
-from importlib._bootstrap_external import _code_to_hash_pyc  # the stdlib's own pyc writer
+from importlib._bootstrap_external import _code_to_hash_pyc  # type: ignore[attr-defined]  # the stdlib's own pyc writer
 
+from ktstr.errors import KtstrError
 from ktstr.initramfs.cpio import Archive
 from ktstr.initramfs.closure import closure
+
+
+class PythonRuntimeError(KtstrError, RuntimeError):
+    """The build's Python cannot be packed for the guest (a module the agent needs is missing)."""
+
 
 GUEST_LIB = "/opt/ktstr/lib"  # ktstr and its site-packages live here in the guest
 
@@ -46,8 +52,8 @@ def host_layout() -> PythonLayout:
     stdlib = sysconfig.get_path("stdlib", vars={"installed_base": sys.base_prefix, "base": sys.base_prefix})
     spec = importlib.util.find_spec("google.protobuf")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the build's Python lacks protobuf (requirements.txt); run ./bazelw")
-    site = os.path.dirname(os.path.dirname(list(spec.submodule_search_locations)[0]))
+        raise PythonRuntimeError("the build's Python lacks protobuf (requirements.txt); run ./bazelw")
+    site = os.path.dirname(os.path.dirname(next(iter(spec.submodule_search_locations))))
     return PythonLayout(
         executable=os.path.realpath(sys.executable),
         stdlib=stdlib,

@@ -80,7 +80,7 @@ def _coerce(key: str, raw: Any, default: Any, source: str) -> Any:
                 return True
             if text in ("0", "false", "no", "off"):
                 return False
-            raise ValueError(raw)
+            raise MonitorConfigError(raw)
         if isinstance(default, int):
             return int(raw)
         return float(raw)

@@ -21,14 +21,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ktstr.errors import KtstrError
+from ktstr.host.engines.pc_ram import pc_ram_split
 from ktstr.monitor.layout import KernelLayout
 
 GIB = 1 << 30
 FOUR_GIB = 4 * GIB
-# QEMU 7.2 pc (i440fx): RAM below 4 GiB ends at 3.5 GiB, or at 3 GiB (gigabyte alignment)
-# once the guest has 3.5 GiB or more.
-PC_LOWMEM_MAX = 0xE0000000
-PC_LOWMEM_ALIGNED = 0xC0000000
 DIRECT_MAP_SPAN = 64 << 40  # 64 TiB: the 4-level direct map's size
 PHYSICAL_ALIGN = 2 << 20  # x86_64 CONFIG_PHYSICAL_ALIGN default: where a relocated image may sit
 
@@ -44,13 +41,6 @@ class LayoutMismatch(MemoryReadError):
     def __init__(self, message: str, definitive: bool = False) -> None:
         super().__init__(message)
         self.definitive = definitive
-
-
-def pc_ram_split(size: int) -> int:
-    """Bytes of RAM QEMU's pc machine puts below 4 GiB for a guest of `size` bytes."""
-    if size < PC_LOWMEM_MAX:
-        return size
-    return PC_LOWMEM_ALIGNED
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
+from ktstr.errors import KtstrError
 from ktstr.monitor.memory import KernelMemory, LayoutMismatch, MemoryReadError
+
+
+class SamplerError(KtstrError, ValueError):
+    """A sampler asked for an impossible rate."""
+
 
 # Sampling rates: TCG runs the guest ~10-50x slower, so 10 Hz sees as much guest time per
 # sample as 100 Hz does on KVM, for a tenth of the host CPU.
@@ -180,7 +186,7 @@ class Sampler:
                  attach_timeout_s: float = DEFAULT_ATTACH_TIMEOUT_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if hz <= 0:
-            raise ValueError(f"sampling rate must be > 0 Hz, got {hz}")
+            raise SamplerError(f"sampling rate must be > 0 Hz, got {hz}")
         self.kmem = kmem
         self.nr_cpus = nr_cpus
         self.period = 1.0 / hz
@@ -216,7 +222,7 @@ class Sampler:
             if reader is None:
                 return
             self._loop(reader)
-        except Exception as exc:  # a monitor bug must not take the run's verdict with it
+        except Exception as exc:  # noqa: BLE001 - a monitor bug must not take the run's verdict with it
             self.status.error = f"monitor stopped: {type(exc).__name__}: {exc}"
 
     def _attach(self) -> Optional[RunQueueReader]:

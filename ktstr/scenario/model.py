@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
+from ktstr.errors import KtstrError
 from ktstr.topology import SysTopology
 from ktstr.workload.placement import AffinityIntent, MemPolicy, SchedPolicy
 from ktstr.workload.types import WorkloadConfig, WorkType
+
+
+class ScenarioError(KtstrError, ValueError):
+    """A scenario that cannot run as written (a cpuset, payload or hold out of range); the message says which."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class CpusetSpec:
     def range(start_frac: float, end_frac: float) -> "CpusetSpec":
         """CPUs [len*start_frac, len*end_frac) of all CPUs, e.g. range(0, 0.5) = first half."""
         if not (0.0 <= start_frac < end_frac <= 1.0):
-            raise ValueError(f"cpuset range({start_frac}, {end_frac}): need 0 <= start < end <= 1")
+            raise ScenarioError(f"cpuset range({start_frac}, {end_frac}): need 0 <= start < end <= 1")
         return CpusetSpec("range", (start_frac, end_frac))
 
     @staticmethod
@@ -50,7 +55,7 @@ class CpusetSpec:
         """split(part, parts) widened on both sides by frac of a slice: neighbouring cgroups
         share CPUs (frac 0 = split, 1 = each reaches into its neighbours' whole slices)."""
         if not 0.0 <= frac <= 1.0:
-            raise ValueError(f"cpuset overlap frac {frac}: need 0 <= frac <= 1")
+            raise ScenarioError(f"cpuset overlap frac {frac}: need 0 <= frac <= 1")
         return CpusetSpec("overlap", (part, parts, frac))
 
     def resolve(self, topo: SysTopology) -> list[int]:
@@ -64,14 +69,14 @@ class CpusetSpec:
         if self.kind == "cpus":
             bad = [c for c in self.arg if c not in all_cpus]
             if bad:
-                raise ValueError(f"cpuset {list(self.arg)}: cpus {bad} do not exist (guest has {all_cpus})")
+                raise ScenarioError(f"cpuset {list(self.arg)}: cpus {bad} do not exist (guest has {all_cpus})")
             return sorted(self.arg)
         if self.kind in ("split", "overlap"):
             part, parts = self.arg[:2]
             if not 0 <= part < parts:
-                raise ValueError(f"cpuset {self.kind}({part}, {parts}): part must be in 0..{parts - 1}")
+                raise ScenarioError(f"cpuset {self.kind}({part}, {parts}): part must be in 0..{parts - 1}")
             if parts > len(all_cpus):
-                raise ValueError(f"cannot split {len(all_cpus)} cpus into {parts} non-empty cpusets")
+                raise ScenarioError(f"cannot split {len(all_cpus)} cpus into {parts} non-empty cpusets")
             lo = part * len(all_cpus) // parts
             hi = (part + 1) * len(all_cpus) // parts
             if self.kind == "overlap":
@@ -82,9 +87,9 @@ class CpusetSpec:
             start, end = self.arg
             lo, hi = int(len(all_cpus) * start), int(len(all_cpus) * end)
             if hi <= lo:
-                raise ValueError(f"cpuset range({start}, {end}) of {len(all_cpus)} cpus is empty")
+                raise ScenarioError(f"cpuset range({start}, {end}) of {len(all_cpus)} cpus is empty")
             return all_cpus[lo:hi]
-        raise ValueError(f"unknown cpuset kind {self.kind!r}")
+        raise ScenarioError(f"unknown cpuset kind {self.kind!r}")
 
 
 CpusetLike = Union[CpusetSpec, list, tuple, None]
@@ -205,13 +210,13 @@ class Payload:
     def __init__(self, name: str, argv, metrics: Optional[dict] = None, bounds: Optional[dict] = None,
                  exit_code: Optional[int] = 0) -> None:
         if not argv:
-            raise ValueError(f"payload {name!r}: argv is empty")
+            raise ScenarioError(f"payload {name!r}: argv is empty")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "argv", tuple(str(a) for a in argv))
         object.__setattr__(self, "metrics", tuple(sorted((metrics or {}).items())))
         unknown = sorted(set(bounds or {}) - set(metrics or {}))
         if unknown:
-            raise ValueError(f"payload {name!r}: bounds on {', '.join(unknown)}, which no metric "
+            raise ScenarioError(f"payload {name!r}: bounds on {', '.join(unknown)}, which no metric "
                              f"regex extracts (metrics: {', '.join(sorted(metrics or {})) or 'none'})")
         object.__setattr__(self, "bounds", tuple(sorted((k, lo, hi) for k, (lo, hi) in (bounds or {}).items())))
         object.__setattr__(self, "exit_code", exit_code)
@@ -310,13 +315,13 @@ class HoldSpec:
     @staticmethod
     def frac(f: float) -> "HoldSpec":
         if not 0 < f <= 1:
-            raise ValueError(f"HoldSpec.frac({f}): the fraction must be in (0, 1]")
+            raise ScenarioError(f"HoldSpec.frac({f}): the fraction must be in (0, 1]")
         return HoldSpec(fraction=f)
 
     @staticmethod
     def secs(s: float) -> "HoldSpec":
         if s <= 0:
-            raise ValueError(f"HoldSpec.secs({s}): seconds must be > 0")
+            raise ScenarioError(f"HoldSpec.secs({s}): seconds must be > 0")
         return HoldSpec(seconds=s)
 
     @staticmethod
@@ -324,7 +329,7 @@ class HoldSpec:
         """Hold for frac of the duration, applying the step's ops (not its CgroupDefs,
         spawned once at the start) every interval_s seconds: churn."""
         if not interval_s > 0:
-            raise ValueError(f"HoldSpec.loop({interval_s}): the interval must be > 0")
+            raise ScenarioError(f"HoldSpec.loop({interval_s}): the interval must be > 0")
         return replace(HoldSpec.frac(frac), loop_s=interval_s)
 
     def resolve(self, duration_s: float) -> float:

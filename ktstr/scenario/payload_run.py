@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ktstr.checks.result import AssertResult, ClaimRecord
+from ktstr.errors import KtstrError
 from ktstr.scenario.model import Payload
+
+
+class PayloadStartError(KtstrError, RuntimeError):
+    """A payload's program could not be started."""
+
 
 OUTPUT_TAIL = 4000
 
@@ -39,7 +45,7 @@ class PayloadRun:
                                     stderr=subprocess.STDOUT, start_new_session=True)
         except OSError as exc:
             os.close(fd)
-            raise RuntimeError(f"payload {payload.name}: cannot start {payload.argv[0]}: {exc}") from exc
+            raise PayloadStartError(f"payload {payload.name}: cannot start {payload.argv[0]}: {exc}") from exc
         os.close(fd)
         run = cls(payload, cgroup, proc, out_path)
         if move is not None:

@@ -119,7 +119,7 @@ def ktstr_test(numa_nodes: int = 1, llcs: int = 1, cores: int = 2, threads: int 
         assert_ = (assert_ or Assert()).merge(layer)
     for k, v in (("numa_nodes", numa_nodes), ("llcs", llcs), ("cores", cores), ("threads", threads)):
         _positive(k, v, int)
-    _positive("duration", duration, (int, float))  # type: ignore[arg-type]
+    _positive("duration", duration, (int, float))
     if not isinstance(memory_mib, int) or memory_mib < 0:
         raise TypeError(f"ktstr_test memory_mib={memory_mib!r}: expected MiB as an int (0 = the target's)")
     if not isinstance(watchdog_timeout_s, (int, float)) or not 0 <= watchdog_timeout_s <= WATCHDOG_MAX_S:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from ktstr.errors import KtstrError
 from ktstr.host.command_layer import find_busybox
 from ktstr.host.console_scan import find_splats
 from ktstr.host.engines import BootResult
@@ -32,6 +33,11 @@ from ktstr.verifier.budget import Limit, check, parse_budget
 from ktstr.verifier.records import FIGURES, SchedulerRecord, parse_stream
 from ktstr.wire.messages import GuestRun
 from ktstr.wire.status import Status
+
+
+class CellError(KtstrError, ValueError):
+    """A verifier cell that cannot be built as asked (a scheduler name the guest's shell cannot carry)."""
+
 
 SHIM_GUEST = "ktstr/lib/libktstr_verifier.so"
 APPLETS = ("sh", "mount", "mkdir", "echo", "poweroff", "timeout")
@@ -82,7 +88,7 @@ def init_script(schedulers: Sequence[CellScheduler]) -> str:
 def layer_files(schedulers: Sequence[CellScheduler], shim: Path) -> list[LayerFile | HostPath]:
     for s in schedulers:
         if not _NAME.match(s.name):
-            raise ValueError(f"scheduler name {s.name!r}: use letters, digits, _ . + - only")
+            raise CellError(f"scheduler name {s.name!r}: use letters, digits, _ . + - only")
         s.limits()  # a bad budget fails before the VM boots
     busybox = find_busybox()
     files: list[LayerFile | HostPath] = [

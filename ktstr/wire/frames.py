@@ -25,7 +25,17 @@ import zlib
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
+from ktstr.errors import KtstrError
 from ktstr.wire.bounds import Tally
+
+
+class ChannelError(KtstrError, OSError):
+    """A process without the result channel tried to send a frame (only the agent writes them)."""
+
+
+class FrameError(KtstrError, ValueError):
+    """A frame that cannot be written (its payload exceeds MAX_PAYLOAD)."""
+
 
 MAGIC = b"KTS2"
 HEADER = struct.Struct("<4sHHIII32s")
@@ -57,7 +67,7 @@ def frame_mac(key: bytes, frame_type: int, flags: int, seq: int, payload: bytes)
 
 def encode_frame(frame_type: int, payload: bytes, flags: int = 0, seq: int = 0, key: bytes = b"") -> bytes:
     if len(payload) > MAX_PAYLOAD:
-        raise ValueError(f"frame payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+        raise FrameError(f"frame payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     mac = frame_mac(key, frame_type, flags, seq, payload)
     return HEADER.pack(MAGIC, frame_type, flags, seq, len(payload), zlib.crc32(payload), mac) + payload
 
@@ -78,7 +88,7 @@ class FrameWriter:
 
     def send(self, frame_type: int, message: Message) -> None:
         if self.fd < 0:
-            raise OSError("this process does not hold the result channel (only the agent writes frames)")
+            raise ChannelError("this process does not hold the result channel (only the agent writes frames)")
         data = encode_frame(frame_type, message.SerializeToString(), seq=self.seq, key=self.key)
         self.seq += 1
         view = memoryview(data)

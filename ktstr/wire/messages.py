@@ -10,10 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ktstr.errors import KtstrError
 from ktstr.wire import ktstr_pb2 as pb
 from ktstr.wire.bounds import Tally, clip
 from ktstr.wire.frames import HELLO, LOG, MESSAGE_NAMES, RUN_END, TEST_RESULT, TEST_START, RawFrame, split_frames
 from ktstr.wire.status import Status
+
+
+class UnknownFrameError(KtstrError, KeyError):
+    """A frame type this host does not know: an error, never skipped."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ class GuestRun:
 def parse_payload(frame_type: int, payload: bytes) -> Any:
     """The protobuf message of a frame; an unknown type is an error, never skipped."""
     if frame_type not in MESSAGE_NAMES:
-        raise KeyError(f"unknown frame type {frame_type}")
+        raise UnknownFrameError(f"unknown frame type {frame_type}")
     return getattr(pb, MESSAGE_NAMES[frame_type]).FromString(payload)
 
 

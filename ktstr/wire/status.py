@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import enum
 
+from ktstr.errors import KtstrError
 from ktstr.wire import ktstr_pb2 as pb
+
+
+class StatusError(KtstrError, ValueError):
+    """A status number that is not one of ktstr.proto's (or STATUS_UNSPECIFIED)."""
 
 
 class Status(str, enum.Enum):
@@ -37,7 +42,7 @@ class Status(str, enum.Enum):
         and numbers this host does not know are errors."""
         name = pb.Status.Name(number) if number in pb.Status.values() else ""
         if name not in cls.__members__:
-            raise ValueError(f"unknown test status {number} ({name or 'not in ktstr.proto'})")
+            raise StatusError(f"unknown test status {number} ({name or 'not in ktstr.proto'})")
         return cls[name]
 
 

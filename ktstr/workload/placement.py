@@ -12,6 +12,8 @@ import random
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+from ktstr.workload.errors import WorkloadError
+
 SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_EXT = 0, 1, 2, 3, 5, 7
 POLICY_NAMES = {SCHED_OTHER: "other", SCHED_FIFO: "fifo", SCHED_RR: "rr", SCHED_BATCH: "batch",
                 SCHED_IDLE: "idle", SCHED_EXT: "ext"}
@@ -62,7 +64,7 @@ class SchedPolicy:
         name, _, prio = text.strip().lower().partition(":")
         by_name = {v: k for k, v in POLICY_NAMES.items()}
         if name not in by_name:
-            raise ValueError(f"unknown scheduling policy {text!r}; one of: "
+            raise WorkloadError(f"unknown scheduling policy {text!r}; one of: "
                              f"{', '.join(POLICY_NAMES.values())} (fifo:N, rr:N with N in 1..99)")
         return SchedPolicy(by_name[name], int(prio) if prio else (1 if name in ("fifo", "rr") else 0))
 
@@ -72,11 +74,11 @@ class SchedPolicy:
 
     def validate(self) -> None:
         if self.policy not in POLICY_NAMES:
-            raise ValueError(f"unknown scheduling policy {self.policy}")
+            raise WorkloadError(f"unknown scheduling policy {self.policy}")
         if self.realtime and not 1 <= self.priority <= 99:
-            raise ValueError(f"{POLICY_NAMES[self.policy]} priority must be in 1..99, got {self.priority}")
+            raise WorkloadError(f"{POLICY_NAMES[self.policy]} priority must be in 1..99, got {self.priority}")
         if not self.realtime and self.priority:
-            raise ValueError(f"{POLICY_NAMES[self.policy]} takes no priority (got {self.priority})")
+            raise WorkloadError(f"{POLICY_NAMES[self.policy]} takes no priority (got {self.priority})")
 
     def apply(self) -> None:
         os.sched_setscheduler(0, self.policy, os.sched_param(self.priority))
@@ -125,11 +127,11 @@ class MemPolicy:
     def validate(self) -> None:
         needs_nodes = self.mode not in (MPOL_DEFAULT, MPOL_LOCAL)
         if needs_nodes and not self.nodes:
-            raise ValueError(f"memory policy mode {self.mode} needs at least one node")
+            raise WorkloadError(f"memory policy mode {self.mode} needs at least one node")
         if not needs_nodes and self.nodes:
-            raise ValueError(f"memory policy mode {self.mode} takes no nodes (got {list(self.nodes)})")
+            raise WorkloadError(f"memory policy mode {self.mode} takes no nodes (got {list(self.nodes)})")
         if any(n < 0 for n in self.nodes):
-            raise ValueError(f"memory policy nodes must be >= 0, got {list(self.nodes)}")
+            raise WorkloadError(f"memory policy nodes must be >= 0, got {list(self.nodes)}")
 
     def apply(self) -> None:
         if self.mode == MPOL_DEFAULT and not self.flags:
@@ -161,9 +163,9 @@ class AffinityIntent:
 
     def __post_init__(self) -> None:
         if self.kind not in self.KINDS:
-            raise ValueError(f"unknown affinity intent {self.kind!r}; one of: {', '.join(self.KINDS)}")
+            raise WorkloadError(f"unknown affinity intent {self.kind!r}; one of: {', '.join(self.KINDS)}")
         if self.kind == "exact" and not self.cpus:
-            raise ValueError("affinity exact needs at least one CPU")
+            raise WorkloadError("affinity exact needs at least one CPU")
 
     @staticmethod
     def inherit() -> "AffinityIntent":
@@ -206,5 +208,5 @@ class AffinityIntent:
             return pool[:1]
         inside = sorted(set(self.cpus) & set(pool))
         if not inside:
-            raise ValueError(f"affinity exact {list(self.cpus)} has no CPU in the worker's pool {pool}")
+            raise WorkloadError(f"affinity exact {list(self.cpus)} has no CPU in the worker's pool {pool}")
         return inside

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Optional
 
+from ktstr.workload.errors import WorkloadError
 from ktstr.workload.placement import AffinityIntent, MemPolicy, SchedPolicy
 
 
@@ -42,7 +43,7 @@ class WorkType(enum.Enum):
         for wt in cls:
             if wt.value == key or wt.name.lower() == key or wt.value.replace("_", "") == key:
                 return wt
-        raise ValueError(f"unknown work type {name!r}; one of: {', '.join(w.value for w in cls)} "
+        raise WorkloadError(f"unknown work type {name!r}; one of: {', '.join(w.value for w in cls)} "
                          f"(or the original ktstr's names: {', '.join(ORIGINAL_NAMES)})")
 
 
@@ -105,7 +106,7 @@ class Phase:
 
     def __post_init__(self) -> None:
         if not self.seconds > 0:
-            raise ValueError(f"phase {self.kind.value}: seconds must be > 0, got {self.seconds}")
+            raise WorkloadError(f"phase {self.kind.value}: seconds must be > 0, got {self.seconds}")
 
     @staticmethod
     def spin(seconds: float) -> "Phase":
@@ -181,7 +182,7 @@ class WorkloadConfig:
         allowed = PARAMS[self.work_type]
         unknown = sorted(set(params) - set(allowed))
         if unknown:
-            raise ValueError(f"{self.work_type.value} takes no parameter {', '.join(unknown)}; "
+            raise WorkloadError(f"{self.work_type.value} takes no parameter {', '.join(unknown)}; "
                              f"its parameters: {', '.join(allowed) or 'none'}")
         for k, v in params.items():
             setattr(self, k, tuple(v) if k == "phases" else v)
@@ -189,21 +190,21 @@ class WorkloadConfig:
 
     def validate(self) -> None:
         if self.num_workers < 1:
-            raise ValueError(f"num_workers must be >= 1, got {self.num_workers}")
+            raise WorkloadError(f"num_workers must be >= 1, got {self.num_workers}")
         positive = ("spin_iters", "cache_kb", "stride", "fan_out", "operations", "region_kb",
                     "touches_per_cycle", "contenders")
         for name in positive:
             if getattr(self, name) < 1:
-                raise ValueError(f"{self.work_type.value}: {name} must be >= 1, got {getattr(self, name)}")
+                raise WorkloadError(f"{self.work_type.value}: {name} must be >= 1, got {getattr(self, name)}")
         if self.num_workers % self.group_size:
-            raise ValueError(f"{self.work_type.value} runs in groups of {self.group_size}: "
+            raise WorkloadError(f"{self.work_type.value} runs in groups of {self.group_size}: "
                              f"num_workers={self.num_workers} is not a multiple")
         if self.work_type is WorkType.SEQUENCE and not self.phases:
-            raise ValueError("sequence needs phases, e.g. phases=[Phase.spin(0.05), Phase.sleep(0.05)]")
+            raise WorkloadError("sequence needs phases, e.g. phases=[Phase.spin(0.05), Phase.sleep(0.05)]")
         if self.work_type is WorkType.CUSTOM and not callable(self.custom):
-            raise ValueError("custom needs custom=fn(stop, report): the worker's loop")
+            raise WorkloadError("custom needs custom=fn(stop, report): the worker's loop")
         if not -20 <= self.nice <= 19:
-            raise ValueError(f"nice must be in -20..19, got {self.nice}")
+            raise WorkloadError(f"nice must be in -20..19, got {self.nice}")
         self.policy.validate()
         self.mem_policy.validate()
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from ktstr.compare.bazel_test import main
+from ktstr.cli.bazel_compare import main
 
 if __name__ == "__main__":
     sys.exit(main())

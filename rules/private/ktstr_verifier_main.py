@@ -2,7 +2,7 @@
 
 import sys
 
-from ktstr.verifier.bazel_test import main
+from ktstr.cli.bazel_verifier import main
 
 if __name__ == "__main__":
     sys.exit(main())

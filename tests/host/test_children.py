@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tiny_kernel import tiny_bzimage  # noqa: E402
+from tiny_kernel import tiny_bzimage
 
-from ktstr.cli.main import main  # noqa: E402
-from ktstr.cli.session import OutDirError, claim_out_dir  # noqa: E402
+from ktstr.cli.main import main
+from ktstr.cli.session import OutDirError, claim_out_dir
 
 pytestmark = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="needs QEMU")
 
@@ -101,7 +101,7 @@ def test_sigterm_stops_qemu_and_reports_what_was_left(tmp_path):
     qemu = _qemu_of(runner)
     time.sleep(0.5)  # the VM is up and sitting
     runner.send_signal(signal.SIGTERM)
-    out, err = runner.communicate(timeout=30)
+    _out, err = runner.communicate(timeout=30)
     assert _gone_within(qemu, 2.0), f"QEMU {qemu} outlived the runner's SIGTERM"
     assert runner.returncode == 1, err
     verdicts = _verdicts(tmp_path)

@@ -8,6 +8,7 @@ from ktstr.host import runner
 from ktstr.host.engines import BootResult, ExitKind
 from ktstr.host.payloads import Command
 from ktstr.host.request import RunRequest
+from ktstr.monitor.hook import MonitorHook
 from ktstr.sanitize import MAX_NAME_CHARS, file_name, xml_text
 
 
@@ -58,7 +59,7 @@ def test_a_selftest_name_with_a_slash_stays_in_the_out_dir(tmp_path):
     (tmp_path / "runner").write_bytes(b"")
     req = RunRequest(suite="selftests", kernel=tmp_path / "k", initrds=[], payload=Command(tmp_path / "runner"),
                      out_dir=tmp_path / "out", work_dir=tmp_path / "work")
-    report = runner.run(req, _ConsoleEngine(console))
+    report = runner.run(req, _ConsoleEngine(console), hook=MonitorHook())
     assert [(o.name, o.verdict.value) for o in report.outcomes] == [("../../escaped/create_dsq", "PASS")]
     logs = list((tmp_path / "out").glob("scheduler-*.log"))
     assert len(logs) == 1 and "some output" in logs[0].read_text()

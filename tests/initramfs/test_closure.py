@@ -123,4 +123,4 @@ def test_a_runpath_into_home_is_refused_unless_the_library_is_the_targets(tmp_pa
 
 def test_system_binaries_still_resolve():
     libs = closure([os.path.realpath(sys.executable)])
-    assert any(lib.startswith("/lib") or lib.startswith("/usr/lib") for lib in libs)
+    assert any(lib.startswith(("/lib", "/usr/lib")) for lib in libs)

@@ -19,6 +19,7 @@ FLOOD = textwrap.dedent("""
     sys.path.insert(0, sys.argv[2])
     from fake_guest import FakeGuest, Raw, agent_steps, request
     from ktstr.host import runner
+    from ktstr.monitor.hook import MonitorHook
     from ktstr.wire.frames import HEADER, MAGIC
 
     tmp = Path(sys.argv[1])
@@ -31,7 +32,7 @@ FLOOD = textwrap.dedent("""
     flood = bad * (4 * 1024 * 1024 // len(bad))
     steps = agent_steps(["t"])
     steps.insert(2, Raw(flood))
-    report = runner.run(request(tmp, ["t"]), FakeGuest(steps))
+    report = runner.run(request(tmp, ["t"]), FakeGuest(steps), hook=MonitorHook())
     runner.write_sidecar(report, tmp / "result.json")
     print(json.dumps({"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "verdict": report.outcomes[0].verdict.value, "reason": report.outcomes[0].reason,

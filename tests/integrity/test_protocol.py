@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ktstr.host import runner
+from ktstr.monitor.hook import MonitorHook
 from ktstr.host.engines import ExitKind
 from ktstr.wire import ktstr_pb2 as pb
 from ktstr.wire.frames import RUN_END, TEST_RESULT, TEST_START, encode_frame
@@ -16,7 +17,7 @@ from fake_guest import FakeGuest, Lost, Raw, agent_steps, request
 
 
 def judge(tmp_path, steps, names=("t",), exit_kind=ExitKind.POWEROFF):
-    report = runner.run(request(tmp_path, list(names)), FakeGuest(steps, exit_kind))
+    report = runner.run(request(tmp_path, list(names)), FakeGuest(steps, exit_kind), hook=MonitorHook())
     return report.outcomes
 
 

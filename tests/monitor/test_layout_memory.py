@@ -11,8 +11,8 @@ import pytest
 
 from ktstr.monitor.btf import Btf, BtfError
 from ktstr.monitor.layout import KernelLayout, LayoutError, build_layout, parse_config
-from ktstr.monitor.memory import (FOUR_GIB, GuestMemory, KernelMemory, LayoutMismatch,
-                                  MemoryReadError, pc_ram_split)
+from ktstr.host.engines.pc_ram import pc_ram_split
+from ktstr.monitor.memory import FOUR_GIB, GuestMemory, KernelMemory, LayoutMismatch, MemoryReadError
 from tests.monitor.synthetic import SyntheticGuest, fake_layout
 
 

@@ -14,6 +14,7 @@ from ktstr.host import runner
 from ktstr.host.discovery import list_tests
 from ktstr.host.payloads import Scenarios
 from ktstr.host.request import RunRequest
+from ktstr.monitor.hook import MonitorHook
 from ktstr.wire.status import Status as Verdict
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +33,7 @@ def test_monitor_agrees_with_the_guests_own_view(tmp_path):
         suite="monitor_agreement", kernel=KERNEL, initrds=INITRAMFS,
         payload=Scenarios(list_tests(HERE / "vm_agreement.py")), engine="qemu-tcg", timeout_s=120.0,
         out_dir=tmp_path / "out", work_dir=tmp_path / "work", kernel_layout=LAYOUT)
-    report = runner.run(req)
+    report = runner.run(req, hook=MonitorHook())
     (outcome,) = report.outcomes
     assert outcome.verdict == Verdict.PASS, (outcome.reason, outcome.details)
     mon = json.loads((tmp_path / "out" / "monitor.json").read_text())

@@ -145,7 +145,7 @@ def test_payload_judges_every_scheduler_and_keeps_the_figures_in_stats(tmp_path)
     assert cells.names() == ["s", "missing"] and cells.shard(1, 2) is None
     (boot,) = cells.plan("")
     assert boot == PlannedBoot("1n1l2c1t", [])
-    outcomes, guest = cells.judge(boot, BootResult(ExitKind.POWEROFF, 1.0, b"", stream, "", "qemu-tcg"))
+    outcomes, _guest = cells.judge(boot, BootResult(ExitKind.POWEROFF, 1.0, b"", stream, "", "qemu-tcg"))
     assert [o.verdict for o in outcomes] == [Verdict.PASS, Verdict.FAIL]
     assert outcomes[0].details == ["budget: insns=10000"]
     assert "never started the loader" in outcomes[1].reason

@@ -38,7 +38,7 @@ class FileReporter(agent.Reporter):
 
 
 class NoKmsg:
-    lines: list[str] = []
+    lines: tuple[str, ...] = ()  # the kernel log the agent would read: none
 
     def poll(self):
         return []

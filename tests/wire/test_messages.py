@@ -67,7 +67,8 @@ def test_a_result_before_its_start_and_frames_after_run_end_are_protocol_errors(
 
 def test_unknown_frame_type_is_a_stream_error():
     guest = decode(encode_frame(99, b"x"))
-    assert guest.stream_errors == ["undecodable frame at offset 0 (type 99): KeyError: 'unknown frame type 99'"]
+    assert guest.stream_errors == [
+        "undecodable frame at offset 0 (type 99): UnknownFrameError: 'unknown frame type 99'"]
 
 
 def test_unspecified_status_is_rejected():

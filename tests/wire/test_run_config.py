@@ -61,7 +61,7 @@ def test_agent_survives_a_bad_run_json(tmp_path, monkeypatch, capsys):
     run_json.write_text("[]")
     powered_off = []
     monkeypatch.setattr(agent, "RUN_JSON", str(run_json))
-    monkeypatch.setattr(system, "mount_all", lambda: [])
+    monkeypatch.setattr(system, "mount_all", list)
     monkeypatch.setattr(system, "power_off", lambda: powered_off.append(True))
     assert agent.main() == 1
     assert powered_off == [True]

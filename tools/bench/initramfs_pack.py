@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ktstr.initramfs.cpio import Archive  # noqa: E402
-from ktstr.initramfs import python_runtime  # noqa: E402
+from ktstr.initramfs.cpio import Archive
+from ktstr.initramfs import python_runtime
 
 GOAL_S = 1.0
 PROBE = Path(__file__).resolve().parents[2] / "tests/initramfs/python_probe_init.py"

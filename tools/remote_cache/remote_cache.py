@@ -169,15 +169,20 @@ class BadRequest(Exception):
     pass
 
 
+def _exactly(body: BinaryIO, size: int, short: str) -> Iterator[bytes]:
+    """`size` bytes of the body in chunks; BadRequest(`short`) if it ends first."""
+    while size > 0:
+        chunk = body.read(min(_CHUNK, size))
+        if not chunk:
+            raise BadRequest(short)
+        size -= len(chunk)
+        yield chunk
+
+
 def _body_chunks(body: BinaryIO, length: Optional[int]) -> Iterator[bytes]:
     """The request body, from Content-Length or Transfer-Encoding: chunked."""
     if length is not None:
-        while length > 0:
-            chunk = body.read(min(_CHUNK, length))
-            if not chunk:
-                raise BadRequest("the body ended before its Content-Length")
-            length -= len(chunk)
-            yield chunk
+        yield from _exactly(body, length, "the body ended before its Content-Length")
         return
     while True:
         line = body.readline(100)
@@ -189,12 +194,7 @@ def _body_chunks(body: BinaryIO, length: Optional[int]) -> Iterator[bytes]:
             while body.readline(1000) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
             return
-        while size > 0:
-            chunk = body.read(min(_CHUNK, size))
-            if not chunk:
-                raise BadRequest("the body ended inside a chunk")
-            size -= len(chunk)
-            yield chunk
+        yield from _exactly(body, size, "the body ended inside a chunk")
         body.readline(10)
 
 
@@ -206,7 +206,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: "CacheHTTPServer"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: object) -> None:
         self.server.log(f"{self.address_string()} {format % args}")
 
     def _reply(self, status: int, text: str = "") -> None:
@@ -296,7 +296,7 @@ class CacheHTTPServer(ThreadingHTTPServer):
                  log_path: Optional[Path]) -> None:
         self.store = store
         self.writer_auth = writer_auth
-        self._log = open(log_path, "a", buffering=1) if log_path else None  # noqa: SIM115 - the server's life
+        self._log = open(log_path, "a", buffering=1) if log_path else None
         self._log_lock = threading.Lock()
         super().__init__(addr, Handler)
 

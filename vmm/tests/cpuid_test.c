@@ -5,17 +5,7 @@
  */
 #include <stdio.h>
 #include "../x86/x86.h"
-
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 /* Leaf 1 EAX from family/model/stepping, as CPUs encode it. */
 static uint32_t signature(uint32_t family, uint32_t model, uint32_t stepping)

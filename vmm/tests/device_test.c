@@ -16,18 +16,7 @@
 #include "../devices/pm_timer.h"
 #include "../devices/serial8250.h"
 #include "../include/ktstr_vmm.h"
-
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__,       \
-				__func__, #cond);                                                  \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 static uint8_t in8(struct pio_bus *bus, uint16_t port)
 {

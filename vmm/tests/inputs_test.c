@@ -13,18 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../x86/x86.h"
-
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__,       \
-				__func__, #cond);                                                  \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 #define MEM_SIZE (20ULL << 20) /* 16 MiB (LOAD_PHYSICAL_MIN) + room to decompress */
 #define GUARD 4096

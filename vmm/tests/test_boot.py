@@ -89,7 +89,7 @@ def test_command_line_longer_than_the_kernel_takes_is_named(vmm):
 
 @pytest.mark.parametrize("topo", ["1n1l2c1t", "1n2l4c2t", "1n3l3c1t"])
 def test_init_sipi_brings_up_every_ap(vmm, topo):
-    n, llcs, c, t = map(int, re.match(r"(\d+)n(\d+)l(\d+)c(\d+)t", topo).groups())
+    _n, llcs, c, t = map(int, re.match(r"(\d+)n(\d+)l(\d+)c(\d+)t", topo).groups())
     r = vmm("--sipi", "--topology", topo, "--timeout-ms", "20000", str(GUESTS / "sipi.bin"))
     assert r.rc == 0 and r.report["exit"] == "debug_exit", (r.out, r.report)
     aps = sorted(int(m, 16) for m in re.findall(r"^ap apic=([0-9a-f]+)$", r.out, re.M))

@@ -21,12 +21,18 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from ktstr.errors import KtstrError
 from ktstr.host import children
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.boot_io import BootInputError, BootIO
 from ktstr.host.engines.classify import classify_exit
-from ktstr.monitor.memory import pc_ram_split
+from ktstr.host.engines.pc_ram import pc_ram_split
 from ktstr.topology import Topology
+
+
+class QemuConfigError(KtstrError, ValueError):
+    """A QEMU command line this engine cannot build (topology, memory, accelerator, RAM fds)."""
+
 
 QEMU_BINARY_ENV = "KTSTR_QEMU"
 DEFAULT_QEMU = "qemu-system-x86_64"
@@ -49,7 +55,7 @@ def shared_ram_args(topo: Topology, memory_mib: int, fds: list[int]) -> list[str
     read it while the guest runs. QEMU opens /proc/self/fd/N: the fds are inherited."""
     sizes = node_sizes_mib(topo, memory_mib)
     if len(fds) != len(sizes):
-        raise ValueError(f"{len(sizes)} RAM backend(s) need as many fds, got {len(fds)}")
+        raise QemuConfigError(f"{len(sizes)} RAM backend(s) need as many fds, got {len(fds)}")
     return [f"memory-backend-file,id=mem{i},size={size}M,mem-path=/proc/self/fd/{fd},share=on"
             for i, (size, fd) in enumerate(zip(sizes, fds, strict=True))]
 
@@ -60,11 +66,11 @@ def topology_args(topo: Topology, memory_mib: int, ram_fds: Optional[list[int]] 
     n, llcs, c, t = topo.numa_nodes, topo.llcs, topo.cores_per_llc, topo.threads_per_core
     for label, value in (("numa_nodes", n), ("llcs", llcs), ("cores_per_llc", c), ("threads_per_core", t)):
         if value < 1:
-            raise ValueError(f"topology {label} must be >= 1, got {value}")
+            raise QemuConfigError(f"topology {label} must be >= 1, got {value}")
     if llcs % n:
-        raise ValueError(f"topology llcs ({llcs}) must be divisible by numa_nodes ({n})")
+        raise QemuConfigError(f"topology llcs ({llcs}) must be divisible by numa_nodes ({n})")
     if memory_mib < 64 * n:
-        raise ValueError(f"memory_mib {memory_mib} is too small for {n} NUMA node(s): need >= {64 * n}")
+        raise QemuConfigError(f"memory_mib {memory_mib} is too small for {n} NUMA node(s): need >= {64 * n}")
     topo.check_xapic()  # a TopologyError (ValueError) naming the topology
     dies = llcs // n
     cpus = n * dies * c * t
@@ -93,7 +99,7 @@ class QemuEngine:
     def __init__(self, accel: str = "tcg", fallback_reason: Optional[str] = None,
                  qemu: Optional[str] = None) -> None:
         if accel not in ("kvm", "tcg"):
-            raise ValueError(f"accel must be kvm or tcg, got {accel!r}")
+            raise QemuConfigError(f"accel must be kvm or tcg, got {accel!r}")
         self.accel = accel
         self.fallback_reason = fallback_reason
         self.qemu = qemu or os.environ.get(QEMU_BINARY_ENV) or DEFAULT_QEMU

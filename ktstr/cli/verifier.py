@@ -14,6 +14,10 @@ from typing import Callable
 from ktstr.errors import KtstrError
 
 
+class VerifierArgsError(KtstrError, ValueError):
+    """`ktstr verifier` options that do not fit together (NAME=VALUE forms, budgets without a scheduler)."""
+
+
 def add_parser(sub: "argparse._SubParsersAction", add_vm_args: Callable[[argparse.ArgumentParser, str], None]) -> None:
     v = sub.add_parser("verifier", help="load schedulers' BPF programs in a VM and record the verifier's figures")
     add_vm_args(v, "guest topology (default 1n1l2c1t)")
@@ -33,7 +37,7 @@ def _pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
     for v in values:
         name, ok, rest = v.partition(sep)
         if not ok or not name or not rest:
-            raise ValueError(f"{what} {v!r}: expected NAME{sep}VALUE")
+            raise VerifierArgsError(f"{what} {v!r}: expected NAME{sep}VALUE")
         out[name] = rest
     return out
 
@@ -41,7 +45,7 @@ def _pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from ktstr.cli.session import SIDECAR_NAME, claim_out_dir, execute
     from ktstr.host.request import RunRequest
-    from ktstr.verifier.bazel_test import present
+    from ktstr.cli.bazel_verifier import present
     from ktstr.verifier.cell import CellScheduler, VerifierCells
 
     try:
@@ -49,14 +53,14 @@ def run(args: argparse.Namespace) -> int:
         budgets = _pairs(args.budget, ":", "--budget")
         unknown = sorted(set(budgets) - set(binaries))
         if unknown:
-            raise ValueError(f"--budget for {', '.join(unknown)}, which no --scheduler names")
+            raise VerifierArgsError(f"--budget for {', '.join(unknown)}, which no --scheduler names")
         out = claim_out_dir(args.out)
-    except (KtstrError, ValueError) as exc:
+    except KtstrError as exc:
         print(f"ktstr verifier: {exc}", file=sys.stderr)
         return 2
     cells = VerifierCells(tuple(CellScheduler(n, Path(b), budget=budgets.get(n, "")) for n, b in binaries.items()),
                           Path(args.shim))
-    req = RunRequest(suite="verifier", kernel=Path(args.kernel), initrds=[], payload=cells,  # type: ignore[arg-type]
+    req = RunRequest(suite="verifier", kernel=Path(args.kernel), initrds=[], payload=cells,
                      topology=args.topology or "", memory_mib=args.memory_mib, timeout_s=args.timeout,
                      cmdline_extra=args.cmdline, engine=args.engine,
                      vmm_library=Path(args.vmm_library) if args.vmm_library else None,

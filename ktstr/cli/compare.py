@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from ktstr.errors import KtstrError
+
 EXIT_OK, EXIT_REGRESSION, EXIT_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 
 
@@ -32,14 +34,14 @@ def add_parser(sub: "argparse._SubParsersAction") -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ktstr.compare.judge import Rule, compare
-    from ktstr.compare.load import CompareInputError, load_side
+    from ktstr.compare.load import load_side
     from ktstr.compare.report import text_report
 
     try:
         rule = Rule(threshold=args.threshold, alpha=args.alpha)
         runs_a = load_side([args.a, *args.more_a])
         runs_b = load_side([args.b, *args.more_b])
-    except (CompareInputError, ValueError) as exc:
+    except KtstrError as exc:  # CompareInputError, RuleError
         print(f"ktstr compare: {exc}", file=sys.stderr)
         return EXIT_INPUT
     result = compare(runs_a, runs_b, rule)
