@@ -50,7 +50,7 @@ class FakeGuest:
                         if name == "ktstr/run.json")
         key = bytes.fromhex(json.loads(run_json)["result_key"])
         seq = 0
-        with io.following(), open(spec.console_path, "ab", buffering=0) as con, \
+        with io.following() as console_fd, open(console_fd, "wb", buffering=0, closefd=False) as con, \
                 open(spec.result_path, "ab", buffering=0) as res:
             for step in self.steps:
                 if isinstance(step, bytes):

@@ -6,14 +6,19 @@ the console and result files, follow the console while the guest runs, read the 
         initrd = io.prepare()            # BootInputError naming what is wrong
     except BootInputError as exc:
         return io.error(str(exc))
-    with io.following():
-        ...launch and wait...
+    with io.following() as console_fd:
+        ...launch, the guest's COM1 writing into console_fd, and wait...
     return io.result(kind, why, detail)
+
+The engine never writes the console file itself: COM1 goes into a pipe whose every byte the
+follower scans and then writes to the file through CappedLog (a head and a rotating tail),
+so a guest that prints without end costs the disk a bounded file.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import threading
 import time
@@ -23,7 +28,8 @@ from typing import Callable, Iterator, Optional
 
 from ktstr.errors import KtstrError
 from ktstr.host.console_scan import ConsoleScan, ConsoleScanner
-from ktstr.host.engines.base import CONSOLE_TAIL_BYTES, RESULT_STREAM_CAP, BootResult, BootSpec, ExitKind
+from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
+from ktstr.wire.bounds import CONSOLE_FILE_HEAD, CONSOLE_FILE_TAIL, CONSOLE_TAIL_BYTES, RESULT_STREAM_CAP
 
 
 class BootInputError(KtstrError, ValueError):
@@ -62,11 +68,53 @@ def read_capped(path: Path, cap: int) -> tuple[bytes, int]:
         return data, max(0, f.tell() - len(data))
 
 
+class CappedLog:
+    """A log file that keeps its first `head` bytes and a rotating tail: appended as is while
+    the tail is under 2 x `tail`; past that, only its last `tail` bytes stay, after one line
+    in the gap that says how many bytes were elided so far. The file never exceeds
+    head + 2 x tail + that line, whatever was written."""
+
+    def __init__(self, path: Path, head: int = CONSOLE_FILE_HEAD, tail: int = CONSOLE_FILE_TAIL) -> None:
+        self.head, self.tail = head, tail
+        self.elided = 0
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        self._head_len = 0  # bytes of the head in the file
+        self._gap_len = 0  # bytes of the elision line after it (0 until something is elided)
+        self._tail_len = 0  # bytes of the tail after that
+
+    def write(self, data: bytes) -> None:
+        if self._head_len < self.head:
+            take = data[: self.head - self._head_len]
+            os.write(self._fd, take)
+            self._head_len += len(take)
+            data = data[len(take):]
+        if not data:
+            return
+        if self._tail_len + len(data) <= 2 * self.tail:
+            os.write(self._fd, data)
+            self._tail_len += len(data)
+            return
+        # Rotate: the last `tail` bytes of (tail so far + data) stay, the rest is counted.
+        need = min(self._tail_len, max(0, self.tail - len(data)))
+        old = os.pread(self._fd, need, self._head_len + self._gap_len + self._tail_len - need) if need else b""
+        kept = old + data[-self.tail:]
+        self.elided += self._tail_len + len(data) - len(kept)
+        gap = (f"\n[ktstr: {self.elided} bytes of console elided here; the host scanned every byte, "
+               f"this file keeps the first {self.head} and the last {self.tail} to {2 * self.tail}]\n").encode()
+        os.ftruncate(self._fd, self._head_len)
+        os.pwrite(self._fd, gap + kept, self._head_len)
+        os.lseek(self._fd, 0, os.SEEK_END)
+        self._gap_len, self._tail_len = len(gap), len(kept)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 class ConsoleFollower:
-    """Follows the console and the result stream while the guest runs: every console byte
-    goes through the streaming scanner (and the terminal callback), and each time the result
-    stream has grown the console offset is noted, so frames delimit the console by when
-    they arrived (BootResult.stream_clock)."""
+    """Reads the guest's COM1 from a pipe while the guest runs: every byte goes through the
+    streaming scanner (and the terminal callback) and into the capped console file, and each
+    time the result stream has grown the console offset is noted, so frames delimit the
+    console by when they arrived (BootResult.stream_clock)."""
 
     POLL_S = 0.02
     MAX_CLOCK = 200_000  # one entry per poll that saw the stream grow
@@ -81,36 +129,65 @@ class ConsoleFollower:
         self._stream_seen = 0
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._read_fd, self.write_fd = os.pipe()  # both close-on-exec; engines pass write_fd on
+        os.set_blocking(self._read_fd, False)
+        self._poll = select.poll()
+        self._poll.register(self._read_fd, select.POLLIN)
+        self.log = CappedLog(path)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._follow, daemon=True)
         self._thread.start()
 
+    def close_writer(self) -> None:
+        """The engine is done with the pipe: once its guest is gone too, the follower reads EOF."""
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
+
     def stop(self) -> ConsoleScan:
+        self.close_writer()
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        os.close(self._read_fd)
+        self.log.close()
         return self.scanner.finish()
 
+    def _drain(self) -> tuple[int, bool]:
+        """Read what the pipe holds: (bytes read, end of file)."""
+        got = 0
+        while True:
+            try:
+                chunk = os.read(self._read_fd, 65536)
+            except BlockingIOError:
+                return got, False
+            if not chunk:
+                return got, True
+            got += len(chunk)
+            self.scanner.feed(chunk)
+            self.log.write(chunk)
+            if self.callback is not None:
+                self.callback(chunk)
+
     def _follow(self) -> None:
-        with open(self.path, "rb") as f:
-            while True:
-                stopping = self._stop.is_set()
-                before = self.scanner.offset
-                stream = self._stream_size()
-                while True:
-                    chunk = f.read(65536)
-                    if not chunk:
-                        break
-                    self.scanner.feed(chunk)
-                    if self.callback is not None:
-                        self.callback(chunk)
-                if stream > self._stream_seen and len(self.clock) < self.MAX_CLOCK:
-                    self.clock.append((stream, before, self.scanner.offset))
-                    self._stream_seen = stream
-                if stopping:
-                    return
+        eof = False
+        while True:
+            stopping = self._stop.is_set()
+            before = self.scanner.offset
+            stream = self._stream_size()
+            got, eof = self._drain()
+            if stream > self._stream_seen and len(self.clock) < self.MAX_CLOCK:
+                self.clock.append((stream, before, self.scanner.offset))
+                self._stream_seen = stream
+            # Stopping: the engine's guest is gone, so the pipe holds all there is; a child
+            # that kept a copy of the writer cannot hold the follower past one empty read.
+            if stopping and (eof or not got):
+                return
+            if eof:
                 time.sleep(self.POLL_S)
+            else:
+                self._poll.poll(self.POLL_S * 1000)
 
     def _stream_size(self) -> int:
         if self.result_path is None:
@@ -151,12 +228,14 @@ class BootIO:
         return initrd
 
     @contextmanager
-    def following(self) -> Iterator[None]:
-        """Scan the console (and stream it to spec.on_console) while the body runs."""
+    def following(self) -> Iterator[int]:
+        """While the body runs, the console pipe's write end (for the engine's COM1; a child
+        inherits it through pass_fds) is followed: scanned, streamed to spec.on_console and
+        written to spec.console_path, capped."""
         follower = ConsoleFollower(self.spec.console_path, self.spec.on_console, self.spec.result_path)
         follower.start()
         try:
-            yield
+            yield follower.write_fd
         finally:
             self._scan = follower.stop()
             self._clock = follower.clock

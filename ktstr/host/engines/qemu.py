@@ -103,7 +103,10 @@ class QemuEngine:
     def emulated(self) -> bool:
         return self.accel == "tcg"
 
-    def command(self, spec: BootSpec, initrd: Path, ram_fds: Optional[list[int]] = None) -> list[str]:
+    def command(self, spec: BootSpec, initrd: Path, ram_fds: Optional[list[int]] = None,
+                console_fd: Optional[int] = None) -> list[str]:
+        """`console_fd`: COM1 into this inherited descriptor (BootIO's pipe) instead of the file."""
+        console = spec.console_path if console_fd is None else f"/proc/self/fd/{console_fd}"
         return [
             self.qemu,
             "-M", f"pc,accel={self.accel}",
@@ -111,7 +114,7 @@ class QemuEngine:
             *topology_args(spec.topology, spec.memory_mib, ram_fds),
             "-nodefaults", "-no-user-config", "-nographic", "-vga", "none",
             "-monitor", "none", "-net", "none",
-            "-chardev", f"file,id=com1,path={spec.console_path}",
+            "-chardev", f"file,id=com1,path={console}",
             "-serial", "chardev:com1",
             "-chardev", f"file,id=com2,path={spec.result_path}",
             "-serial", "chardev:com2",
@@ -145,11 +148,11 @@ class QemuEngine:
             return io.error(str(exc), detail)
         qemu_log = spec.work_dir / "qemu.log"
         (spec.work_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
-        with open(qemu_log, "wb") as log, io.following():
+        with open(qemu_log, "wb") as log, io.following() as console_fd:
             # Its own session (a Ctrl-C must not reach it before the runner decides), dying
-            # with the runner however that ends (ktstr.host.children).
-            proc = children.spawn(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                  pass_fds=tuple(ram_fds or ()))
+            # with the runner however that ends (ktstr.host.children). COM1 into the pipe.
+            proc = children.spawn(self.command(spec, initrd, ram_fds, console_fd), stdin=subprocess.DEVNULL,
+                                  stdout=log, stderr=log, pass_fds=(*(ram_fds or ()), console_fd))
             # A timer kills at the deadline; the wait itself blocks in waitpid (polling with
             # Popen.wait(timeout=...) would add up to 50 ms to every run).
             deadline = _Deadline(proc, spec.timeout_s)

@@ -42,14 +42,13 @@ class VmmEngine:
             # ktstr_vm_run blocks until the guest ends: a stall verdict fails the test,
             # but the VM runs on to its own end or timeout.
             spec.observer.vm_started(lambda reason: None)
-        with open(spec.console_path, "wb", buffering=0) as console, \
-                open(spec.result_path, "wb", buffering=0) as results:
-            config = VmConfig(
-                topology=spec.topology, memory_mib=spec.memory_mib, kernel=spec.kernel, initrd=initrd,
-                cmdline=spec.cmdline, console_fd=console.fileno(), com2_fd=results.fileno(),
-                timeout_ms=max(1, int(spec.timeout_s * 1000)), memory_fd=memory_fd)
+        with open(spec.result_path, "wb", buffering=0) as results:
             try:
-                with io.following():
+                with io.following() as console_fd:
+                    config = VmConfig(
+                        topology=spec.topology, memory_mib=spec.memory_mib, kernel=spec.kernel, initrd=initrd,
+                        cmdline=spec.cmdline, console_fd=console_fd, com2_fd=results.fileno(),
+                        timeout_ms=max(1, int(spec.timeout_s * 1000)), memory_fd=memory_fd)
                     report = self.vmm.run(config)
             except VmmSetupError as exc:
                 return io.error(f"the VMM could not build the VM: {exc}")

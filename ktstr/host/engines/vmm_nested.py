@@ -135,7 +135,10 @@ class VmmNestedEngine:
         self.l1 = find_l1_host(l1_host)
         self.qemu = QemuEngine(accel="tcg", qemu=qemu)  # L0; its binary check is reused
 
-    def command(self, spec: BootSpec, l1_initrd: Path, l1_memory_mib: int) -> list[str]:
+    def command(self, spec: BootSpec, l1_initrd: Path, l1_memory_mib: int,
+                console_fd: Optional[int] = None) -> list[str]:
+        """`console_fd`: COM1 into this inherited descriptor (BootIO's pipe) instead of the file."""
+        console = spec.console_path if console_fd is None else f"/proc/self/fd/{console_fd}"
         return [
             self.qemu.qemu,
             "-M", "pc,accel=tcg",
@@ -149,7 +152,7 @@ class VmmNestedEngine:
             "-m", f"{l1_memory_mib}M",
             "-nodefaults", "-no-user-config", "-nographic", "-vga", "none",
             "-monitor", "none", "-net", "none",
-            "-chardev", f"file,id=com1,path={spec.console_path}", "-serial", "chardev:com1",
+            "-chardev", f"file,id=com1,path={console}", "-serial", "chardev:com1",
             "-chardev", f"file,id=com2,path={spec.result_path}", "-serial", "chardev:com2",
             "-chardev", f"file,id=com3,path={spec.work_dir / 'l1.log'}", "-serial", "chardev:com3",
             "-no-reboot",
@@ -181,8 +184,9 @@ class VmmNestedEngine:
         l1_log_path.write_bytes(b"")
         (spec.work_dir / "qemu-l0.cmd").write_text(shlex.join(cmd) + "\n")
         l0_log = spec.work_dir / "qemu-l0.log"
-        with open(l0_log, "wb") as log, io.following():
-            proc = children.spawn(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        with open(l0_log, "wb") as log, io.following() as console_fd:
+            proc = children.spawn(self.command(spec, l1_initrd, l1_memory_mib(spec) + l1_extra_mib, console_fd),
+                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(console_fd,))
             try:
                 proc.wait(timeout=spec.timeout_s + L1_OVERHEAD_S)
                 killed = False
