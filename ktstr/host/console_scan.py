@@ -20,7 +20,7 @@ from typing import Optional
 from ktstr.host.outcome import Splat
 from ktstr.wire.marks import CONSOLE_PREFIX as _PREFIX
 from ktstr.wire.marks import SCX_DISABLED_RE, ScxExit, ScxExitStream
-from ktstr.wire.bounds import MAX_LINE_BYTES, Lines
+from ktstr.wire.bounds import MAX_FINDINGS, MAX_LINE_BYTES, Lines
 from ktstr.wire.marks import find_scx_exits as _find_scx_exits
 
 # Order matters: the first pattern that matches a line names its kind.
@@ -39,9 +39,8 @@ SPLAT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # Lines after a splat's first line worth keeping as its context (the trace head).
 _CONTEXT_LINES = 12
-# Bounds of the streaming scan: a console line longer than MAX_LINE_BYTES (ktstr.wire.bounds)
-# is judged on its head, and after this many findings of one kind only a count is kept.
-MAX_FINDINGS = 200
+# Bounds of the streaming scan (ktstr.wire.bounds): a console line longer than MAX_LINE_BYTES
+# is judged on its head, and after MAX_FINDINGS findings of one kind only a count is kept.
 
 
 def console_lines(console: bytes | list[str]) -> list[str]:

@@ -10,6 +10,14 @@ MAX_DISTINCT = 20  # error lines kept (each with its count)
 
 # How much of the result stream the host reads: a guest cannot make the runner hold more.
 RESULT_STREAM_CAP = 8 * 1024 * 1024
+# Frames read from it (a stream of more is a flood: the rest is elided, counted), and of
+# those, the agent's log lines and the tests kept (ktstr.wire.messages).
+MAX_FRAMES = 100_000
+MAX_LOGS = 500
+MAX_TESTS = 1000
+# Console findings of one kind kept with their text (splats, sched_ext exits); past this,
+# a count (ktstr.host.console_scan).
+MAX_FINDINGS = 200
 # The console file on disk keeps its first CONSOLE_FILE_HEAD bytes and a rotating tail of the
 # last CONSOLE_FILE_TAIL to twice that, with the elided byte count written in the gap
 # (ktstr.host.engines.boot_io.CappedLog); the live scan still reads every byte.
