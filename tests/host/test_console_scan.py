@@ -122,11 +122,12 @@ def test_capped_log_keeps_head_and_rotating_tail_with_the_elided_count(tmp_path)
 
 def test_console_file_is_capped_and_the_scan_still_sees_the_elided_middle(tmp_path):
     """A guest printing 20 MiB: the file stays under head + 2 x tail (+ the gap's line),
-    and a splat in the elided middle is still found (the scanner reads the pipe, not the file)."""
+    and a splat in the elided middle is still found (the scanner reads the pipe, not the file).
+    Its 12 MiB result stream: the file keeps RESULT_STREAM_CAP, the rest is counted."""
     from ktstr.host.engines import BootSpec
     from ktstr.host.engines.boot_io import BootIO
     from ktstr.topology import Topology
-    from ktstr.wire.bounds import CONSOLE_FILE_HEAD, CONSOLE_FILE_TAIL
+    from ktstr.wire.bounds import CONSOLE_FILE_HEAD, CONSOLE_FILE_TAIL, RESULT_STREAM_CAP
 
     spec = BootSpec(kernel=tmp_path / "k", initrds=(), cmdline="", topology=Topology.parse("1n1l1c1t"),
                     memory_mib=64, timeout_s=5, console_path=tmp_path / "console.log",
@@ -134,12 +135,17 @@ def test_console_file_is_capped_and_the_scan_still_sees_the_elided_middle(tmp_pa
     io = BootIO("fake", spec)
     spec.result_path.write_bytes(b"")
     line = b"[ 1.0] noise " + b"x" * 1010 + b"\n"  # 1 KiB a line
-    with io.following() as fd:
+    with io.following() as pipes:
         for i in range(20 * 1024):
-            os.write(fd, line)
+            os.write(pipes.console, line)
             if i == 10 * 1024:
-                os.write(fd, b"[ 2.0] BUG: planted in the middle\n")
+                os.write(pipes.console, b"[ 2.0] BUG: planted in the middle\n")
+            if i < 12 * 1024:
+                os.write(pipes.results, b"r" * 1024)
     result = io.result(ExitKind.POWEROFF, "powered off", [])
+    assert spec.result_path.stat().st_size == RESULT_STREAM_CAP
+    assert len(result.result_stream) == RESULT_STREAM_CAP
+    assert result.result_stream_elided == 12 * 1024 * 1024 - RESULT_STREAM_CAP
     size = (tmp_path / "console.log").stat().st_size
     assert size <= CONSOLE_FILE_HEAD + 2 * CONSOLE_FILE_TAIL + 200, size
     assert b"bytes of console elided here" in (tmp_path / "console.log").read_bytes()

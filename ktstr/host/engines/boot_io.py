@@ -6,13 +6,14 @@ the console and result files, follow the console while the guest runs, read the 
         initrd = io.prepare()            # BootInputError naming what is wrong
     except BootInputError as exc:
         return io.error(str(exc))
-    with io.following() as console_fd:
-        ...launch, the guest's COM1 writing into console_fd, and wait...
+    with io.following() as pipes:
+        ...launch, the guest's COM1 and COM2 writing into pipes.console and pipes.results...
     return io.result(kind, why, detail)
 
-The engine never writes the console file itself: COM1 goes into a pipe whose every byte the
-follower scans and then writes to the file through CappedLog (a head and a rotating tail),
-so a guest that prints without end costs the disk a bounded file.
+The engine never writes the guest's files itself: COM1 goes into a pipe whose every byte the
+follower scans and then writes to the console file through CappedLog (a head and a rotating
+tail), COM2 into another that it writes to the result file up to RESULT_STREAM_CAP, so a
+guest that prints or sends without end costs the disk bounded files.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import shutil
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
@@ -110,92 +112,115 @@ class CappedLog:
         os.close(self._fd)
 
 
+@dataclass(frozen=True)
+class GuestPipes:
+    """The write ends an engine hands its guest's serial ports (a child inherits them
+    through pass_fds; QEMU opens /proc/self/fd/N): COM1, the console, and COM2, the result
+    stream. The host alone writes the files, capped."""
+
+    console: int
+    results: int
+
+    def pass_fds(self) -> tuple[int, int]:
+        return (self.console, self.results)
+
+
 class ConsoleFollower:
-    """Reads the guest's COM1 from a pipe while the guest runs: every byte goes through the
-    streaming scanner (and the terminal callback) and into the capped console file, and each
-    time the result stream has grown the console offset is noted, so frames delimit the
-    console by when they arrived (BootResult.stream_clock)."""
+    """Reads the guest's COM1 and COM2 from pipes while the guest runs: every console byte
+    goes through the streaming scanner (and the terminal callback) and into the capped console
+    file; the result stream goes to its file up to RESULT_STREAM_CAP (the rest counted). Each
+    time the stream has grown, the console offsets before and after are noted, so frames
+    delimit the console by when they arrived (BootResult.stream_clock)."""
 
     POLL_S = 0.02
     MAX_CLOCK = 200_000  # one entry per poll that saw the stream grow
 
     def __init__(self, path: Path, callback: Optional[Callable[[bytes], None]],
                  result_path: Optional[Path] = None) -> None:
-        self.path = path
         self.callback = callback
-        self.result_path = result_path
         self.scanner = ConsoleScanner()
         self.clock: list[tuple[int, int, int]] = []
+        self.stream_total = 0  # result stream bytes the guest wrote (the file keeps the cap)
         self._stream_seen = 0
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
-        self._read_fd, self.write_fd = os.pipe()  # both close-on-exec; engines pass write_fd on
-        os.set_blocking(self._read_fd, False)
+        # Both ends close-on-exec; the engine passes the write ends on.
+        self._console_r, console_w = os.pipe()
+        self._results_r, results_w = os.pipe()
+        self.pipes: Optional[GuestPipes] = GuestPipes(console_w, results_w)
         self._poll = select.poll()
-        self._poll.register(self._read_fd, select.POLLIN)
+        for fd in (self._console_r, self._results_r):
+            os.set_blocking(fd, False)
+            self._poll.register(fd, select.POLLIN)
         self.log = CappedLog(path)
+        self._results_fd = (os.open(result_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+                            if result_path is not None else -1)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._follow, daemon=True)
         self._thread.start()
 
-    def close_writer(self) -> None:
-        """The engine is done with the pipe: once its guest is gone too, the follower reads EOF."""
-        if self.write_fd >= 0:
-            os.close(self.write_fd)
-            self.write_fd = -1
+    def close_writers(self) -> None:
+        """The engine is done with the pipes: once its guest is gone too, the follower reads EOF."""
+        if self.pipes is not None:
+            os.close(self.pipes.console)
+            os.close(self.pipes.results)
+            self.pipes = None
 
     def stop(self) -> ConsoleScan:
-        self.close_writer()
+        self.close_writers()
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        os.close(self._read_fd)
+        for fd in (self._console_r, self._results_r, self._results_fd):
+            if fd >= 0:
+                os.close(fd)
         self.log.close()
         return self.scanner.finish()
 
-    def _drain(self) -> tuple[int, bool]:
-        """Read what the pipe holds: (bytes read, end of file)."""
+    def _drain(self, fd: int, sink: Callable[[bytes], None]) -> int:
+        """Read what the pipe holds into `sink`: the bytes read (0 also at end of file)."""
         got = 0
         while True:
             try:
-                chunk = os.read(self._read_fd, 65536)
+                chunk = os.read(fd, 65536)
             except BlockingIOError:
-                return got, False
+                return got
             if not chunk:
-                return got, True
+                return got
             got += len(chunk)
-            self.scanner.feed(chunk)
-            self.log.write(chunk)
-            if self.callback is not None:
-                self.callback(chunk)
+            sink(chunk)
+
+    def _console(self, chunk: bytes) -> None:
+        self.scanner.feed(chunk)
+        self.log.write(chunk)
+        if self.callback is not None:
+            self.callback(chunk)
+
+    def _results(self, chunk: bytes) -> None:
+        room = RESULT_STREAM_CAP - self.stream_total
+        if room > 0 and self._results_fd >= 0:
+            os.write(self._results_fd, chunk[:room])
+        self.stream_total += len(chunk)
 
     def _follow(self) -> None:
-        eof = False
         while True:
             stopping = self._stop.is_set()
             before = self.scanner.offset
-            stream = self._stream_size()
-            got, eof = self._drain()
-            if stream > self._stream_seen and len(self.clock) < self.MAX_CLOCK:
-                self.clock.append((stream, before, self.scanner.offset))
-                self._stream_seen = stream
-            # Stopping: the engine's guest is gone, so the pipe holds all there is; a child
-            # that kept a copy of the writer cannot hold the follower past one empty read.
-            if stopping and (eof or not got):
+            # The stream first, then the console up to now: a frame read here arrived
+            # between `before` and the console offset after the drain.
+            got = self._drain(self._results_r, self._results)
+            got += self._drain(self._console_r, self._console)
+            if self.stream_total > self._stream_seen and len(self.clock) < self.MAX_CLOCK:
+                self.clock.append((self.stream_total, before, self.scanner.offset))
+                self._stream_seen = self.stream_total
+            # Stopping: the engine's guest is gone, so the pipes hold all there is; a child
+            # that kept a copy of a writer cannot hold the follower past one empty read.
+            if stopping and not got:
                 return
-            if eof:
-                time.sleep(self.POLL_S)
-            else:
-                self._poll.poll(self.POLL_S * 1000)
-
-    def _stream_size(self) -> int:
-        if self.result_path is None:
-            return 0
-        try:
-            return self.result_path.stat().st_size
-        except OSError:
-            return 0
+            if stopping:
+                continue
+            self._poll.poll(self.POLL_S * 1000)
 
 
 class BootIO:
@@ -207,6 +232,7 @@ class BootIO:
         self.start = time.monotonic()
         self._scan: Optional[ConsoleScan] = None
         self._clock: list[tuple[int, int, int]] = []
+        self._stream_total = 0
 
     def check_inputs(self) -> None:
         missing = [str(p) for p in (self.spec.kernel, *self.spec.initrds) if not Path(p).is_file()]
@@ -228,17 +254,19 @@ class BootIO:
         return initrd
 
     @contextmanager
-    def following(self) -> Iterator[int]:
-        """While the body runs, the console pipe's write end (for the engine's COM1; a child
-        inherits it through pass_fds) is followed: scanned, streamed to spec.on_console and
-        written to spec.console_path, capped."""
+    def following(self) -> Iterator[GuestPipes]:
+        """While the body runs, the pipes of the guest's COM1 and COM2 (for the engine to hand
+        on) are followed: the console scanned, streamed to spec.on_console and written to
+        spec.console_path, the result stream to spec.result_path, both capped."""
         follower = ConsoleFollower(self.spec.console_path, self.spec.on_console, self.spec.result_path)
         follower.start()
         try:
-            yield follower.write_fd
+            assert follower.pipes is not None
+            yield follower.pipes
         finally:
             self._scan = follower.stop()
             self._clock = follower.clock
+            self._stream_total = follower.stream_total
 
     def console_tail(self) -> bytes:
         return file_tail(self.spec.console_path, CONSOLE_TAIL_BYTES)
@@ -248,6 +276,7 @@ class BootIO:
         wall = time.monotonic() - self.start
         tail = self.console_tail() if console is None else console
         stream, elided = read_capped(self.spec.result_path, RESULT_STREAM_CAP)
+        elided = max(elided, self._stream_total - len(stream))  # what the follower did not keep
         return BootResult(kind, wall, tail, stream, "; ".join([why, *detail]), self.engine, why,
                           console_scan=self._scan, stream_clock=self._clock, result_stream_elided=elided)
 

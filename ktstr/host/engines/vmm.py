@@ -48,20 +48,19 @@ class VmmEngine:
             size = spec.memory_mib << 20
             memory_fd = spec.observer.ram_fds([size], min(size, VMM_LOW_RAM_END))[0]
             spec.observer.vm_started(stop)
-        with open(spec.result_path, "wb", buffering=0) as results:
-            try:
-                with io.following() as console_fd:
-                    config = VmConfig(
-                        topology=spec.topology, memory_mib=spec.memory_mib, kernel=spec.kernel, initrd=initrd,
-                        cmdline=spec.cmdline, console_fd=console_fd, com2_fd=results.fileno(),
-                        timeout_ms=max(1, int(spec.timeout_s * 1000)), memory_fd=memory_fd)
-                    with children.stoppable(stop):
-                        report = self.vmm.run(config, lambda: bool(stopped))
-            except VmmSetupError as exc:
-                return io.error(f"the VMM could not build the VM: {exc}")
-            finally:
-                if spec.observer is not None:
-                    spec.observer.vm_stopped()
+        try:
+            with io.following() as pipes:
+                config = VmConfig(
+                    topology=spec.topology, memory_mib=spec.memory_mib, kernel=spec.kernel, initrd=initrd,
+                    cmdline=spec.cmdline, console_fd=pipes.console, com2_fd=pipes.results,
+                    timeout_ms=max(1, int(spec.timeout_s * 1000)), memory_fd=memory_fd)
+                with children.stoppable(stop):
+                    report = self.vmm.run(config, lambda: bool(stopped))
+        except VmmSetupError as exc:
+            return io.error(f"the VMM could not build the VM: {exc}")
+        finally:
+            if spec.observer is not None:
+                spec.observer.vm_stopped()
         tail = io.console_tail()
         detail = [report.describe(), f"setup {report.setup_ns / 1e6:.1f} ms"]
         if report.stats:
