@@ -151,3 +151,32 @@ def test_console_file_is_capped_and_the_scan_still_sees_the_elided_middle(tmp_pa
     assert b"bytes of console elided here" in (tmp_path / "console.log").read_bytes()
     assert [s.line for _, s in result.console_scan.splats] == ["[ 2.0] BUG: planted in the middle"]
     assert result.console_scan.total_bytes == 20 * 1024 * len(line) + 34
+
+
+def test_a_console_file_that_cannot_be_written_never_blocks_the_guest(tmp_path):
+    """A full disk (/dev/full): the follower keeps draining and scanning the pipe, so the
+    guest's writes never block, and the boot's detail says what the host could not write."""
+    import time
+    from pathlib import Path
+
+    from ktstr.host.engines import BootSpec
+    from ktstr.host.engines.boot_io import BootIO
+    from ktstr.topology import Topology
+
+    spec = BootSpec(kernel=tmp_path / "k", initrds=(), cmdline="", topology=Topology.parse("1n1l1c1t"),
+                    memory_mib=64, timeout_s=5, console_path=Path("/dev/full"),
+                    result_path=tmp_path / "r.bin", work_dir=tmp_path)
+    io = BootIO("fake", spec)
+    data = b"x" * (4 << 20) + b"\n[ 2.0] BUG: after the disk filled\n"
+    with io.following() as pipes:
+        os.set_blocking(pipes.console, False)  # a stuck follower fails the test, never hangs it
+        sent, end = 0, time.monotonic() + 10
+        while sent < len(data) and time.monotonic() < end:
+            try:
+                sent += os.write(pipes.console, data[sent:sent + 65536])
+            except BlockingIOError:
+                time.sleep(0.005)
+    result = io.result(ExitKind.POWEROFF, "powered off", [], console=b"")  # /dev/full reads zeros forever
+    assert sent == len(data), f"the guest could write only {sent} bytes: the follower stopped draining"
+    assert "the host could not write the console file: [Errno 28]" in result.detail
+    assert [s.line for _, s in result.console_scan.splats] == ["[ 2.0] BUG: after the disk filled"]

@@ -141,6 +141,7 @@ class ConsoleFollower:
         self.scanner = ConsoleScanner()
         self.clock: list[tuple[int, int, int]] = []
         self.stream_total = 0  # result stream bytes the guest wrote (the file keeps the cap)
+        self.write_error = ""  # the first write to a file that failed (then no more writes)
         self._stream_seen = 0
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -193,14 +194,21 @@ class ConsoleFollower:
 
     def _console(self, chunk: bytes) -> None:
         self.scanner.feed(chunk)
-        self.log.write(chunk)
+        if not self.write_error:
+            try:
+                self.log.write(chunk)
+            except OSError as exc:  # a full disk: the scan goes on, the guest never blocks
+                self.write_error = f"the host could not write the console file: {exc}"
         if self.callback is not None:
             self.callback(chunk)
 
     def _results(self, chunk: bytes) -> None:
         room = RESULT_STREAM_CAP - self.stream_total
-        if room > 0 and self._results_fd >= 0:
-            os.write(self._results_fd, chunk[:room])
+        if room > 0 and self._results_fd >= 0 and not self.write_error:
+            try:
+                os.write(self._results_fd, chunk[:room])
+            except OSError as exc:
+                self.write_error = f"the host could not write the result stream's file: {exc}"
         self.stream_total += len(chunk)
 
     def _follow(self) -> None:
@@ -233,6 +241,7 @@ class BootIO:
         self._scan: Optional[ConsoleScan] = None
         self._clock: list[tuple[int, int, int]] = []
         self._stream_total = 0
+        self._write_error = ""
 
     def check_inputs(self) -> None:
         missing = [str(p) for p in (self.spec.kernel, *self.spec.initrds) if not Path(p).is_file()]
@@ -267,6 +276,7 @@ class BootIO:
             self._scan = follower.stop()
             self._clock = follower.clock
             self._stream_total = follower.stream_total
+            self._write_error = follower.write_error
 
     def console_tail(self) -> bytes:
         return file_tail(self.spec.console_path, CONSOLE_TAIL_BYTES)
@@ -277,6 +287,8 @@ class BootIO:
         tail = self.console_tail() if console is None else console
         stream, elided = read_capped(self.spec.result_path, RESULT_STREAM_CAP)
         elided = max(elided, self._stream_total - len(stream))  # what the follower did not keep
+        if self._write_error:
+            detail = [*detail, self._write_error]
         return BootResult(kind, wall, tail, stream, "; ".join([why, *detail]), self.engine, why,
                           console_scan=self._scan, stream_clock=self._clock, result_stream_elided=elided)
 
