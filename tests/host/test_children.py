@@ -226,3 +226,28 @@ def test_shell_leaves_no_temp_dir(tmp_path, monkeypatch, capsys):
     assert rc == 2
     assert "missing" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@NEEDS_VMM
+def test_an_interrupted_wait_leaves_no_vm_running(tmp_path):
+    """A second Ctrl-C raises KeyboardInterrupt in the thread waiting for the VMM: the VM is
+    stopped and its threads gone before the exception leaves Vmm.run (the caller then
+    closes the descriptors the VM wrote to)."""
+    from ktstr.host.engines.vmm_binding import VmConfig, Vmm
+    from ktstr.topology import Topology
+
+    vmm = Vmm(VMM_LIBRARY.resolve())
+    before = _threads(os.getpid())
+    start = time.monotonic()
+
+    def interrupted() -> bool:
+        if time.monotonic() - start > 0.5:
+            raise KeyboardInterrupt
+        return False
+
+    config = VmConfig(topology=Topology.parse("1n1l2c1t"), memory_mib=128, kernel=tiny_bzimage(tmp_path / "bz"),
+                      cmdline="console=ttyS0", timeout_ms=60_000)
+    with pytest.raises(KeyboardInterrupt):
+        vmm.run(config, interrupted)
+    assert time.monotonic() - start < 5.0
+    assert _threads(os.getpid()) == before, "the VMM's threads outlived Vmm.run"

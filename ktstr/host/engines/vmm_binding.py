@@ -195,10 +195,18 @@ class Vmm:
         done: list[Any] = []
         worker = threading.Thread(target=lambda: done.append(self._run(config)), name="ktstr-vmm", daemon=True)
         worker.start()
-        while worker.is_alive():
-            if stop_requested():
+        try:
+            while worker.is_alive():
+                if stop_requested():
+                    self.stop()
+                worker.join(self.STOP_POLL_S)
+        except BaseException:
+            # A second Ctrl-C (KeyboardInterrupt) or any error here: the VM must be gone
+            # before the caller closes the descriptors it writes to.
+            while worker.is_alive():
                 self.stop()
-            worker.join(self.STOP_POLL_S)
+                worker.join(self.STOP_POLL_S)
+            raise
         if not done:
             raise VmmError("the VMM's thread ended without a report")
         if isinstance(done[0], BaseException):
