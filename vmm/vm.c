@@ -35,6 +35,24 @@ uint64_t ktstr_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The VM ktstr_vm_run is running, for ktstr_vm_stop: set once it is built, cleared before
+ * its teardown (under the lock, so a stop never touches a VM being torn down). */
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vm *running_vm;
+
+int ktstr_vm_stop(void)
+{
+	int told = 0;
+
+	pthread_mutex_lock(&running_lock);
+	if (running_vm) {
+		ktstr_end_vm(running_vm, KTSTR_EXIT_STOPPED, -1, "stopped by the host");
+		told = 1;
+	}
+	pthread_mutex_unlock(&running_lock);
+	return told;
+}
+
 static void on_kick(int sig)
 {
 	(void)sig; /* only interrupts KVM_RUN */
@@ -390,6 +408,9 @@ int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *repo
 	if (create_vm(&vm) < 0 || create_memory(&vm) < 0 || load_guest(&vm, &entry) < 0 ||
 	    create_vcpus(&vm, &entry) < 0)
 		goto out;
+	pthread_mutex_lock(&running_lock);
+	running_vm = &vm;
+	pthread_mutex_unlock(&running_lock);
 	for (uint32_t i = 0; i < vm.nr_vcpus; i++) {
 		if (pthread_create(&vm.vcpus[i].thread, NULL, ktstr_vcpu_loop, &vm.vcpus[i]) != 0) {
 			ktstr_end_vm(&vm, KTSTR_EXIT_SETUP_ERROR, -1,
@@ -399,6 +420,9 @@ int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *repo
 		vm.vcpus[i].started = 1;
 	}
 	wait_for_end(&vm);
+	pthread_mutex_lock(&running_lock);
+	running_vm = NULL;
+	pthread_mutex_unlock(&running_lock);
 	stop_vcpus(&vm);
 	rc = 0;
 out:

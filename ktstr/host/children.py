@@ -1,4 +1,5 @@
-"""The runner's child processes (QEMU), which must never outlive it.
+"""The runner's child processes (QEMU), which must never outlive it, and its in-process VMs
+(the C VMM), which must stop when it is told to.
 
 A runner can end three ways, and each has its guard:
 
@@ -14,6 +15,9 @@ A runner can end three ways, and each has its guard:
 
 The death signal fires when the *thread* that forked the child ends, so children are spawned
 from the runner's main thread, which lives as long as the run.
+
+The C VMM runs inside the runner (ktstr.host.engines.vmm): SIGKILL ends it with the process,
+and `stoppable(stop)` registers its stop with the same SIGTERM/SIGINT handling as a child's.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class _Child:
 # Reentrant: a signal handler runs in the main thread, possibly while it holds the lock.
 _lock = threading.RLock()
 _live: dict[int, _Child] = {}
+_in_process: dict[int, Callable[[str], None]] = {}  # id -> stop of an in-process VM
 _stop_reason = ""
 
 
@@ -115,6 +120,22 @@ def release(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+@contextmanager
+def stoppable(stop: Callable[[str], None]) -> Iterator[None]:
+    """While the body runs an in-process VM, a stop of the run (SIGTERM, SIGINT,
+    request_stop) calls `stop(reason)`; called at once when the run is already stopping."""
+    key = id(stop)
+    with _lock:
+        _in_process[key] = stop
+    try:
+        if _stop_reason:
+            stop(_stop_reason)
+        yield
+    finally:
+        with _lock:
+            _in_process.pop(key, None)
+
+
 def live_pids() -> list[int]:
     with _lock:
         return [pid for pid, c in _live.items() if c.proc.returncode is None]
@@ -124,11 +145,14 @@ def stop_all(reason: str) -> None:
     """Stop every live child, through its engine's stop when it has one."""
     with _lock:
         children = list(_live.values())
+        in_process = list(_in_process.values())
     for child in children:
         if child.stop is not None:
             child.stop(reason)
         else:
             child.kill()
+    for stop in in_process:
+        stop(reason)
 
 
 def kill_all() -> None:

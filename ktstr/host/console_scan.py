@@ -20,6 +20,7 @@ from typing import Optional
 from ktstr.host.outcome import Splat
 from ktstr.wire.marks import CONSOLE_PREFIX as _PREFIX
 from ktstr.wire.marks import SCX_DISABLED_RE, ScxExit, ScxExitStream
+from ktstr.wire.bounds import MAX_FINDINGS, MAX_LINE_BYTES, Lines
 from ktstr.wire.marks import find_scx_exits as _find_scx_exits
 
 # Order matters: the first pattern that matches a line names its kind.
@@ -38,10 +39,8 @@ SPLAT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # Lines after a splat's first line worth keeping as its context (the trace head).
 _CONTEXT_LINES = 12
-# Bounds of the streaming scan: a console line longer than this is judged on its head (the
-# rest is dropped, never buffered), and after this many findings of one kind only a count is kept.
-MAX_LINE_BYTES = 4096
-MAX_FINDINGS = 200
+# Bounds of the streaming scan (ktstr.wire.bounds): a console line longer than MAX_LINE_BYTES
+# is judged on its head, and after MAX_FINDINGS findings of one kind only a count is kept.
 
 
 def console_lines(console: bytes | list[str]) -> list[str]:
@@ -78,9 +77,7 @@ class ConsoleScanner:
 
     def __init__(self) -> None:
         self.scan = ConsoleScan()
-        self._partial = bytearray()
-        self._line_start = 0
-        self._overlong = False
+        self._lines = Lines(MAX_LINE_BYTES)
         self._open: list[tuple[Splat, int]] = []  # splats collecting context: lines left
         self._scx = ScxExitStream()
         self._scx_at = 0
@@ -90,27 +87,13 @@ class ConsoleScanner:
         return self.scan.total_bytes
 
     def feed(self, data: bytes) -> None:
-        pos = 0
-        while pos < len(data):
-            nl = data.find(b"\n", pos)
-            end = len(data) if nl < 0 else nl
-            room = MAX_LINE_BYTES - len(self._partial)
-            if end - pos > room:
-                self._overlong = True
-            self._partial += data[pos : pos + max(0, min(end - pos, room))]
-            if nl < 0:
-                break
-            self._line(bytes(self._partial), self._line_start)
-            self._partial.clear()
-            self._overlong = False
-            pos = nl + 1
-            self._line_start = self.scan.total_bytes + pos
-        self.scan.total_bytes += len(data)
+        for start, raw in self._lines.feed(data):
+            self._line(raw, start)
+        self.scan.total_bytes = self._lines.offset
 
     def finish(self) -> ConsoleScan:
-        if self._partial:
-            self._line(bytes(self._partial), self._line_start)
-            self._partial.clear()
+        for start, raw in self._lines.finish():
+            self._line(raw, start)
         for ex in self._scx.finish():
             self._add_scx(ex)
         self._open = []

@@ -22,6 +22,7 @@ from ktstr.monitor.checks import LiveChecks, MonitorFailure, MonitorThresholds, 
 from ktstr.monitor.layout import KernelLayout
 from ktstr.monitor.memory import GuestMemory, KernelMemory, MemoryReadError
 from ktstr.monitor.sampler import DEFAULT_HZ_KVM, DEFAULT_HZ_TCG, Sample, Sampler
+from ktstr.wire.bounds import MAX_LINE_BYTES, Lines
 from ktstr.wire.marks import TEST_MARK
 
 MONITOR_SCHEMA = 1
@@ -32,29 +33,24 @@ _SCX_EVENT = re.compile(r'sched_ext: BPF scheduler "[^"]*" (?P<what>enabled|disa
 
 
 class ConsoleMarks:
-    """The test running in the guest, from the agent's marks on the console log (read
-    incrementally: each call reads only what is new)."""
+    """The test running in the guest, from the agent's marks on the console. Fed the console
+    bytes as the engine's follower reads them (BootSpec.on_console), each line once and in
+    bounded memory (ktstr.wire.bounds.Lines: a line without end costs MAX_LINE_BYTES, not a
+    copy per sample); `clock` stamps each mark and event with the sampler's time."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._pos = 0
-        self._partial = b""
+    def __init__(self, clock: Callable[[], float] = lambda: 0.0) -> None:
+        self.clock = clock
+        self._lines = Lines(MAX_LINE_BYTES)
         self.current = ""
         self.marks: list[tuple[float, str]] = []  # (host t, test) when each mark was seen
         self.events: list[tuple[float, str, str]] = []  # (host t, scx_enabled|scx_disabled, line)
 
-    def __call__(self, t: float = 0.0) -> str:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self._pos)
-                chunk = f.read()
-        except OSError:
-            return self.current
-        self._pos += len(chunk)
-        data = self._partial + chunk
-        lines = data.split(b"\n")
-        self._partial = lines.pop()
-        for line in lines:
+    def feed(self, data: bytes) -> None:
+        lines = self._lines.feed(data)
+        if not lines:
+            return
+        t = self.clock()
+        for _, line in lines:
             text = line.decode("utf-8", "replace")
             m = _MARK.search(text)
             if m:
@@ -63,7 +59,6 @@ class ConsoleMarks:
             e = _SCX_EVENT.search(text)
             if e:
                 self.events.append((t, f"scx_{e.group('what')}", text.strip()))
-        return self.current
 
 
 @dataclass
@@ -139,14 +134,14 @@ def skipped(reason: str) -> MonitorReport:
 class BootMonitor:
     """Implements the engines' BootObserver: memory sharing, start, stop."""
 
-    def __init__(self, layout: KernelLayout, nr_cpus: int, console_path: Path,
+    def __init__(self, layout: KernelLayout, nr_cpus: int,
                  thresholds_for: Callable[[str], MonitorThresholds], emulated: bool,
                  hz: Optional[float] = None, attach_timeout_s: Optional[float] = None) -> None:
         self.layout = layout
         self.nr_cpus = nr_cpus
         self.thresholds_for = thresholds_for
         self.hz = hz or (DEFAULT_HZ_TCG if emulated else DEFAULT_HZ_KVM)
-        self.marks = ConsoleMarks(console_path)
+        self.marks = ConsoleMarks(self._sampler_t)  # fed by the engine's follower (run.plan)
         self.attach_timeout_s = attach_timeout_s
         self._fds: list[int] = []
         self._below_4g: Optional[int] = None
@@ -182,7 +177,7 @@ class BootMonitor:
             return
         kwargs = {} if self.attach_timeout_s is None else {"attach_timeout_s": self.attach_timeout_s}
         self._sampler = Sampler(KernelMemory(self._mem, self.layout), self.nr_cpus, self.hz,
-                                current_test=lambda: self.marks(self._sampler_t()),
+                                current_test=lambda: self.marks.current,
                                 observe=self._live, stop_vm=stop_vm, **kwargs)
         self._sampler.start()
 
@@ -192,7 +187,6 @@ class BootMonitor:
     def vm_stopped(self) -> None:
         if self._sampler is not None:
             self._sampler.stop()
-        self.marks(self._sampler_t())  # the last marks written before the end
         if self._mem is not None:
             self._mem.close()
             self._mem = None

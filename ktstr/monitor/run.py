@@ -48,9 +48,16 @@ def plan(spec: BootSpec, layout_path: Optional[Path], target_options: Mapping[st
         return spec, MonitorPlan(None, skipped(str(exc)), resolve)
     t = spec.topology
     nr_cpus = t.llcs * t.cores_per_llc * t.threads_per_core
-    mon = BootMonitor(layout, nr_cpus, spec.console_path, resolve, emulated)
+    mon = BootMonitor(layout, nr_cpus, resolve, emulated)
     cmdline = f"{spec.cmdline} nokaslr" if layout.kaslr and "nokaslr" not in spec.cmdline else spec.cmdline
-    return replace(spec, observer=mon, cmdline=cmdline), MonitorPlan(mon, None, resolve)
+    shown = spec.on_console
+
+    def on_console(data: bytes) -> None:  # the console's bytes reach the marks as they arrive
+        mon.marks.feed(data)
+        if shown is not None:
+            shown(data)
+
+    return replace(spec, observer=mon, cmdline=cmdline, on_console=on_console), MonitorPlan(mon, None, resolve)
 
 
 def finish(p: MonitorPlan, names: list[str], outcomes: Sequence[TestOutcome], boot: BootResult,

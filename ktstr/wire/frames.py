@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Optional, Protocol
 
 from ktstr.errors import KtstrError
-from ktstr.wire.bounds import Tally
+from ktstr.wire.bounds import MAX_FRAMES, Tally
 
 
 class ChannelError(KtstrError, OSError):
@@ -43,7 +43,6 @@ AUTHENTICATED = struct.Struct("<4sHHII")  # what the MAC covers before the paylo
 MAC_BYTES = 32
 KEY_BYTES = 32
 MAX_PAYLOAD = 4 * 1024 * 1024
-MAX_FRAMES = 100_000  # a stream of more frames than this is a flood: the rest is elided
 
 HELLO, LOG, TEST_START, TEST_RESULT, RUN_END = 1, 2, 3, 4, 5
 

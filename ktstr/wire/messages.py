@@ -12,7 +12,7 @@ from typing import Any
 
 from ktstr.errors import KtstrError
 from ktstr.wire import ktstr_pb2 as pb
-from ktstr.wire.bounds import Tally, clip
+from ktstr.wire.bounds import MAX_LOGS, MAX_TESTS, Tally, clip
 from ktstr.wire.frames import HELLO, LOG, MESSAGE_NAMES, RUN_END, TEST_RESULT, TEST_START, RawFrame, split_frames
 from ktstr.wire.status import Status
 
@@ -116,9 +116,7 @@ def parse_payload(frame_type: int, payload: bytes) -> Any:
     return getattr(pb, MESSAGE_NAMES[frame_type]).FromString(payload)
 
 
-# Bounds of a decoded stream: the agent sends a few frames per test.
-MAX_LOGS = 500
-MAX_TESTS = 1000
+# Bounds of a decoded stream (MAX_LOGS, MAX_TESTS): ktstr.wire.bounds.
 
 
 def decode_frames(frames: list[RawFrame], authenticated: bool = False) -> GuestRun:

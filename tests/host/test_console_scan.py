@@ -1,4 +1,7 @@
+import os
+
 from ktstr.host.console_scan import find_scx_exits, find_splats
+from ktstr.host.engines import ExitKind
 
 
 def first_error_exit(console):
@@ -87,10 +90,93 @@ def test_streaming_scan_is_the_same_in_any_chunking_and_keeps_offsets():
 
 
 def test_streaming_scan_holds_no_more_than_a_line_of_a_line_without_end():
-    from ktstr.host.console_scan import MAX_LINE_BYTES, ConsoleScanner
+    from ktstr.host.console_scan import ConsoleScanner
+    from ktstr.wire.bounds import MAX_LINE_BYTES
 
     scanner = ConsoleScanner()
     scanner.feed(b"[ 1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f " + b"x" * (8 << 20))
-    assert len(scanner._partial) <= MAX_LINE_BYTES
+    assert scanner._lines.pending <= MAX_LINE_BYTES
     scan = scanner.finish()
     assert [s.kind for _, s in scan.splats] == ["WARNING"] and scan.total_bytes > 8 << 20
+
+
+def test_capped_log_keeps_head_and_rotating_tail_with_the_elided_count(tmp_path):
+    """Issue 22: the console on disk has a cap. Whatever the chunking, the file holds the
+    stream's first `head` bytes, one line saying how many were elided, and its last bytes."""
+    from ktstr.host.engines.boot_io import CappedLog
+
+    stream = bytes(i % 251 for i in range(10_000))
+    for chunk in (1, 7, 64, 333, 5000):
+        log = CappedLog(tmp_path / "c.log", head=100, tail=50)
+        for i in range(0, len(stream), chunk):
+            log.write(stream[i:i + chunk])
+        log.close()
+        data = (tmp_path / "c.log").read_bytes()
+        gap = f"[ktstr: {log.elided} bytes of console elided here".encode()
+        assert data.startswith(stream[:100] + b"\n" + gap), chunk
+        kept_tail = data[data.index(b"]\n") + 2:]
+        assert 50 <= len(kept_tail) <= 100 and stream.endswith(kept_tail), chunk
+        assert log.elided == len(stream) - 100 - len(kept_tail)
+        assert len(data) <= 100 + 2 * 50 + 200
+
+
+def test_console_file_is_capped_and_the_scan_still_sees_the_elided_middle(tmp_path):
+    """A guest printing 20 MiB: the file stays under head + 2 x tail (+ the gap's line),
+    and a splat in the elided middle is still found (the scanner reads the pipe, not the file).
+    Its 12 MiB result stream: the file keeps RESULT_STREAM_CAP, the rest is counted."""
+    from ktstr.host.engines import BootSpec
+    from ktstr.host.engines.boot_io import BootIO
+    from ktstr.topology import Topology
+    from ktstr.wire.bounds import CONSOLE_FILE_HEAD, CONSOLE_FILE_TAIL, RESULT_STREAM_CAP
+
+    spec = BootSpec(kernel=tmp_path / "k", initrds=(), cmdline="", topology=Topology.parse("1n1l1c1t"),
+                    memory_mib=64, timeout_s=5, console_path=tmp_path / "console.log",
+                    result_path=tmp_path / "r.bin", work_dir=tmp_path)
+    io = BootIO("fake", spec)
+    spec.result_path.write_bytes(b"")
+    line = b"[ 1.0] noise " + b"x" * 1010 + b"\n"  # 1 KiB a line
+    with io.following() as pipes:
+        for i in range(20 * 1024):
+            os.write(pipes.console, line)
+            if i == 10 * 1024:
+                os.write(pipes.console, b"[ 2.0] BUG: planted in the middle\n")
+            if i < 12 * 1024:
+                os.write(pipes.results, b"r" * 1024)
+    result = io.result(ExitKind.POWEROFF, "powered off", [])
+    assert spec.result_path.stat().st_size == RESULT_STREAM_CAP
+    assert len(result.result_stream) == RESULT_STREAM_CAP
+    assert result.result_stream_elided == 12 * 1024 * 1024 - RESULT_STREAM_CAP
+    size = (tmp_path / "console.log").stat().st_size
+    assert size <= CONSOLE_FILE_HEAD + 2 * CONSOLE_FILE_TAIL + 200, size
+    assert b"bytes of console elided here" in (tmp_path / "console.log").read_bytes()
+    assert [s.line for _, s in result.console_scan.splats] == ["[ 2.0] BUG: planted in the middle"]
+    assert result.console_scan.total_bytes == 20 * 1024 * len(line) + 34
+
+
+def test_a_console_file_that_cannot_be_written_never_blocks_the_guest(tmp_path):
+    """A full disk (/dev/full): the follower keeps draining and scanning the pipe, so the
+    guest's writes never block, and the boot's detail says what the host could not write."""
+    import time
+    from pathlib import Path
+
+    from ktstr.host.engines import BootSpec
+    from ktstr.host.engines.boot_io import BootIO
+    from ktstr.topology import Topology
+
+    spec = BootSpec(kernel=tmp_path / "k", initrds=(), cmdline="", topology=Topology.parse("1n1l1c1t"),
+                    memory_mib=64, timeout_s=5, console_path=Path("/dev/full"),
+                    result_path=tmp_path / "r.bin", work_dir=tmp_path)
+    io = BootIO("fake", spec)
+    data = b"x" * (4 << 20) + b"\n[ 2.0] BUG: after the disk filled\n"
+    with io.following() as pipes:
+        os.set_blocking(pipes.console, False)  # a stuck follower fails the test, never hangs it
+        sent, end = 0, time.monotonic() + 10
+        while sent < len(data) and time.monotonic() < end:
+            try:
+                sent += os.write(pipes.console, data[sent:sent + 65536])
+            except BlockingIOError:
+                time.sleep(0.005)
+    result = io.result(ExitKind.POWEROFF, "powered off", [], console=b"")  # /dev/full reads zeros forever
+    assert sent == len(data), f"the guest could write only {sent} bytes: the follower stopped draining"
+    assert "the host could not write the console file: [Errno 28]" in result.detail
+    assert [s.line for _, s in result.console_scan.splats] == ["[ 2.0] BUG: after the disk filled"]

@@ -50,8 +50,8 @@ class FakeGuest:
                         if name == "ktstr/run.json")
         key = bytes.fromhex(json.loads(run_json)["result_key"])
         seq = 0
-        with io.following(), open(spec.console_path, "ab", buffering=0) as con, \
-                open(spec.result_path, "ab", buffering=0) as res:
+        with io.following() as pipes, open(pipes.console, "wb", buffering=0, closefd=False) as con, \
+                open(pipes.results, "wb", buffering=0, closefd=False) as res:
             for step in self.steps:
                 if isinstance(step, bytes):
                     con.write(step)

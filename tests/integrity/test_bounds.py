@@ -1,6 +1,7 @@
 """A guest that floods the result stream costs the host a bounded report and bounded memory
-(issue 22, the reader side): 4 MiB of bad frames once made a 403 MiB result.json and 2.5 GiB
-of runner memory."""
+(issue 22, the reader side): 4 MiB of bad frames once made a 403 MiB result.json, a 413 MiB
+test.xml and 2.5 GiB of runner memory. The peak RSS is the runner process's own
+(ru_maxrss), measured in the child that ran the flood."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ FLOOD = textwrap.dedent("""
     sys.path.insert(0, sys.argv[2])
     from fake_guest import FakeGuest, Raw, agent_steps, request
     from ktstr.host import runner
+    from ktstr.host.junit import write_junit
     from ktstr.monitor.hook import MonitorHook
     from ktstr.wire.frames import HEADER, MAGIC
 
@@ -34,6 +36,7 @@ FLOOD = textwrap.dedent("""
     steps.insert(2, Raw(flood))
     report = runner.run(request(tmp, ["t"]), FakeGuest(steps), hook=MonitorHook())
     runner.write_sidecar(report, tmp / "result.json")
+    write_junit(tmp / "test.xml", "flood", report.outcomes, report.console_tail())
     print(json.dumps({"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "verdict": report.outcomes[0].verdict.value, "reason": report.outcomes[0].reason,
                       "flood": len(flood)}))
@@ -53,6 +56,7 @@ def test_a_flood_of_bad_crc_frames_gives_a_small_report_in_bounded_memory(tmp_pa
     size = (tmp_path / "result.json").stat().st_size
     assert r["flood"] >= 4 * 1024 * 1024 - 64
     assert size < 1024 * 1024, size
+    assert (tmp_path / "test.xml").stat().st_size < 1024 * 1024
     assert r["rss_kib"] < 300 * 1024, r
     assert r["verdict"] == "INCONCLUSIVE" and "corrupt frame(s): bad CRC" in r["reason"], r
 
@@ -61,6 +65,7 @@ def test_a_flood_of_forged_frames_gives_a_small_report_in_bounded_memory(tmp_pat
     r = _flood(tmp_path, "forged")
     size = (tmp_path / "result.json").stat().st_size
     assert size < 1024 * 1024, size
+    assert (tmp_path / "test.xml").stat().st_size < 1024 * 1024
     assert r["rss_kib"] < 300 * 1024, r
     assert r["verdict"] == "FAIL" and "bad MAC" in r["reason"], r
     data = json.loads((tmp_path / "result.json").read_text())

@@ -140,15 +140,14 @@ def test_sampler_thread_follows_a_changing_guest_and_stops_it(layout, tmp_path):
     """The real thread against RAM in a memfd (as an engine shares it): it attaches, sees a
     task starve, asks to stop the VM once, and ends cleanly when told the VM is gone."""
     g = SyntheticGuest(layout)
-    console = tmp_path / "console.log"
-    console.write_bytes(b"[    1.0] boot\n")
     th = MonitorThresholds(max_runnable_wait_s=0.5, sustained_samples=2)
-    mon = BootMonitor(layout, 2, console, lambda t: th, emulated=True, hz=50.0)
+    mon = BootMonitor(layout, 2, lambda t: th, emulated=True, hz=50.0)
+    mon.marks.feed(b"[    1.0] boot\n")
     (fd,) = mon.ram_fds([len(g.ram)])
     os.pwrite(fd, bytes(g.ram), 0)
     stops = []
     mon.vm_started(stops.append)
-    console.write_bytes(b"[    1.0] boot\n[    2.0] ktstr: test starve begins\n")
+    mon.marks.feed(b"[    2.0] ktstr: test starve begins\n")
     victim = g.new_task(5, "victim")
     g.set_scx_state("ENABLED")
     g.make_waiting(0, victim, runnable_at=1000)
@@ -175,7 +174,7 @@ def test_sampler_thread_follows_a_changing_guest_and_stops_it(layout, tmp_path):
 def test_layout_of_another_kernel_is_a_stated_not_attached(layout, tmp_path):
     g = SyntheticGuest(layout)
     g.put_image(layout.symbols["linux_banner"], b"Linux version 9.9.9-else\n\0")
-    mon = BootMonitor(layout, 2, tmp_path / "none.log", lambda t: MonitorThresholds(), emulated=True, hz=50.0)
+    mon = BootMonitor(layout, 2, lambda t: MonitorThresholds(), emulated=True, hz=50.0)
     (fd,) = mon.ram_fds([len(g.ram)])
     os.pwrite(fd, bytes(g.ram), 0)
     mon.vm_started(lambda r: None)
@@ -186,25 +185,39 @@ def test_layout_of_another_kernel_is_a_stated_not_attached(layout, tmp_path):
     assert rep.summary().startswith("host monitor not_attached: the booted kernel does not match")
 
 
-def test_console_marks_read_incrementally(tmp_path):
-    p = tmp_path / "c.log"
-    p.write_bytes(b"[ 1.0] ktstr: test one begins\n[ 2.0] ktstr: test tw")
-    m = ConsoleMarks(p)
-    assert m(1.0) == "one"
-    with open(p, "ab") as f:
-        f.write(b"o begins\n")
-    assert m(2.0) == "two" and m.marks == [(1.0, "one"), (2.0, "two")]
+def test_console_marks_read_as_fed():
+    now = [1.0]
+    m = ConsoleMarks(lambda: now[0])
+    m.feed(b"[ 1.0] ktstr: test one begins\n[ 2.0] ktstr: test tw")
+    assert m.current == "one"
+    now[0] = 2.0
+    m.feed(b"o begins\n")
+    assert m.current == "two" and m.marks == [(1.0, "one"), (2.0, "two")]
 
 
-def test_console_events_time_the_schedulers_attach_and_ejection(tmp_path):
-    p = tmp_path / "c.log"
-    p.write_bytes(b'[ 3.1] sched_ext: BPF scheduler "flatcg" enabled\n')
-    m = ConsoleMarks(p)
-    m(4.0)
-    with open(p, "ab") as f:
-        f.write(b'[ 33.2] sched_ext: BPF scheduler "flatcg" disabled (runnable task stall)\n')
-    m(35.5)
+def test_console_events_time_the_schedulers_attach_and_ejection():
+    now = [4.0]
+    m = ConsoleMarks(lambda: now[0])
+    m.feed(b'[ 3.1] sched_ext: BPF scheduler "flatcg" enabled\n')
+    now[0] = 35.5
+    m.feed(b'[ 33.2] sched_ext: BPF scheduler "flatcg" disabled (runnable task stall)\n')
     assert [(t, k) for t, k, _ in m.events] == [(4.0, "scx_enabled"), (35.5, "scx_disabled")]
+
+
+def test_console_marks_hold_a_bounded_line_of_32_mib_without_a_newline():
+    """Issue 22: the marks scanner kept every byte of an unended line and copied it again at
+    every sample. Now it holds at most MAX_LINE_BYTES of it, and the next mark still counts."""
+    from ktstr.wire.bounds import MAX_LINE_BYTES
+
+    m = ConsoleMarks()
+    chunk = b"y" * 65536
+    start = time.monotonic()
+    for _ in range(512):  # 32 MiB, as the follower reads it
+        m.feed(chunk)
+        assert m._lines.pending <= MAX_LINE_BYTES
+    m.feed(b"\n[ 9.0] ktstr: test after begins\n")
+    assert m.current == "after"
+    assert time.monotonic() - start < 5.0
 
 
 def test_not_ready_while_per_cpu_offsets_point_at_the_images_template(layout):

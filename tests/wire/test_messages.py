@@ -101,3 +101,41 @@ def test_checks_that_are_off_travel_as_prefixed_details_and_come_back_split():
     typed = GuestTestResult("t", Status.FAIL, details=["cg_0: starved"], not_checked=["x: y"])
     again = GuestTestResult.from_pb(typed.to_pb())
     assert (again.details, again.not_checked) == (["cg_0: starved"], ["x: y"])
+
+
+def test_each_frame_kind_is_kept_to_its_cap_with_the_rest_counted():
+    """Issue 22: the host keeps at most MAX_LOGS log lines and MAX_TESTS tests of a stream,
+    however many the guest sends, and says how many more came."""
+    from ktstr.wire.bounds import MAX_LOGS, MAX_TESTS
+
+    logs = b"".join(frame(LOG, pb.Log(text=f"line {i}")) for i in range(MAX_LOGS + 100))
+    guest = decode(frame(HELLO, pb.Hello(kernel_release="6.12", topology="1n1l1c1t")) + logs)
+    assert len(guest.agent_log) == MAX_LOGS + 1
+    assert guest.agent_log[-1] == "101 more log frame(s) elided"  # Hello's line took one place
+    starts = b"".join(frame(TEST_START, pb.TestStart(name=f"t{i}")) for i in range(MAX_TESTS + 5))
+    guest = decode(starts)
+    assert len(guest.started) == MAX_TESTS
+    assert any(e.startswith(f"more than {MAX_TESTS} tests started") for e in guest.protocol_errors)
+
+
+def test_frames_past_the_cap_are_not_read_and_the_rest_is_counted():
+    from ktstr.wire.bounds import MAX_FRAMES
+    from ktstr.wire.frames import split_frames
+
+    one = frame(LOG, pb.Log(text="x"))
+    frames, errors = split_frames(one * (MAX_FRAMES + 3))
+    assert len(frames) == MAX_FRAMES
+    assert errors == [f"frames past the first {MAX_FRAMES} not read ({3 * len(one)} byte(s) elided)"]
+
+
+def test_the_result_stream_is_read_to_its_cap_and_the_rest_counted(tmp_path):
+    from ktstr.host.engines.boot_io import read_capped
+    from ktstr.wire.bounds import RESULT_STREAM_CAP
+
+    path = tmp_path / "com2.bin"
+    path.write_bytes(b"\0" * (RESULT_STREAM_CAP + 1234))
+    data, elided = read_capped(path, RESULT_STREAM_CAP)
+    assert len(data) == RESULT_STREAM_CAP and elided == 1234
+    guest = decode(data, elided)
+    said = f"1234 byte(s) of the result stream past the host's cap of {RESULT_STREAM_CAP} not read"
+    assert said in guest.stream_errors

@@ -30,6 +30,8 @@ static const char *kind_name(enum ktstr_exit_kind k)
 		return "internal_error";
 	case KTSTR_EXIT_SETUP_ERROR:
 		return "setup_error";
+	case KTSTR_EXIT_STOPPED:
+		return "stopped";
 	}
 	return "unknown";
 }

@@ -48,6 +48,7 @@ enum ktstr_exit_kind {
 	KTSTR_EXIT_SHUTDOWN,       /* triple fault / shutdown / i8042 reset (Linux reboot) */
 	KTSTR_EXIT_INTERNAL_ERROR, /* KVM could not run the guest; rip/insn say where */
 	KTSTR_EXIT_SETUP_ERROR,    /* the VM could not be created; message says why */
+	KTSTR_EXIT_STOPPED,        /* ktstr_vm_stop() ended it */
 };
 
 #define KTSTR_MAX_STATS 12
@@ -81,6 +82,12 @@ struct ktstr_vm_report {
 /* Build a VM from cfg, run it to its end and fill report. Returns 0 when the VM ran (see
  * report->kind for how it ended), -1 when it could not be set up (report->message). */
 int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *report);
+
+/* End the VM that ktstr_vm_run is running in this process (called from another thread; not
+ * from a signal handler): it ends as KTSTR_EXIT_STOPPED, its vCPUs kicked out of KVM_RUN, and
+ * ktstr_vm_run returns. A VM still being set up is not yet stoppable: returns 1 if a running
+ * VM was told to stop, 0 if none runs (the caller asks again until ktstr_vm_run returns). */
+int ktstr_vm_stop(void);
 
 /* APIC ID of a vCPU under a topology: thread, core and LLC fields packed in bit ranges
  * sized to the next power of two (as CPUID 0xB/0x1F describe them). UINT32_MAX for a topology

@@ -16,12 +16,12 @@ from typing import Callable, Optional, Protocol
 
 from ktstr.host.console_scan import ConsoleScan
 from ktstr.topology import Topology
+from ktstr.wire.bounds import CONSOLE_TAIL_BYTES
 
-# How much of the console a BootResult keeps in memory for showing; the whole log stays on
-# disk and is judged as a stream while the guest runs (BootResult.console_scan).
-CONSOLE_TAIL_BYTES = 256 * 1024
-# How much of the result stream the host reads: a guest cannot make the runner hold more.
-RESULT_STREAM_CAP = 8 * 1024 * 1024
+# A BootResult keeps CONSOLE_TAIL_BYTES of the console in memory for showing; the whole
+# console is judged as a stream while the guest runs (BootResult.console_scan), and its file
+# on disk keeps a head and a rotating tail (ktstr.wire.bounds).
+__all__ = ["CONSOLE_TAIL_BYTES", "BootObserver", "BootResult", "BootSpec", "Engine", "ExitKind"]
 
 
 class ExitKind(str, enum.Enum):

@@ -24,7 +24,7 @@ from typing import Optional
 from ktstr.errors import KtstrError
 from ktstr.host import children
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
-from ktstr.host.engines.boot_io import BootInputError, BootIO
+from ktstr.host.engines.boot_io import BootInputError, BootIO, GuestPipes
 from ktstr.host.engines.classify import classify_exit
 from ktstr.host.engines.pc_ram import pc_ram_split
 from ktstr.topology import Topology
@@ -58,6 +58,14 @@ def shared_ram_args(topo: Topology, memory_mib: int, fds: list[int]) -> list[str
         raise QemuConfigError(f"{len(sizes)} RAM backend(s) need as many fds, got {len(fds)}")
     return [f"memory-backend-file,id=mem{i},size={size}M,mem-path=/proc/self/fd/{fd},share=on"
             for i, (size, fd) in enumerate(zip(sizes, fds, strict=True))]
+
+
+def serial_paths(spec: BootSpec, pipes: Optional[GuestPipes]) -> tuple[str, str]:
+    """Where QEMU's file chardevs for COM1 and COM2 write: BootIO's pipes (inherited, opened
+    as /proc/self/fd/N), or the boot's files (a command line for people to rerun)."""
+    if pipes is None:
+        return str(spec.console_path), str(spec.result_path)
+    return f"/proc/self/fd/{pipes.console}", f"/proc/self/fd/{pipes.results}"
 
 
 def topology_args(topo: Topology, memory_mib: int, ram_fds: Optional[list[int]] = None) -> list[str]:
@@ -109,7 +117,10 @@ class QemuEngine:
     def emulated(self) -> bool:
         return self.accel == "tcg"
 
-    def command(self, spec: BootSpec, initrd: Path, ram_fds: Optional[list[int]] = None) -> list[str]:
+    def command(self, spec: BootSpec, initrd: Path, ram_fds: Optional[list[int]] = None,
+                pipes: Optional[GuestPipes] = None) -> list[str]:
+        """`pipes`: COM1 and COM2 into these inherited descriptors (BootIO's) instead of the files."""
+        com1, com2 = serial_paths(spec, pipes)
         return [
             self.qemu,
             "-M", f"pc,accel={self.accel}",
@@ -117,9 +128,9 @@ class QemuEngine:
             *topology_args(spec.topology, spec.memory_mib, ram_fds),
             "-nodefaults", "-no-user-config", "-nographic", "-vga", "none",
             "-monitor", "none", "-net", "none",
-            "-chardev", f"file,id=com1,path={spec.console_path}",
+            "-chardev", f"file,id=com1,path={com1}",
             "-serial", "chardev:com1",
-            "-chardev", f"file,id=com2,path={spec.result_path}",
+            "-chardev", f"file,id=com2,path={com2}",
             "-serial", "chardev:com2",
             "-no-reboot",
             "-kernel", str(spec.kernel),
@@ -151,11 +162,11 @@ class QemuEngine:
             return io.error(str(exc), detail)
         qemu_log = spec.work_dir / "qemu.log"
         (spec.work_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
-        with open(qemu_log, "wb") as log, io.following():
+        with open(qemu_log, "wb") as log, io.following() as pipes:
             # Its own session (a Ctrl-C must not reach it before the runner decides), dying
-            # with the runner however that ends (ktstr.host.children).
-            proc = children.spawn(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                  pass_fds=tuple(ram_fds or ()))
+            # with the runner however that ends (ktstr.host.children). COM1/COM2 into the pipes.
+            proc = children.spawn(self.command(spec, initrd, ram_fds, pipes), stdin=subprocess.DEVNULL,
+                                  stdout=log, stderr=log, pass_fds=(*(ram_fds or ()), *pipes.pass_fds()))
             # A timer kills at the deadline; the wait itself blocks in waitpid (polling with
             # Popen.wait(timeout=...) would add up to 50 ms to every run).
             deadline = _Deadline(proc, spec.timeout_s)

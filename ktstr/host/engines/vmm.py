@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from ktstr.host import children
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.boot_io import BootInputError, BootIO
 from ktstr.host.engines.classify import classify_exit
@@ -36,31 +37,37 @@ class VmmEngine:
         except BootInputError as exc:
             return io.error(str(exc))
         memory_fd = None
+        stopped: list[str] = []  # why the host ended the VM (the first reason)
+
+        def stop(reason: str) -> None:  # from the monitor's thread or a signal handler
+            if not stopped:
+                stopped.append(reason)
+            self.vmm.stop()
+
         if spec.observer is not None:
             size = spec.memory_mib << 20
             memory_fd = spec.observer.ram_fds([size], min(size, VMM_LOW_RAM_END))[0]
-            # ktstr_vm_run blocks until the guest ends: a stall verdict fails the test,
-            # but the VM runs on to its own end or timeout.
-            spec.observer.vm_started(lambda reason: None)
-        with open(spec.console_path, "wb", buffering=0) as console, \
-                open(spec.result_path, "wb", buffering=0) as results:
-            config = VmConfig(
-                topology=spec.topology, memory_mib=spec.memory_mib, kernel=spec.kernel, initrd=initrd,
-                cmdline=spec.cmdline, console_fd=console.fileno(), com2_fd=results.fileno(),
-                timeout_ms=max(1, int(spec.timeout_s * 1000)), memory_fd=memory_fd)
-            try:
-                with io.following():
-                    report = self.vmm.run(config)
-            except VmmSetupError as exc:
-                return io.error(f"the VMM could not build the VM: {exc}")
-            finally:
-                if spec.observer is not None:
-                    spec.observer.vm_stopped()
+            spec.observer.vm_started(stop)
+        try:
+            with io.following() as pipes:
+                config = VmConfig(
+                    topology=spec.topology, memory_mib=spec.memory_mib, kernel=spec.kernel, initrd=initrd,
+                    cmdline=spec.cmdline, console_fd=pipes.console, com2_fd=pipes.results,
+                    timeout_ms=max(1, int(spec.timeout_s * 1000)), memory_fd=memory_fd)
+                with children.stoppable(stop):
+                    report = self.vmm.run(config, lambda: bool(stopped))
+        except VmmSetupError as exc:
+            return io.error(f"the VMM could not build the VM: {exc}")
+        finally:
+            if spec.observer is not None:
+                spec.observer.vm_stopped()
         tail = io.console_tail()
         detail = [report.describe(), f"setup {report.setup_ns / 1e6:.1f} ms"]
         if report.stats:
             detail.append("kvm " + " ".join(f"{k}={v}" for k, v in sorted(report.stats.items()) if v))
-        if report.kind == VmExit.TIMEOUT:
+        if report.kind == VmExit.STOPPED:
+            kind, why = ExitKind.STOPPED, f"stopped by the host: {stopped[0] if stopped else report.message}"
+        elif report.kind == VmExit.TIMEOUT:
             kind, why = ExitKind.TIMEOUT, f"killed after timeout of {spec.timeout_s:g} s"
         elif report.kind == VmExit.INTERNAL_ERROR:
             kind, why = ExitKind.CRASH, f"KVM could not run the guest: {report.describe()}"

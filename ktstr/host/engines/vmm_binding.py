@@ -3,7 +3,9 @@
 ABI mode (dlopen of libktstr_vmm.so) needs no compiler at run time; the price is a cdef that
 must match the header, so `load()` checks the struct sizes against the library's own
 `ktstr_vmm_abi_size()` and refuses a mismatched build. cffi releases the GIL during the call,
-so a running VM does not stop Python threads (the console follower).
+so a running VM does not stop Python threads (the console follower). `Vmm.run` calls it from
+a worker thread: the main thread, where Python runs signal handlers, stays free to take a
+SIGTERM and end the VM through `ktstr_vm_stop`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import enum
 import errno as errno_mod
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import cffi
 
@@ -48,6 +51,7 @@ enum ktstr_exit_kind {
     KTSTR_EXIT_SHUTDOWN,
     KTSTR_EXIT_INTERNAL_ERROR,
     KTSTR_EXIT_SETUP_ERROR,
+    KTSTR_EXIT_STOPPED,
 };
 struct ktstr_vm_stat {
     char name[48];
@@ -68,6 +72,7 @@ struct ktstr_vm_report {
     char message[256];
 };
 int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *report);
+int ktstr_vm_stop(void);
 uint32_t ktstr_apic_id(const struct ktstr_topology *topo, uint32_t cpu);
 uint32_t ktstr_vmm_abi_size(uint32_t which);
 """
@@ -84,6 +89,7 @@ class VmExit(enum.IntEnum):
     SHUTDOWN = 3
     INTERNAL_ERROR = 4
     SETUP_ERROR = 5
+    STOPPED = 6  # ktstr_vm_stop: the host ended it
 
 
 class VmmError(KtstrError, RuntimeError):
@@ -174,8 +180,47 @@ class Vmm:
         topo = self.ffi.new("struct ktstr_topology *", _topo_dict(topology))
         return int(self.lib.ktstr_apic_id(topo, cpu))
 
-    def run(self, config: VmConfig) -> VmReport:
-        """Run the VM to its end. Raises VmmSetupError when it cannot be built."""
+    # How often a pending stop is asked again: a VM still being built is not yet stoppable.
+    STOP_POLL_S = 0.05
+
+    def stop(self) -> None:
+        """End the VM that `run` is running (from any thread)."""
+        self.lib.ktstr_vm_stop()
+
+    def run(self, config: VmConfig, stop_requested: Callable[[], bool] = lambda: False) -> VmReport:
+        """Run the VM to its end, or until `stop_requested()` holds. Raises VmmSetupError when
+        it cannot be built. ktstr_vm_run runs in a worker thread: the calling (main) thread
+        waits in short slices, so it runs Python's signal handlers (whose stop sets
+        `stop_requested`) within a slice wherever the kernel delivered the signal."""
+        done: list[Any] = []
+        worker = threading.Thread(target=lambda: done.append(self._run(config)), name="ktstr-vmm", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                if stop_requested():
+                    self.stop()
+                worker.join(self.STOP_POLL_S)
+        except BaseException:
+            # A second Ctrl-C (KeyboardInterrupt) or any error here: the VM must be gone
+            # before the caller closes the descriptors it writes to.
+            while worker.is_alive():
+                self.stop()
+                worker.join(self.STOP_POLL_S)
+            raise
+        if not done:
+            raise VmmError("the VMM's thread ended without a report")
+        if isinstance(done[0], BaseException):
+            raise done[0]
+        report: VmReport = done[0]
+        return report
+
+    def _run(self, config: VmConfig) -> "VmReport | BaseException":
+        try:
+            return self._run_blocking(config)
+        except BaseException as exc:  # noqa: BLE001 - anything, handed to the caller's thread (re-raised there)
+            return exc
+
+    def _run_blocking(self, config: VmConfig) -> VmReport:
         keep = []  # the C strings must outlive the call
 
         def cstr(value: object) -> object:

@@ -25,9 +25,9 @@ from typing import Optional
 from ktstr.errors import KtstrError
 from ktstr.host import children
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
-from ktstr.host.engines.boot_io import BootIO, concatenate_initrds
+from ktstr.host.engines.boot_io import BootIO, GuestPipes, concatenate_initrds
 from ktstr.host.engines.classify import classify_exit
-from ktstr.host.engines.qemu import QemuEngine
+from ktstr.host.engines.qemu import QemuEngine, serial_paths
 from ktstr.initramfs.cpio import Archive
 from ktstr.topology import Topology
 
@@ -135,7 +135,10 @@ class VmmNestedEngine:
         self.l1 = find_l1_host(l1_host)
         self.qemu = QemuEngine(accel="tcg", qemu=qemu)  # L0; its binary check is reused
 
-    def command(self, spec: BootSpec, l1_initrd: Path, l1_memory_mib: int) -> list[str]:
+    def command(self, spec: BootSpec, l1_initrd: Path, l1_memory_mib: int,
+                pipes: Optional[GuestPipes] = None) -> list[str]:
+        """`pipes`: COM1 and COM2 into these inherited descriptors (BootIO's) instead of the files."""
+        com1, com2 = serial_paths(spec, pipes)
         return [
             self.qemu.qemu,
             "-M", "pc,accel=tcg",
@@ -149,8 +152,8 @@ class VmmNestedEngine:
             "-m", f"{l1_memory_mib}M",
             "-nodefaults", "-no-user-config", "-nographic", "-vga", "none",
             "-monitor", "none", "-net", "none",
-            "-chardev", f"file,id=com1,path={spec.console_path}", "-serial", "chardev:com1",
-            "-chardev", f"file,id=com2,path={spec.result_path}", "-serial", "chardev:com2",
+            "-chardev", f"file,id=com1,path={com1}", "-serial", "chardev:com1",
+            "-chardev", f"file,id=com2,path={com2}", "-serial", "chardev:com2",
             "-chardev", f"file,id=com3,path={spec.work_dir / 'l1.log'}", "-serial", "chardev:com3",
             "-no-reboot",
             "-kernel", str(self.l1.kernel),
@@ -181,8 +184,9 @@ class VmmNestedEngine:
         l1_log_path.write_bytes(b"")
         (spec.work_dir / "qemu-l0.cmd").write_text(shlex.join(cmd) + "\n")
         l0_log = spec.work_dir / "qemu-l0.log"
-        with open(l0_log, "wb") as log, io.following():
-            proc = children.spawn(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        with open(l0_log, "wb") as log, io.following() as pipes:
+            proc = children.spawn(self.command(spec, l1_initrd, l1_memory_mib(spec) + l1_extra_mib, pipes),
+                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=pipes.pass_fds())
             try:
                 proc.wait(timeout=spec.timeout_s + L1_OVERHEAD_S)
                 killed = False
