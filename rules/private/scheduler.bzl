@@ -2,6 +2,7 @@
 scheduler, ...) or nothing (EEVDF), as KtstrSchedulerInfo."""
 
 load("//rules:private/attrs.bzl", "SCHEDULER_ATTRS", "merge_attrs", "scheduler_info")
+load("//rules:private/platform.bzl", "compatible_with")
 
 def _scheduler_impl(ctx):
     binary = ctx.file.binary
@@ -10,7 +11,7 @@ def _scheduler_impl(ctx):
         scheduler_info(ctx, binary),
     ]
 
-ktstr_scheduler = rule(
+ktstr_scheduler_rule = rule(
     implementation = _scheduler_impl,
     doc = "A scheduler from a prebuilt binary, or EEVDF (no binary).",
     attrs = merge_attrs(SCHEDULER_ATTRS, {
@@ -18,3 +19,19 @@ ktstr_scheduler = rule(
         "ops_name": attr.string(doc = "the name /sys/kernel/sched_ext/root/ops shows once the loader attached it"),
     }),
 )
+
+def ktstr_scheduler(name, target_compatible_with = None, **kwargs):
+    """A scheduler from a prebuilt binary, or EEVDF (the rule `ktstr_scheduler_rule` above).
+
+    Every target is limited to x86_64 Linux (rules/private/platform.bzl).
+
+    Args:
+      name: target name.
+      target_compatible_with: constraints besides x86_64 Linux.
+      **kwargs: the rule's attributes (docs/api.md lists them).
+    """
+    ktstr_scheduler_rule(
+        name = name,
+        target_compatible_with = compatible_with(target_compatible_with),
+        **kwargs
+    )

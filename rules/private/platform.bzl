@@ -1,0 +1,48 @@
+"""Where ktstr's targets can run, and how a VM test tells a remote executor what it needs.
+
+Every target a ktstr rule or macro makes carries KTSTR_COMPATIBLE_WITH: the kernels are x86
+kernels, the guests boot on x86_64 KVM or QEMU, the tools are Linux's. On any other target
+platform Bazel skips them (`bazel test //...` on a Mac reports them SKIPPED, not failed).
+
+VM tests get two tags (docs/remote-execution.md):
+- REQUIRES_KVM when their engine cannot run without hardware virtualization (vmm, qemu-kvm);
+  the other engines fall back to QEMU's TCG emulator and only run slower without KVM;
+- "no-remote-exec" unless the macro's `remote_exec = True`: a remote executor runs them only
+  when the user says its image boots VMs. Remote caching stays on either way.
+"""
+
+# The constraint consumers can rely on: the same list on their own targets that need ktstr's.
+KTSTR_COMPATIBLE_WITH = [
+    Label("@platforms//os:linux"),
+    Label("@platforms//cpu:x86_64"),
+]
+
+# The tag of VM tests that need /dev/kvm (no TCG fallback).
+REQUIRES_KVM = "requires-kvm"
+
+# Engines (rules/private/engines.bzl's ENGINES) that need hardware virtualization.
+KVM_ENGINES = ["vmm", "qemu-kvm"]
+
+def compatible_with(extra):
+    """KTSTR_COMPATIBLE_WITH plus the user's own target_compatible_with (a list or None)."""
+    return KTSTR_COMPATIBLE_WITH + (extra or [])
+
+def vm_test_tags(tags, engine, remote_exec):
+    """The tags of a VM test.
+
+    The user's, REQUIRES_KVM for a KVM-only engine, and "no-remote-exec" unless remote_exec.
+
+    Args:
+      tags: the user's tags.
+      engine: the test's `engine` attribute ("" = the flag's, then auto).
+      remote_exec: True lets a remote executor run the test.
+
+    Returns:
+      The tag list.
+    """
+    out = list(tags)
+    if engine in KVM_ENGINES and REQUIRES_KVM not in out:
+        out.append(REQUIRES_KVM)
+    if not remote_exec and "no-remote-exec" not in out:
+        out.append("no-remote-exec")
+    return out
