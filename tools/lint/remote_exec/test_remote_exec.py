@@ -12,8 +12,9 @@ from pathlib import Path
 
 LINUX_X86_64 = {"@platforms//os:linux", "@platforms//cpu:x86_64"}
 PACKAGE = "//tools/lint/remote_exec:"
-# Resolved at import: the runner changes directory before the tests run.
-PROBE = os.path.abspath(os.environ["KTSTR_PROBE"])
+# Resolved at import: the runner changes directory before the tests run. Outside Bazel (plain
+# pytest from the root): the probe `bazel build //tools/lint/remote_exec:probe` wrote.
+PROBE = os.path.abspath(os.environ.get("KTSTR_PROBE", "bazel-bin/tools/lint/remote_exec/probe.json"))
 
 
 @dataclass(frozen=True)
