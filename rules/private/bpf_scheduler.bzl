@@ -6,7 +6,7 @@ cc + libbpf.a (build_bpf_scheduler.sh).
 
 load("//rules:private/attrs.bzl", "SCHEDULER_ATTRS", "merge_attrs", "scheduler_info")
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
-load("//rules:private/platform.bzl", "compatible_with")
+load("//rules:private/platform.bzl", "on_linux_x86_64")
 load("//rules:providers.bzl", "KtstrBpfToolchainInfo")
 
 def _bpf_scheduler_impl(ctx):
@@ -72,15 +72,7 @@ ktstr_bpf_scheduler_rule = rule(
 def ktstr_bpf_scheduler(name, target_compatible_with = None, **kwargs):
     """A sched_ext scheduler built from sources (the rule `ktstr_bpf_scheduler_rule` above).
 
-    Every target is limited to x86_64 Linux (rules/private/platform.bzl).
-
-    Args:
-      name: target name.
-      target_compatible_with: constraints besides x86_64 Linux.
-      **kwargs: the rule's attributes (docs/api.md lists them).
+    Limited to x86_64 Linux and `target_compatible_with` (platform.bzl); `kwargs` are the
+    rule's attributes (docs/api.md).
     """
-    ktstr_bpf_scheduler_rule(
-        name = name,
-        target_compatible_with = compatible_with(target_compatible_with),
-        **kwargs
-    )
+    on_linux_x86_64(ktstr_bpf_scheduler_rule, name, target_compatible_with, **kwargs)

@@ -1,7 +1,7 @@
 """ktstr_initramfs: a deterministic initramfs layer, optionally stacked on a base image."""
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
-load("//rules:private/platform.bzl", "compatible_with")
+load("//rules:private/platform.bzl", "on_linux_x86_64")
 load("//rules:providers.bzl", "COMPRESSIONS", "KtstrInitramfsInfo", "make_initramfs_info")
 
 _GUEST_LIB = "/opt/ktstr/lib"
@@ -101,15 +101,7 @@ each test adds a small layer.""",
 def ktstr_initramfs(name, target_compatible_with = None, **kwargs):
     """A deterministic cpio layer for ktstr VMs (the rule `ktstr_initramfs_rule` above).
 
-    Every target is limited to x86_64 Linux (rules/private/platform.bzl).
-
-    Args:
-      name: target name.
-      target_compatible_with: constraints besides x86_64 Linux.
-      **kwargs: the rule's attributes (docs/api.md lists them).
+    Limited to x86_64 Linux and `target_compatible_with` (platform.bzl); `kwargs` are the
+    rule's attributes (docs/api.md).
     """
-    ktstr_initramfs_rule(
-        name = name,
-        target_compatible_with = compatible_with(target_compatible_with),
-        **kwargs
-    )
+    on_linux_x86_64(ktstr_initramfs_rule, name, target_compatible_with, **kwargs)

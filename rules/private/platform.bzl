@@ -27,6 +27,19 @@ def compatible_with(extra):
     """KTSTR_COMPATIBLE_WITH plus the user's own target_compatible_with (a list or None)."""
     return KTSTR_COMPATIBLE_WITH + (extra or [])
 
+def on_linux_x86_64(rule_fn, name, target_compatible_with, **kwargs):
+    """Declares a target of rule_fn limited to x86_64 Linux (plus target_compatible_with).
+
+    What the thin macros around ktstr's directly-called rules share.
+
+    Args:
+      rule_fn: the rule.
+      name: the target's name.
+      target_compatible_with: the user's further constraints, or None.
+      **kwargs: the rule's attributes.
+    """
+    rule_fn(name = name, target_compatible_with = compatible_with(target_compatible_with), **kwargs)
+
 def vm_test_tags(tags, engine, remote_exec):
     """The tags of a VM test.
 

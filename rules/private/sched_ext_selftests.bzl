@@ -1,7 +1,7 @@
 """ktstr_sched_ext_selftests: the kernel's tools/testing/selftests/sched_ext runner."""
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
-load("//rules:private/platform.bzl", "compatible_with")
+load("//rules:private/platform.bzl", "on_linux_x86_64")
 load("//rules:private/sched_ext_toolchain.bzl", "kernel_source_root")
 load("//rules:providers.bzl", "KtstrKernelInfo")
 
@@ -45,15 +45,7 @@ ktstr_sched_ext_selftests_rule = rule(
 def ktstr_sched_ext_selftests(name, target_compatible_with = None, **kwargs):
     """The kernel's sched_ext selftests runner (the rule `ktstr_sched_ext_selftests_rule` above).
 
-    Every target is limited to x86_64 Linux (rules/private/platform.bzl).
-
-    Args:
-      name: target name.
-      target_compatible_with: constraints besides x86_64 Linux.
-      **kwargs: the rule's attributes (docs/api.md lists them).
+    Limited to x86_64 Linux and `target_compatible_with` (platform.bzl); `kwargs` are the
+    rule's attributes (docs/api.md).
     """
-    ktstr_sched_ext_selftests_rule(
-        name = name,
-        target_compatible_with = compatible_with(target_compatible_with),
-        **kwargs
-    )
+    on_linux_x86_64(ktstr_sched_ext_selftests_rule, name, target_compatible_with, **kwargs)

@@ -6,7 +6,7 @@ schedulers (bpf_scheduler.bzl).
 """
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
-load("//rules:private/platform.bzl", "compatible_with")
+load("//rules:private/platform.bzl", "on_linux_x86_64")
 load("//rules:providers.bzl", "KtstrKernelInfo", "make_bpf_toolchain_info")
 
 EXAMPLES = ["scx_simple", "scx_qmap", "scx_central", "scx_flatcg"]
@@ -90,15 +90,7 @@ ktstr_sched_ext_toolchain_rule = rule(
 def ktstr_sched_ext_toolchain(name, target_compatible_with = None, **kwargs):
     """bpftool, libbpf and vmlinux.h of one kernel (the rule `ktstr_sched_ext_toolchain_rule` above).
 
-    Every target is limited to x86_64 Linux (rules/private/platform.bzl).
-
-    Args:
-      name: target name.
-      target_compatible_with: constraints besides x86_64 Linux.
-      **kwargs: the rule's attributes (docs/api.md lists them).
+    Limited to x86_64 Linux and `target_compatible_with` (platform.bzl); `kwargs` are the
+    rule's attributes (docs/api.md).
     """
-    ktstr_sched_ext_toolchain_rule(
-        name = name,
-        target_compatible_with = compatible_with(target_compatible_with),
-        **kwargs
-    )
+    on_linux_x86_64(ktstr_sched_ext_toolchain_rule, name, target_compatible_with, **kwargs)

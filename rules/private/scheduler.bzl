@@ -2,7 +2,7 @@
 scheduler, ...) or nothing (EEVDF), as KtstrSchedulerInfo."""
 
 load("//rules:private/attrs.bzl", "SCHEDULER_ATTRS", "merge_attrs", "scheduler_info")
-load("//rules:private/platform.bzl", "compatible_with")
+load("//rules:private/platform.bzl", "on_linux_x86_64")
 
 def _scheduler_impl(ctx):
     binary = ctx.file.binary
@@ -23,15 +23,7 @@ ktstr_scheduler_rule = rule(
 def ktstr_scheduler(name, target_compatible_with = None, **kwargs):
     """A scheduler from a prebuilt binary, or EEVDF (the rule `ktstr_scheduler_rule` above).
 
-    Every target is limited to x86_64 Linux (rules/private/platform.bzl).
-
-    Args:
-      name: target name.
-      target_compatible_with: constraints besides x86_64 Linux.
-      **kwargs: the rule's attributes (docs/api.md lists them).
+    Limited to x86_64 Linux and `target_compatible_with` (platform.bzl); `kwargs` are the
+    rule's attributes (docs/api.md).
     """
-    ktstr_scheduler_rule(
-        name = name,
-        target_compatible_with = compatible_with(target_compatible_with),
-        **kwargs
-    )
+    on_linux_x86_64(ktstr_scheduler_rule, name, target_compatible_with, **kwargs)

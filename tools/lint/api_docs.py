@@ -95,11 +95,11 @@ def attr_table(tree: starlark.Tree, f: starlark.BzlFile, call: ast.Call) -> list
 
 
 def _rule_called_by(f: starlark.BzlFile, func: ast.FunctionDef) -> Optional[ast.Call]:
-    """The rule() a macro wraps: a call in its body of a name this file binds to rule()."""
+    """The rule() a macro wraps: a name in its body (called, or passed to a helper such as
+    platform.bzl's on_linux_x86_64) that this file binds to rule()."""
     for node in ast.walk(func):
-        name = starlark.call_name(node)
-        if name and starlark.call_name(f.assigned.get(name, ast.Pass())) == "rule":
-            value = f.assigned[name]
+        if isinstance(node, ast.Name) and starlark.call_name(f.assigned.get(node.id, ast.Pass())) == "rule":
+            value = f.assigned[node.id]
             assert isinstance(value, ast.Call)
             return value
     return None
