@@ -15,6 +15,11 @@ load("//rules:private/ktstr_selftests_test.bzl", _ktstr_selftests_test = "ktstr_
 load("//rules:private/ktstr_shell.bzl", _ktstr_shell = "ktstr_shell")
 load("//rules:private/ktstr_test.bzl", _ktstr_test = "ktstr_test")
 load("//rules:private/matrix.bzl", _ktstr_matrix = "ktstr_matrix")
+load(
+    "//rules:private/platform.bzl",
+    _KTSTR_COMPATIBLE_WITH = "KTSTR_COMPATIBLE_WITH",
+    _REQUIRES_KVM = "REQUIRES_KVM",
+)
 load("//rules:private/presets.bzl", _TOPOLOGY_PRESETS = "TOPOLOGY_PRESETS")
 load("//rules:private/sched_ext_selftests.bzl", _ktstr_sched_ext_selftests = "ktstr_sched_ext_selftests")
 load("//rules:private/sched_ext_toolchain.bzl", _ktstr_sched_ext_toolchain = "ktstr_sched_ext_toolchain")
@@ -47,3 +52,8 @@ ktstr_scheduler = _ktstr_scheduler
 ktstr_compare_test = _ktstr_compare_test
 ktstr_verifier_test = _ktstr_verifier_test
 ktstr_matrix = _ktstr_matrix
+
+# x86_64 Linux: the target_compatible_with of every ktstr target, for your own targets that
+# use ktstr's outputs; and the tag of VM tests that need /dev/kvm (docs/remote-execution.md).
+KTSTR_COMPATIBLE_WITH = _KTSTR_COMPATIBLE_WITH
+REQUIRES_KVM = _REQUIRES_KVM

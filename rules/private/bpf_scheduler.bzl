@@ -6,6 +6,7 @@ cc + libbpf.a (build_bpf_scheduler.sh).
 
 load("//rules:private/attrs.bzl", "SCHEDULER_ATTRS", "merge_attrs", "scheduler_info")
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
+load("//rules:private/platform.bzl", "on_linux_x86_64")
 load("//rules:providers.bzl", "KtstrBpfToolchainInfo")
 
 def _bpf_scheduler_impl(ctx):
@@ -48,7 +49,7 @@ def _bpf_scheduler_impl(ctx):
         scheduler_info(ctx, out),
     ]
 
-ktstr_bpf_scheduler = rule(
+ktstr_bpf_scheduler_rule = rule(
     implementation = _bpf_scheduler_impl,
     executable = True,
     doc = "A sched_ext scheduler from sources: one <name>.bpf.c plus its userspace loader.",
@@ -67,3 +68,11 @@ ktstr_bpf_scheduler = rule(
         "_host_tools": attr.label(default = Label("@ktstr_host_tools//:bpf.txt"), allow_single_file = True),
     }),
 )
+
+def ktstr_bpf_scheduler(name, target_compatible_with = None, **kwargs):
+    """A sched_ext scheduler built from sources (the rule `ktstr_bpf_scheduler_rule` above).
+
+    Limited to x86_64 Linux and `target_compatible_with` (platform.bzl); `kwargs` are the
+    rule's attributes (docs/api.md).
+    """
+    on_linux_x86_64(ktstr_bpf_scheduler_rule, name, target_compatible_with, **kwargs)

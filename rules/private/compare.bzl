@@ -9,6 +9,7 @@ times (interleaved) and judges them with ktstr.compare (rule: ktstr/compare/judg
 
 load("//rules:private/ktstr_test.bzl", "ktstr_test")
 load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
+load("//rules:private/platform.bzl", "compatible_with", "vm_test_tags")
 load("//rules:private/test_config_rule.bzl", "CONFIG_SUFFIX")
 
 def ktstr_compare_test(
@@ -27,6 +28,8 @@ def ktstr_compare_test(
         expect_regression = False,
         tags = [],
         size = "large",
+        remote_exec = False,
+        exec_properties = {},
         **kwargs):
     """Compare scheduler `candidate` against `baseline` (None = EEVDF) on the same tests.
 
@@ -48,6 +51,8 @@ def ktstr_compare_test(
       expect_regression: the test passes only if the candidate regresses (for fixtures).
       tags: tags of the comparison test.
       size: Bazel size of the comparison test ("large": 2 x runs VM boots).
+      remote_exec: as for ktstr_test (for the sides and the comparison).
+      exec_properties: as for ktstr_test (for the sides and the comparison).
       **kwargs: passed to both sides' ktstr_test (topology, duration, timeout, sched_args...).
     """
     configs = []
@@ -63,6 +68,8 @@ def ktstr_compare_test(
             initramfs = initramfs,
             scheduler = sched,
             tags = ["manual"],
+            remote_exec = remote_exec,
+            exec_properties = exec_properties,
             **kwargs
         )
 
@@ -89,5 +96,7 @@ def ktstr_compare_test(
         srcs_version = "PY3",
         size = size,
         # Both sides' VMs run one after the other: the largest vCPU count is what it needs.
-        tags = tags + ["cpu:2", "ktstr"],
+        tags = vm_test_tags(tags, kwargs.get("engine", ""), remote_exec) + ["cpu:2", "ktstr"],
+        exec_properties = exec_properties,
+        target_compatible_with = compatible_with(kwargs.get("target_compatible_with")),
     )

@@ -1,6 +1,7 @@
 """ktstr_initramfs: a deterministic initramfs layer, optionally stacked on a base image."""
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
+load("//rules:private/platform.bzl", "on_linux_x86_64")
 load("//rules:providers.bzl", "COMPRESSIONS", "KtstrInitramfsInfo", "make_initramfs_info")
 
 _GUEST_LIB = "/opt/ktstr/lib"
@@ -73,7 +74,7 @@ def _ktstr_initramfs_impl(ctx):
         OutputGroupInfo(listing = depset([listing])),
     ]
 
-ktstr_initramfs = rule(
+ktstr_initramfs_rule = rule(
     implementation = _ktstr_initramfs_impl,
     doc = """A deterministic cpio layer (sorted entries, mtime 0, uid/gid 0) for ktstr VMs.
 
@@ -96,3 +97,11 @@ each test adds a small layer.""",
         "_tool": attr.label(default = Label("//tools/initramfs:pack"), executable = True, cfg = "exec"),
     },
 )
+
+def ktstr_initramfs(name, target_compatible_with = None, **kwargs):
+    """A deterministic cpio layer for ktstr VMs (the rule `ktstr_initramfs_rule` above).
+
+    Limited to x86_64 Linux and `target_compatible_with` (platform.bzl); `kwargs` are the
+    rule's attributes (docs/api.md).
+    """
+    on_linux_x86_64(ktstr_initramfs_rule, name, target_compatible_with, **kwargs)

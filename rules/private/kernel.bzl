@@ -14,6 +14,7 @@ Two actions:
 """
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
+load("//rules:private/platform.bzl", "compatible_with")
 load("//rules:providers.bzl", "KtstrKernelSourceInfo", "make_kernel_info")
 
 def _cpu_resources(_os, _inputs):
@@ -163,13 +164,14 @@ def _bazel_supports_resource_set():
     major = version.split(".")[0]
     return major.isdigit() and int(major) >= 7
 
-def ktstr_kernel(name, source, base_config = "tinyconfig", fragments = [], extra_config = "", **kwargs):
+def ktstr_kernel(name, source, base_config = "tinyconfig", fragments = [], extra_config = "", target_compatible_with = None, **kwargs):
     """A kernel: configure (base + fragments, last wins) -> verify -> reproducible build.
 
     Outputs <name>/bzImage, <name>/vmlinux (DWARF stripped, symbols and .BTF kept),
     <name>/config, <name>/release and <name>/layout.json (the host monitor's symbols and
     field offsets); provides KtstrKernelInfo. `--output_groups=config`
-    builds and verifies only the configuration (seconds, no compile).
+    builds and verifies only the configuration (seconds, no compile). Limited to x86_64
+    Linux, plus `target_compatible_with` (rules/private/platform.bzl).
     """
     ktstr_kernel_rule(
         name = name,
@@ -178,5 +180,6 @@ def ktstr_kernel(name, source, base_config = "tinyconfig", fragments = [], extra
         fragments = fragments,
         extra_config = extra_config,
         declare_resources = _bazel_supports_resource_set(),
+        target_compatible_with = compatible_with(target_compatible_with),
         **kwargs
     )

@@ -14,6 +14,8 @@ def ktstr_selftests_test(
         engine = "",
         tags = [],
         size = "large",
+        remote_exec = False,
+        exec_properties = {},
         **kwargs):
     """The upstream sched_ext selftests runner in a VM; each selftest is one JUnit test case.
 
@@ -28,6 +30,8 @@ def ktstr_selftests_test(
       engine: as for ktstr_test.
       tags: extra tags.
       size: Bazel test size ("large": the whole runner takes ~45 s under TCG).
+      remote_exec: as for ktstr_test.
+      exec_properties: as for ktstr_test.
       **kwargs: passed to the py_test.
     """
     topology = resolve_topology(topology)
@@ -44,5 +48,7 @@ def ktstr_selftests_test(
         ),
         size = size,
         tags = tags,
+        remote_exec = remote_exec,
+        exec_properties = exec_properties,
         **kwargs
     )

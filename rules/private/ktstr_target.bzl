@@ -3,6 +3,7 @@ point reading it. ktstr_test, ktstr_selftests_test and ktstr_shell are made of i
 """
 
 load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
+load("//rules:private/platform.bzl", "compatible_with", "vm_test_tags")
 load("//rules:private/test_config_rule.bzl", "CONFIG_SUFFIX", "ktstr_test_config")
 load("//rules:private/topology.bzl", "resolve_topology", "topology_cpus")
 
@@ -62,7 +63,7 @@ def cpu_tag(topology):
     """
     return "cpu:%d" % (topology_cpus(topology) if topology else 2)
 
-def ktstr_target(name, kind, main, config_attrs, **kwargs):
+def ktstr_target(name, kind, main, config_attrs, target_compatible_with = None, **kwargs):
     """The JSON config of one VM run and the Python entry point reading it.
 
     Args:
@@ -70,9 +71,11 @@ def ktstr_target(name, kind, main, config_attrs, **kwargs):
       kind: py_test, or py_binary for a `bazel run` target.
       main: the entry point's label.
       config_attrs: attributes of the config rule.
+      target_compatible_with: the user's constraints, added to x86_64 Linux (platform.bzl).
       **kwargs: passed to `kind`.
     """
     config = name + CONFIG_SUFFIX
+    target_compatible_with = compatible_with(target_compatible_with)
     ktstr_test_config(
         name = config,
         testonly = True,
@@ -81,6 +84,7 @@ def ktstr_target(name, kind, main, config_attrs, **kwargs):
         # manual vmm-nested test included).
         tags = ["manual"],
         visibility = ["//visibility:private"],
+        target_compatible_with = target_compatible_with,
         **config_attrs
     )
     main = Label(main)
@@ -94,16 +98,22 @@ def ktstr_target(name, kind, main, config_attrs, **kwargs):
         args = ["--config", "$(rootpath :%s)" % config],
         python_version = "PY3",
         srcs_version = "PY3",
+        target_compatible_with = target_compatible_with,
         **kwargs
     )
 
-def ktstr_vm_test(name, config_attrs, tags, **kwargs):
+def ktstr_vm_test(name, config_attrs, tags, remote_exec = False, exec_properties = {}, **kwargs):
     """A py_test of ktstr's Bazel entry point over one config, tagged "cpu:N" and "ktstr".
+
+    Its remote-execution tags are platform.bzl's.
 
     Args:
       name: the test's name.
-      config_attrs: attributes of the config rule (its resolved `topology` sets the tag).
+      config_attrs: attributes of the config rule (its resolved `topology` sets the tag, its
+        `engine` the requires-kvm tag).
       tags: the user's tags.
+      remote_exec: True drops the default "no-remote-exec" tag.
+      exec_properties: the test action's remote-execution properties (e.g. a KVM pool's).
       **kwargs: passed to the py_test.
     """
     ktstr_target(
@@ -111,6 +121,8 @@ def ktstr_vm_test(name, config_attrs, tags, **kwargs):
         py_test,
         "//rules:private/ktstr_test_main.py",
         config_attrs,
-        tags = tags + [cpu_tag(config_attrs.get("topology", "")), "ktstr"],
+        tags = vm_test_tags(tags, config_attrs.get("engine", ""), remote_exec) +
+               [cpu_tag(config_attrs.get("topology", "")), "ktstr"],
+        exec_properties = exec_properties,
         **kwargs
     )

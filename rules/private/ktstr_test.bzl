@@ -50,6 +50,8 @@ def ktstr_test(
         monitor = {},
         tags = [],
         size = "medium",
+        remote_exec = False,
+        exec_properties = {},
         **kwargs):
     """A Bazel test running `test` (or every @ktstr_test function in srcs) in a VM.
 
@@ -93,6 +95,11 @@ def ktstr_test(
         "max_imbalance_ratio": "8", "enabled": "false", ...} (docs/monitor.md).
       tags: extra tags; "cpu:N" (N = vCPUs) is added so Bazel does not oversubscribe.
       size: Bazel test size (timeout category), "medium" by default.
+      remote_exec: False (default) tags the test "no-remote-exec": remote caching only.
+        True lets a remote executor run it; its image must boot VMs (docs/remote-execution.md).
+        An engine that needs KVM (vmm, qemu-kvm) also tags it "requires-kvm".
+      exec_properties: the test action's remote-execution properties, e.g.
+        {"Pool": "kvm"} to send it to an executor pool with /dev/kvm.
       **kwargs: passed to the py_test (visibility, flaky, shard_count: test functions are
         dealt round-robin over the shards, each shard booting its own VMs, ...).
     """
@@ -118,5 +125,7 @@ def ktstr_test(
         ),
         size = size,
         tags = tags,
+        remote_exec = remote_exec,
+        exec_properties = exec_properties,
         **kwargs
     )

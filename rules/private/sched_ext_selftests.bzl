@@ -1,6 +1,7 @@
 """ktstr_sched_ext_selftests: the kernel's tools/testing/selftests/sched_ext runner."""
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
+load("//rules:private/platform.bzl", "on_linux_x86_64")
 load("//rules:private/sched_ext_toolchain.bzl", "kernel_source_root")
 load("//rules:providers.bzl", "KtstrKernelInfo")
 
@@ -30,7 +31,7 @@ cp "$work/runner" {out}
     )
     return [DefaultInfo(files = depset([out]), executable = out)]
 
-ktstr_sched_ext_selftests = rule(
+ktstr_sched_ext_selftests_rule = rule(
     implementation = _selftests_impl,
     executable = True,
     doc = "The kernel's tools/testing/selftests/sched_ext runner (BPF programs built in).",
@@ -40,3 +41,11 @@ ktstr_sched_ext_selftests = rule(
         "_host_tools": attr.label(default = Label("@ktstr_host_tools//:bpf.txt"), allow_single_file = True),
     },
 )
+
+def ktstr_sched_ext_selftests(name, target_compatible_with = None, **kwargs):
+    """The kernel's sched_ext selftests runner (the rule `ktstr_sched_ext_selftests_rule` above).
+
+    Limited to x86_64 Linux and `target_compatible_with` (platform.bzl); `kwargs` are the
+    rule's attributes (docs/api.md).
+    """
+    on_linux_x86_64(ktstr_sched_ext_selftests_rule, name, target_compatible_with, **kwargs)

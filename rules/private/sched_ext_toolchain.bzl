@@ -6,6 +6,7 @@ schedulers (bpf_scheduler.bzl).
 """
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
+load("//rules:private/platform.bzl", "on_linux_x86_64")
 load("//rules:providers.bzl", "KtstrKernelInfo", "make_bpf_toolchain_info")
 
 EXAMPLES = ["scx_simple", "scx_qmap", "scx_central", "scx_flatcg"]
@@ -76,7 +77,7 @@ for s in {examples}; do cp "$out/build/bin/$s" "$bindir/$s"; done
         make_bpf_toolchain_info(dir = tc, source_files = depset(srcs), source_root = root),
     ]
 
-ktstr_sched_ext_toolchain = rule(
+ktstr_sched_ext_toolchain_rule = rule(
     implementation = _toolchain_impl,
     attrs = {
         "kernel": attr.label(mandatory = True, providers = [KtstrKernelInfo], doc = "the ktstr_kernel whose BTF makes vmlinux.h"),
@@ -85,3 +86,11 @@ ktstr_sched_ext_toolchain = rule(
         "_host_tools": attr.label(default = Label("@ktstr_host_tools//:bpf.txt"), allow_single_file = True),
     },
 )
+
+def ktstr_sched_ext_toolchain(name, target_compatible_with = None, **kwargs):
+    """bpftool, libbpf and vmlinux.h of one kernel (the rule `ktstr_sched_ext_toolchain_rule` above).
+
+    Limited to x86_64 Linux and `target_compatible_with` (platform.bzl); `kwargs` are the
+    rule's attributes (docs/api.md).
+    """
+    on_linux_x86_64(ktstr_sched_ext_toolchain_rule, name, target_compatible_with, **kwargs)

@@ -7,6 +7,7 @@ figures and stops the loader before it attaches. Each scheduler is one test case
 """
 
 load("//rules:private/needs_ktstr_dependencies.bzl", "py_test")
+load("//rules:private/platform.bzl", "compatible_with", "vm_test_tags")
 load("//rules:private/verifier_config_rule.bzl", "VERIFIER_CONFIG_SUFFIX", "ktstr_verifier_config")
 
 def ktstr_verifier_test(
@@ -22,6 +23,9 @@ def ktstr_verifier_test(
         expect_fail = "",
         tags = [],
         size = "large",
+        remote_exec = False,
+        exec_properties = {},
+        target_compatible_with = None,
         **kwargs):
     """Verifier cells: every BPF program of each scheduler loaded on `kernel`, figures recorded.
 
@@ -43,6 +47,9 @@ def ktstr_verifier_test(
         cover (known failures, matched per finding: ktstr/host/expectations.py).
       tags: extra tags.
       size: Bazel test size.
+      remote_exec: as for ktstr_test.
+      exec_properties: as for ktstr_test.
+      target_compatible_with: constraints besides x86_64 Linux (rules/private/platform.bzl).
       **kwargs: passed to the py_test.
     """
     config = name + VERIFIER_CONFIG_SUFFIX
@@ -60,6 +67,7 @@ def ktstr_verifier_test(
         cmdline = cmdline,
         expect_fail = expect_fail,
         visibility = ["//visibility:private"],
+        target_compatible_with = compatible_with(target_compatible_with),
     )
     main = Label("//rules:private/ktstr_verifier_main.py")
     py_test(
@@ -72,6 +80,8 @@ def ktstr_verifier_test(
         python_version = "PY3",
         srcs_version = "PY3",
         size = size,
-        tags = tags + ["ktstr"],
+        tags = vm_test_tags(tags, engine, remote_exec) + ["ktstr"],
+        exec_properties = exec_properties,
+        target_compatible_with = compatible_with(target_compatible_with),
         **kwargs
     )

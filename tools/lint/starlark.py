@@ -44,9 +44,12 @@ class BzlFile:
         self.rel = rel
         self.tree = ast.parse(text if text is not None else (root / rel).read_text(), filename=rel)
         self.assigned: dict[str, ast.expr] = {}
+        self.functions: dict[str, ast.FunctionDef] = {}  # macros and helpers, by name
         self.loaded: dict[str, tuple[str, str]] = {}  # local name -> (file, name there)
         for node in self.tree.body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if isinstance(node, ast.FunctionDef):
+                self.functions[node.name] = node
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.assigned[node.targets[0].id] = node.value
             elif isinstance(node, ast.Expr) and _call_name(node.value) == "load":
                 call = node.value
@@ -76,6 +79,16 @@ def label_path(label: str, rel: str) -> str:
     if label.startswith(":"):
         return str(Path(rel).parent / label[1:])
     return label
+
+
+def call_name(node: ast.AST) -> Optional[str]:
+    """The called name of `name(...)`, else None."""
+    return _call_name(node)
+
+
+def string(node: ast.AST) -> Optional[str]:
+    """The value of a string literal, else None."""
+    return _string(node)
 
 
 def _call_name(node: ast.AST) -> Optional[str]:
