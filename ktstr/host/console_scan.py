@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ktstr.host.outcome import Splat
+from ktstr.wire.results import Splat
 from ktstr.wire.marks import CONSOLE_PREFIX as _PREFIX
 from ktstr.wire.marks import SCX_DISABLED_RE, ScxExit, ScxExitStream
 from ktstr.wire.marks import find_scx_exits as _find_scx_exits

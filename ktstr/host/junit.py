@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Sequence
 
-from ktstr.host.outcome import TestOutcome
+from ktstr.wire.results import TestOutcome
 from ktstr.sanitize import xml_text
 from ktstr.wire.status import Status
 

@@ -24,7 +24,7 @@ from typing import Any, Optional, Sequence
 from ktstr.host.command_layer import find_busybox
 from ktstr.host.console_scan import find_splats
 from ktstr.host.engines import BootResult
-from ktstr.host.outcome import TestOutcome
+from ktstr.wire.results import TestOutcome
 from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot
 from ktstr.host.run_layer import HostPath, LayerFile, cpio_newc, library_files
 from ktstr.topology import Topology
