@@ -8,10 +8,9 @@ so a running VM does not stop Python threads (the console follower).
 
 from __future__ import annotations
 
-import enum
 import errno as errno_mod
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,6 +18,7 @@ import cffi
 
 from ktstr.errors import KtstrError
 from ktstr.topology import Topology
+from ktstr.wire.vmm_report import VmExit, VmmExitReport
 
 LIB_NAME = "libktstr_vmm.so"
 
@@ -76,16 +76,6 @@ FLAG_SIPI = 1
 FLAG_MEMORY_FD = 2
 
 
-class VmExit(enum.IntEnum):
-    """enum ktstr_exit_kind: how the VMM's run ended (engines.ExitKind is the guest's end)."""
-
-    DEBUG_PORT = 1
-    TIMEOUT = 2
-    SHUTDOWN = 3
-    INTERNAL_ERROR = 4
-    SETUP_ERROR = 5
-
-
 class VmmError(KtstrError, RuntimeError):
     """The VMM library could not be loaded or does not match this binding."""
 
@@ -116,29 +106,6 @@ class VmConfig:
     timeout_ms: int = 0
     sipi: bool = False
     memory_fd: Optional[int] = None  # back guest RAM with this file (shared), e.g. a memfd
-
-
-@dataclass
-class VmReport:
-    kind: VmExit
-    exit_status: int
-    rip: int
-    insn: bytes
-    vcpus: int
-    setup_ns: int
-    run_ns: int
-    message: str
-    stats: dict[str, int] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        parts = [self.kind.name.lower()]
-        if self.message:
-            parts.append(self.message)
-        if self.rip:
-            parts.append(f"rip={self.rip:#x}")
-        if self.insn:
-            parts.append(f"insn={self.insn.hex()}")
-        return "; ".join(parts)
 
 
 def find_library() -> Optional[Path]:
@@ -174,7 +141,7 @@ class Vmm:
         topo = self.ffi.new("struct ktstr_topology *", _topo_dict(topology))
         return int(self.lib.ktstr_apic_id(topo, cpu))
 
-    def run(self, config: VmConfig) -> VmReport:
+    def run(self, config: VmConfig) -> VmmExitReport:
         """Run the VM to its end. Raises VmmSetupError when it cannot be built."""
         keep = []  # the C strings must outlive the call
 
@@ -202,7 +169,7 @@ class Vmm:
         message = self.ffi.string(report.message).decode("utf-8", "replace")
         if rc < 0:
             raise VmmSetupError(message, report.error_errno)
-        return VmReport(
+        return VmmExitReport(
             kind=VmExit(report.kind),
             exit_status=report.exit_status,
             rip=report.rip,
