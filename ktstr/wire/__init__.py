@@ -8,6 +8,7 @@ the VMM and its engines), in one place.
     run_config.py  RunConfig: /ktstr/run.json, what the host asks the guest to run
     results.py     RunReport, BootRecord, TestOutcome: result.json, what a run leaves for
                    `ktstr show`, `ktstr compare` and the verifier cells (one writer, one reader)
+    verifier.py    VerifierRecord: a verifier cell's records, frames of type 6 on COM2
     vmm_report.py  VmmExitReport: the C VMM's exit report (cffi struct, ktstr-vmm's key=value lines)
     marks.py       lines on the console (COM1) both sides read: test marks, sched_ext exits
 

@@ -35,13 +35,13 @@ KEY_BYTES = 32
 MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_FRAMES = 100_000  # a stream of more frames than this is a flood: the rest is elided
 
-HELLO, LOG, TEST_START, TEST_RESULT, RUN_END = 1, 2, 3, 4, 5
+HELLO, LOG, TEST_START, TEST_RESULT, RUN_END, VERIFIER = 1, 2, 3, 4, 5, 6
 
 # Frame type -> the ktstr.proto message its payload holds. A new frame type: a constant
 # above, a message in ktstr.proto, a line here, its type in messages.py (MESSAGES) and its
 # fold in messages.decode_frames.
 MESSAGE_NAMES = {HELLO: "Hello", LOG: "Log", TEST_START: "TestStart", TEST_RESULT: "TestResult",
-                 RUN_END: "RunEnd"}
+                 RUN_END: "RunEnd", VERIFIER: "VerifierRecord"}
 
 
 class Message(Protocol):

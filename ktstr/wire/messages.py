@@ -15,6 +15,7 @@ from ktstr.wire import ktstr_pb2 as pb
 from ktstr.wire.bounds import Tally, clip
 from ktstr.wire.frames import HELLO, LOG, MESSAGE_NAMES, RUN_END, TEST_RESULT, TEST_START, RawFrame, split_frames
 from ktstr.wire.status import Status
+from ktstr.wire.verifier import VerifierRecord
 
 
 @dataclass(frozen=True)
@@ -171,9 +172,11 @@ class GuestRun:
     protocol_errors: list[str] = field(default_factory=list)
 
 
-WireMessage = Union[Hello, Log, TestStart, GuestTestResult, RunEnd]
-# Frame type -> its type here (frames.MESSAGE_NAMES names its protobuf message).
-MESSAGES: dict[int, type[WireMessage]] = {m.FRAME: m for m in (Hello, Log, TestStart, GuestTestResult, RunEnd)}
+WireMessage = Union[Hello, Log, TestStart, GuestTestResult, RunEnd, VerifierRecord]
+# Frame type -> its type (frames.MESSAGE_NAMES names its protobuf message). VerifierRecord
+# (ktstr/wire/verifier.py) is a verifier cell's, never the agent's.
+MESSAGES: dict[int, type[WireMessage]] = {
+    m.FRAME: m for m in (Hello, Log, TestStart, GuestTestResult, RunEnd, VerifierRecord)}
 
 
 def parse_payload(frame_type: int, payload: bytes) -> WireMessage:
@@ -228,6 +231,8 @@ def decode_frames(frames: list[RawFrame], authenticated: bool = False) -> GuestR
             _start(guest, msg.name, frame, protocol)
         elif isinstance(msg, GuestTestResult):
             _result(guest, msg, frame, protocol)
+        elif isinstance(msg, VerifierRecord):
+            protocol.add(f"a verifier cell's record at offset {frame.offset} in the agent's stream", "verifier record")
         else:
             guest.finished = True
             guest.agent_error = clip(msg.agent_error, 8000)

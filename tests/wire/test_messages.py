@@ -8,6 +8,7 @@ from ktstr.wire.frames import HELLO, LOG, MESSAGE_NAMES, RUN_END, TEST_RESULT, T
 from ktstr.wire.messages import (MESSAGES, ClaimRecord, GuestTestResult, Hello, Log, RunEnd, TestStart, decode,
                                  parse_payload)
 from ktstr.wire.status import Status
+from ktstr.wire.verifier import VerifierRecord
 
 
 def frame(ftype, msg):
@@ -40,7 +41,8 @@ def test_a_whole_run_round_trips():
 @pytest.mark.parametrize("message", [
     Hello("6.12.117", "1n2l2c1t", 4, 1.25), Log("scheduler attached"), TestStart("fair"), RunEnd("agent died"),
     GuestTestResult("fair", Status.SKIP, "no SMT", [ClaimRecord("a", "1", "<= 0")], ["d"], "out", "exit", 0.5,
-                    {"s": 2.0}, "dump", ["max_gap_ms: noisy"])], ids=lambda m: type(m).__name__)
+                    {"s": 2.0}, "dump", ["max_gap_ms: noisy"]),
+    VerifierRecord("end", "scx_simple", status=3)], ids=lambda m: type(m).__name__)
 def test_every_message_type_round_trips_through_its_frame(message):
     """What the agent sends (FrameWriter.send: FRAME and to_pb) is what the host reads back."""
     assert MESSAGES[message.FRAME] is type(message)
@@ -50,6 +52,11 @@ def test_every_message_type_round_trips_through_its_frame(message):
 
 def test_every_frame_type_has_its_message_type():
     assert set(MESSAGES) == set(MESSAGE_NAMES)
+
+
+def test_a_verifier_record_in_the_agents_stream_breaks_the_protocol():
+    guest = decode(frame(TEST_START, pb.TestStart(name="t")) + VerifierRecord("attach", "x").frame())
+    assert guest.protocol_errors == ["a verifier cell's record at offset 55 in the agent's stream"]
 
 
 def test_one_claim_text():
