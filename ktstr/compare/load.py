@@ -12,9 +12,10 @@ compares every run Bazel kept of the two targets.
 from __future__ import annotations
 
 import zipfile
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ktstr.errors import KtstrError
 from ktstr.wire import results
@@ -55,20 +56,16 @@ def _run(report: RunReport, source: str) -> Run:
     return run
 
 
-def _parse(text: str | bytes, source: str) -> Run:
-    """One result.json's text, read by its one reader (ktstr.wire.results)."""
+def _read(read: Callable[[], RunReport], source: str) -> Run:
+    """One result.json, read by its one reader (ktstr.wire.results), its errors a side's."""
     try:
-        return _run(results.parse_result(text, source), source)
+        return _run(read(), source)
     except results.ResultFileError as exc:
         raise CompareInputError(str(exc)) from None
 
 
 def _read_json(path: Path) -> Run:
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CompareInputError(f"{path}: cannot read it ({exc})") from exc
-    return _parse(text, str(path))
+    return _read(partial(results.read_result, path), str(path))
 
 
 def _read_zip(path: Path) -> list[Run]:
@@ -77,7 +74,8 @@ def _read_zip(path: Path) -> list[Run]:
             names = sorted(n for n in z.namelist() if n == RESULT_NAME or n.endswith("/" + RESULT_NAME))
             runs = []
             for n in names:
-                runs.append(_parse(z.read(n), f"{path}!{n}"))
+                source = f"{path}!{n}"
+                runs.append(_read(partial(results.parse_result, z.read(n), source), source))
             return runs
     except zipfile.BadZipFile as exc:
         raise CompareInputError(f"{path}: not a zip file ({exc})") from exc
