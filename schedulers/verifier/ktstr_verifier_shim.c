@@ -67,24 +67,49 @@ enum {
 	PB_TIME_US, PB_VERIFIED_INSNS, PB_STACK_DEPTH, PB_LOG_TAIL,
 };
 
+/*
+ * A record's payload. Small records stay in `fixed` and touch no heap: the attach record is
+ * written by a loader about to attach, whose heap may already be corrupt (scx_central's
+ * CPU_ZERO on a CPU_ALLOC'd set overruns it; a realloc here then aborted the loader).
+ */
 struct out {
 	char *buf;
 	size_t len, cap;
+	char fixed[512];
 };
 
 static void put(struct out *o, const void *s, size_t n)
 {
+	if (!o->buf) {
+		o->buf = o->fixed;
+		o->cap = sizeof(o->fixed);
+	}
 	if (o->len + n > o->cap) {
 		size_t cap = (o->cap + n) * 2;
-		char *p = realloc(o->buf, cap);
+		char *p = o->buf == o->fixed ? malloc(cap) : realloc(o->buf, cap);
 
 		if (!p)
 			return;
+		if (o->buf == o->fixed)
+			memcpy(p, o->fixed, o->len);
 		o->buf = p;
 		o->cap = cap;
 	}
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)buf + off, len - off);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
 }
 
 static void put_varint(struct out *o, unsigned long long v)
@@ -145,33 +170,24 @@ static void le32(unsigned char *p, uint32_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* One whole frame of the record in o, written with one write() where the tty takes it. */
+/* The record in o as one frame: its header, then its payload (nothing else writes meanwhile:
+ * the cell's /init waits for the loader). */
 static void emit(struct out *o)
 {
 	const char *path = getenv("KTSTR_VERIFIER_OUT");
 	int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644) : 2;
 	unsigned char head[FRAME_HEADER] = { 'K', 'T', 'S', '2', FRAME_VERIFIER, 0 };
-	struct out frame = {0};
 
 	le32(head + 12, (uint32_t)o->len);
 	le32(head + 16, crc32((const unsigned char *)o->buf, o->len));
-	put(&frame, head, sizeof(head));
-	put(&frame, o->buf, o->len);
-	if (fd >= 0 && frame.buf && frame.len == sizeof(head) + o->len) {
-		size_t off = 0;
-
-		while (off < frame.len) {
-			ssize_t n = write(fd, frame.buf + off, frame.len - off);
-
-			if (n <= 0)
-				break;
-			off += (size_t)n;
-		}
+	if (fd >= 0 && o->buf) {
+		write_all(fd, head, sizeof(head));
+		write_all(fd, o->buf, o->len);
 	}
 	if (path && fd >= 0)
 		close(fd);
-	free(frame.buf);
-	free(o->buf);
+	if (o->buf != o->fixed)
+		free(o->buf);
 	o->buf = NULL;
 	o->len = o->cap = 0;
 }
