@@ -23,13 +23,13 @@ from typing import Any, Optional, Sequence
 from ktstr.host.command_layer import find_busybox
 from ktstr.host.console_scan import find_splats
 from ktstr.host.engines import BootResult
-from ktstr.wire.results import TestOutcome
 from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot
 from ktstr.host.run_layer import HostPath, LayerFile, cpio_newc, library_files
 from ktstr.topology import Topology
 from ktstr.verifier.budget import Limit, check, parse_budget
 from ktstr.verifier.records import SchedulerRecord, parse_stream
 from ktstr.wire.messages import GuestRun
+from ktstr.wire.results import TestOutcome
 from ktstr.wire.status import Status
 from ktstr.wire.verifier import FIGURES, begin_frame, end_frames
 
