@@ -44,11 +44,10 @@ def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> RunRequest:
 
 def present(out_dir: Path) -> str:
     """verifier.json and the figures table, from the result.json the run wrote."""
-    from ktstr.host.outcome import TestOutcome
     from ktstr.verifier.cell import figures_json, figures_table
+    from ktstr.wire.results import RESULT_NAME, read_result
 
-    data = json.loads((out_dir / "result.json").read_text())
-    outcomes = [TestOutcome.from_json(t) for t in data.get("tests", [])]
+    outcomes = read_result(out_dir / RESULT_NAME).outcomes
     (out_dir / "verifier.json").write_text(json.dumps(figures_json(outcomes), indent=1, sort_keys=True) + "\n")
     table = figures_table(outcomes)
     with open(out_dir / "report.txt", "a") as f:
@@ -57,7 +56,8 @@ def present(out_dir: Path) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from ktstr.cli.session import SIDECAR_NAME, execute
+    from ktstr.cli.session import execute
+    from ktstr.wire.results import RESULT_NAME
 
     p = argparse.ArgumentParser(prog="ktstr_verifier_test")
     p.add_argument("--config", required=True)
@@ -66,6 +66,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     req = request_from_config(cfg, dict(os.environ))
     xml = os.environ.get("XML_OUTPUT_FILE")
     rc = execute(req, Path(xml) if xml else None)
-    if (req.out_dir / SIDECAR_NAME).exists():
+    if (req.out_dir / RESULT_NAME).exists():
         print("\n" + present(req.out_dir))
     return rc

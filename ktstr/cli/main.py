@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from ktstr.host.engines import ENGINE_NAMES
 from ktstr.host.payloads import Scenarios
 from ktstr.host.plan import DEFAULT_TOPOLOGY
 from ktstr.host.request import RunRequest
+from ktstr.wire.results import RunReport
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -103,45 +103,29 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from ktstr.host.outcome import TestOutcome
-    from ktstr.host.report import terminal_report
-
     from ktstr.cli.session import find_result
+    from ktstr.host.report import console_tail, terminal_report
+    from ktstr.wire.results import ResultFileError, read_result
 
     path = find_result(Path(args.result))
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        print(f"ktstr: cannot read result {path}: {exc} (give a result.json written by ktstr run "
-              f"or found in bazel-testlogs/<target>/test.outputs/)", file=sys.stderr)
+        report = read_result(path)
+    except ResultFileError as exc:
+        print(f"ktstr: {exc}", file=sys.stderr)
         return 2
-    try:
-        if not isinstance(data, dict):
-            raise TypeError(f"the top level is a JSON {type(data).__name__}, not an object")
-        outcomes = [TestOutcome.from_json(t) for t in data.get("tests", [])]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        print(f"ktstr: {path} is not a ktstr result ({type(exc).__name__}: {exc}); give a result.json "
-              f"written by ktstr run", file=sys.stderr)
-        return 2
-    console = ""
-    if data.get("boots"):
-        log = path.parent / data["boots"][-1]["console_log"]
-        if log.exists():
-            console = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
-    print(terminal_report(data.get("suite", "?"), outcomes, data.get("engine", "?"),
-                          data.get("wall_s", 0.0), console, path.parent))
-    _show_monitor(data, path.parent)
-    return 0 if all(o.verdict.ok for o in outcomes) else 1
+    print(terminal_report(report.suite, report.outcomes, report.engine, report.wall_s,
+                          console_tail(report, path.parent), path.parent))
+    _show_monitor(report, path.parent)
+    return 0 if report.ok else 1
 
 
-def _show_monitor(data: dict, where: Path) -> None:
+def _show_monitor(report: RunReport, where: Path) -> None:
     """The host monitor's summary per boot, and where its picture and samples are."""
-    for index, boot in enumerate(data.get("boots", [])):
-        if not boot.get("monitor"):
+    for index, boot in enumerate(report.boots):
+        if not boot.monitor:
             continue
-        suffix = boot["console_log"][len("console"):-len(".log")]
-        files = [f for f in (f"timeline{suffix}.png", f"monitor{suffix}.json") if (where / f).exists()]
-        print(f"boot {index} ({boot.get('topology', '?')}): {boot['monitor']}")
+        files = [f for f in (f"timeline{boot.suffix}.png", f"monitor{boot.suffix}.json") if (where / f).exists()]
+        print(f"boot {index} ({boot.topology}): {boot.monitor}")
         if files:
             print(f"    per-CPU timeline and samples: {', '.join(str(where / f) for f in files)}")
 

@@ -20,7 +20,7 @@ from typing import BinaryIO, Callable, Optional, Sequence
 
 from ktstr.errors import KtstrError
 from ktstr.host import runner
-from ktstr.host.outcome import TestOutcome
+from ktstr.wire.results import TestOutcome
 from ktstr.host.payloads import Exec
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook

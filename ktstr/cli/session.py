@@ -17,13 +17,12 @@ from typing import Optional
 from ktstr.errors import KtstrError
 from ktstr.host import children, runner
 from ktstr.host.junit import write_junit
-from ktstr.host.outcome import TestOutcome
-from ktstr.host.report import terminal_report
+from ktstr.host.report import console_tail, terminal_report
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook
+from ktstr.wire.results import RESULT_NAME, RunReport, TestOutcome, write_result
 from ktstr.wire.status import Status
 
-SIDECAR_NAME = "result.json"
 REPORT_NAME = "report.txt"
 DEFAULT_OUT = Path("ktstr-out")
 LATEST = "latest"  # DEFAULT_OUT/latest: the last run started in this directory
@@ -70,9 +69,9 @@ def claim_out_dir(out: Optional[str]) -> Path:
 def find_result(path: Path) -> Path:
     """result.json of a run: the file, a run's directory, or ktstr-out (its latest run)."""
     if path.is_dir():
-        if not (path / SIDECAR_NAME).exists() and (path / LATEST / SIDECAR_NAME).exists():
-            return path / LATEST / SIDECAR_NAME
-        return path / SIDECAR_NAME
+        if not (path / RESULT_NAME).exists() and (path / LATEST / RESULT_NAME).exists():
+            return path / LATEST / RESULT_NAME
+        return path / RESULT_NAME
     return path
 
 
@@ -92,9 +91,9 @@ def _execute(req: RunRequest, junit_path: Optional[Path], log_hint: Optional[str
         why = f"could not start the VM: {exc}"
         outcomes = [TestOutcome(name, Status.INCONCLUSIVE, why) for name in req.payload.names()] or [
             TestOutcome("run", Status.INCONCLUSIVE, why)]
-        report = runner.RunReport(suite=req.suite, engine=req.engine or "auto", outcomes=outcomes)
-    runner.write_sidecar(report, req.out_dir / SIDECAR_NAME)
-    console = report.console_tail()
+        report = RunReport(suite=req.suite, engine=req.engine or "auto", outcomes=outcomes)
+    write_result(report, req.out_dir / RESULT_NAME)
+    console = console_tail(report, req.out_dir)
     if junit_path is not None:
         write_junit(junit_path, req.suite, report.outcomes, console)
     text = terminal_report(req.suite, report.outcomes, report.engine, report.wall_s, console,

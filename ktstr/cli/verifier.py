@@ -43,10 +43,11 @@ def _pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ktstr.cli.session import SIDECAR_NAME, claim_out_dir, execute
+    from ktstr.cli.session import claim_out_dir, execute
     from ktstr.host.request import RunRequest
     from ktstr.cli.bazel_verifier import present
     from ktstr.verifier.cell import CellScheduler, VerifierCells
+    from ktstr.wire.results import RESULT_NAME
 
     try:
         binaries = _pairs(args.scheduler, "=", "--scheduler")
@@ -66,6 +67,6 @@ def run(args: argparse.Namespace) -> int:
                      vmm_library=Path(args.vmm_library) if args.vmm_library else None,
                      out_dir=out, work_dir=out / "work")
     rc = execute(req, None)
-    if (out / SIDECAR_NAME).exists():
+    if (out / RESULT_NAME).exists():
         print("\n" + present(out))
     return rc

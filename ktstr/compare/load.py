@@ -11,16 +11,15 @@ compares every run Bazel kept of the two targets.
 
 from __future__ import annotations
 
-import json
-import math
 import zipfile
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ktstr.errors import KtstrError
-
-RESULT_NAME = "result.json"
+from ktstr.wire import results
+from ktstr.wire.results import RESULT_NAME, RunReport
 ZIP_NAME = "outputs.zip"
 
 
@@ -50,49 +49,23 @@ class Run:
     tests: dict[str, TestRun] = field(default_factory=dict)
 
 
-def _verdict(test: dict[str, Any]) -> str:
-    # The result model names it "verdict"; accept "status" as well so a renamed field does
-    # not silently turn every test into an unknown.
-    value = test.get("verdict", test.get("status"))
-    if isinstance(value, dict):  # {"value": "PASS", ...}
-        value = value.get("value")
-    return str(value or "UNKNOWN").upper()
-
-
-def parse_result(data: dict[str, Any], source: str) -> Run:
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
-        raise CompareInputError(f"{source}: not a ktstr result (no 'tests' list): give a result.json "
-                                f"written by `ktstr run` or a ktstr_test target")
-    run = Run(source=source, suite=str(data.get("suite", "?")), engine=str(data.get("engine", "?")))
-    for index, t in enumerate(data["tests"]):
-        if not isinstance(t, dict) or not isinstance(t.get("name"), str):
-            raise CompareInputError(f"{source}: tests[{index}] is not a test result (an object with a "
-                                    f"'name'): give a result.json written by ktstr")
-        raw = t.get("stats") or {}
-        if not isinstance(raw, dict):
-            raise CompareInputError(f"{source}: test {t['name']}: 'stats' is a {type(raw).__name__}, not an object")
-        run.tests[t["name"]] = TestRun(name=t["name"], verdict=_verdict(t), reason=str(t.get("reason", "")),
-                                       stats={str(k): _stat(v, source, t["name"], str(k)) for k, v in raw.items()})
+def _run(report: RunReport, source: str) -> Run:
+    run = Run(source=source, suite=report.suite, engine=report.engine)
+    for o in report.outcomes:
+        run.tests[o.name] = TestRun(name=o.name, verdict=o.verdict.value, reason=o.reason, stats=dict(o.stats))
     return run
 
 
-def _stat(value: Any, source: str, test: str, name: str) -> float:
-    """A stat as a float. NaN and the infinities are kept (Python's json writes them as NaN
-    and Infinity, strict writers as null), for the judge to report: dropping them changed
-    a clear regression into "no change"."""
-    if value is None:
-        return math.nan
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CompareInputError(f"{source}: test {test}: stat {name} is {value!r}, not a number")
-    return float(value)
+def _read(read: Callable[[], RunReport], source: str) -> Run:
+    """One result.json, read by its one reader (ktstr.wire.results), its errors a side's."""
+    try:
+        return _run(read(), source)
+    except results.ResultFileError as exc:
+        raise CompareInputError(str(exc)) from None
 
 
 def _read_json(path: Path) -> Run:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise CompareInputError(f"{path}: cannot read it as JSON ({exc})") from exc
-    return parse_result(data, str(path))
+    return _read(partial(results.read_result, path), str(path))
 
 
 def _read_zip(path: Path) -> list[Run]:
@@ -101,11 +74,8 @@ def _read_zip(path: Path) -> list[Run]:
             names = sorted(n for n in z.namelist() if n == RESULT_NAME or n.endswith("/" + RESULT_NAME))
             runs = []
             for n in names:
-                try:
-                    data = json.loads(z.read(n))
-                except ValueError as exc:
-                    raise CompareInputError(f"{path}!{n}: not JSON ({exc})") from exc
-                runs.append(parse_result(data, f"{path}!{n}"))
+                source = f"{path}!{n}"
+                runs.append(_read(partial(results.parse_result, z.read(n), source), source))
             return runs
     except zipfile.BadZipFile as exc:
         raise CompareInputError(f"{path}: not a zip file ({exc})") from exc

@@ -15,15 +15,14 @@ import os
 import sys
 import time
 import traceback
-from typing import Any, Optional
+from typing import Optional
 
 from ktstr.guest import system
 from ktstr.guest.kmsg import KmsgReader, mark
 from ktstr.guest.scx_dump import ScxDump
-from ktstr.wire import ktstr_pb2 as pb
-from ktstr.wire.frames import HELLO, LOG, RUN_END, TEST_RESULT, TEST_START, FrameWriter
+from ktstr.wire.frames import FrameWriter
 from ktstr.wire.marks import TEST_MARK
-from ktstr.wire.messages import GuestTestResult
+from ktstr.wire.messages import GuestTestResult, Hello, Log, RunEnd, TestStart, WireMessage
 from ktstr.wire.run_config import RunConfig, TestRef
 from ktstr.wire.status import Status
 
@@ -58,10 +57,10 @@ class Reporter:
 
     def log(self, text: str) -> None:
         print(f"ktstr-agent: {text}", flush=True)
-        self.writer.send(LOG, pb.Log(text=text))
+        self.writer.send(Log(text))
 
-    def send(self, frame_type: int, msg: Any) -> None:
-        self.writer.send(frame_type, msg)
+    def send(self, message: WireMessage) -> None:
+        self.writer.send(message)
 
     def close(self) -> None:
         import termios
@@ -202,22 +201,22 @@ def run(config: RunConfig, rep: Reporter) -> str:
     topo = SysTopology.read()
     with open("/proc/uptime") as f:
         uptime = float(f.read().split()[0])
-    rep.send(HELLO, pb.Hello(kernel_release=os.uname().release, topology=topo.shape(),
-                             cpus=len(topo.cpus), uptime_s=uptime))
+    rep.send(Hello(kernel_release=os.uname().release, topology=topo.shape(), cpus=len(topo.cpus),
+                   uptime_s=uptime))
     kmsg = KmsgReader()
     dump = ScxDump()
     sched = None
     if config.scheduler is not None:
         sched = Scheduler(config.scheduler, kmsg, "/tmp/scheduler.log")
     for entry in config.tests:
-        rep.send(TEST_START, pb.TestStart(name=entry.name))
+        rep.send(TestStart(entry.name))
         mark(TEST_MARK.format(name=entry.name))
         dump.clear()  # a dump read after this test is this test's
         try:
             fn = _load_test(entry.file, entry.name)
         except Exception:  # noqa: BLE001 - a test module that does not load is that test's FAIL
             tb = traceback.format_exc()
-            rep.send(TEST_RESULT, _failed(entry.name, f"test raised {tb.strip().splitlines()[-1]}", (tb,)).to_pb())
+            rep.send(_failed(entry.name, f"test raised {tb.strip().splitlines()[-1]}", (tb,)))
             continue
         meta = getattr(fn, "ktstr_entry", None)
         watchdog_s = (meta.watchdog_timeout_s if meta else 0.0) or config.watchdog_timeout_s or 0.0
@@ -229,10 +228,10 @@ def run(config: RunConfig, rep: Reporter) -> str:
             problem = _ensure_scheduler(sched, int(watchdog_s * 1000), entry.name, rep)
             if problem:
                 sched.wait_disabled()
-                rep.send(TEST_RESULT, _failed(entry.name, f"scheduler {sched.spec.name} did not attach: {problem}",
-                                              sched=sched, dump=dump).to_pb())
+                rep.send(_failed(entry.name, f"scheduler {sched.spec.name} did not attach: {problem}",
+                                 sched=sched, dump=dump))
                 continue
-        rep.send(TEST_RESULT, run_test(entry, fn, meta, config, rep, sched, topo, dump, kmsg).to_pb())
+        rep.send(run_test(entry, fn, meta, config, rep, sched, topo, dump, kmsg))
         reap([sched.proc.pid] if sched is not None and sched.proc is not None else [])
     if sched is not None:
         sched.stop()
@@ -292,7 +291,7 @@ def main() -> int:
     except Exception:  # noqa: BLE001 - the host must get the agent's own failure
         error = traceback.format_exc()
         print(error, flush=True)
-    rep.send(RUN_END, pb.RunEnd(agent_error=error))
+    rep.send(RunEnd(agent_error=error))
     rep.close()
     system.power_off()
     return 0

@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ktstr.host.outcome import Splat
 from ktstr.wire.marks import CONSOLE_PREFIX as _PREFIX
 from ktstr.wire.marks import SCX_DISABLED_RE, ScxExit, ScxExitStream
 from ktstr.wire.bounds import MAX_FINDINGS, MAX_LINE_BYTES, Lines
 from ktstr.wire.marks import find_scx_exits as _find_scx_exits
+from ktstr.wire.results import Splat
 
 # Order matters: the first pattern that matches a line names its kind.
 SPLAT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [

@@ -14,11 +14,11 @@ from typing import Sequence
 from ktstr.host.children import CUT_SHORT
 from ktstr.host.console_scan import ConsoleScan, scan_console
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.host.outcome import Finding, Splat, TestOutcome
 from ktstr.host.windows import TestWindows, frame_windows
 from ktstr.wire.marks import ScxExit
 from ktstr.wire.bounds import clip, clip_list
 from ktstr.wire.messages import GuestRun
+from ktstr.wire.results import Finding, Splat, TestOutcome
 from ktstr.wire.status import Status
 
 

@@ -1,6 +1,6 @@
 """Known failures: the one model, matched per finding.
 
-A test's outcome lists its findings (ktstr.host.outcome.Finding): each failed claim,
+A test's outcome lists its findings (ktstr.wire.results.Finding): each failed claim,
 guest-reported failure, kernel splat, sched_ext exit, host monitor finding, hang, crash or
 missing result. An Expectation covers findings by kind and text, for the tests it names:
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from ktstr.errors import KtstrError
-from ktstr.host.outcome import Finding, TestOutcome
+from ktstr.wire.results import Finding, TestOutcome
 from ktstr.wire.status import Status
 
 # The kinds of finding, as evaluate and the monitor record them.

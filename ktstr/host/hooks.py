@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ktstr.host.engines import BootResult, BootSpec
-from ktstr.host.outcome import TestOutcome
+from ktstr.wire.results import TestOutcome
 from ktstr.host.plan import PlannedBoot
 from ktstr.host.request import RunRequest
 

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Sequence
 
-from ktstr.host.outcome import TestOutcome
 from ktstr.sanitize import xml_text
+from ktstr.wire.results import TestOutcome
 from ktstr.wire.status import Status
 
 # Every text below comes from the guest or the user: names and evidence may hold

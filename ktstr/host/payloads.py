@@ -14,11 +14,11 @@ from typing import Optional, Protocol
 from ktstr.host.discovery import DeclaredTest
 from ktstr.host.engines import BootResult
 from ktstr.host.evaluate import evaluate
-from ktstr.host.outcome import TestOutcome
 from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot, layer_files, plan_boots, run_config
 from ktstr.host.run_layer import cpio_newc, write_run_layer
 from ktstr.topology import Topology
 from ktstr.wire.messages import GuestRun, decode
+from ktstr.wire.results import TestOutcome
 from ktstr.wire.run_config import EEVDF, EXEC_TEST, SchedulerSpec
 
 

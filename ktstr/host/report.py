@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ktstr.host.outcome import TestOutcome
+from ktstr.host.engines.base import CONSOLE_TAIL_BYTES, console_lines
+from ktstr.host.engines.boot_io import file_tail
+from ktstr.sanitize import file_name
+from ktstr.wire.results import RunReport, TestOutcome
 from ktstr.wire.status import Status
 
 _CONSOLE_LINES = 15
@@ -45,7 +48,7 @@ def terminal_report(suite: str, outcomes: Sequence[TestOutcome], engine: str, wa
             lines += [f"    scheduler: {_short(line)}" for line in tail]
         if o.sched_ext_dump:
             dump = o.sched_ext_dump.splitlines()
-            lines.append(f"    sched_ext dump: {len(dump)} lines in {o.dump_file}; "
+            lines.append(f"    sched_ext dump: {len(dump)} lines in {dump_file(o)}; "
                          f"first: {_short(next((d for d in dump if d.strip()), ''), _WIDTH - 40)}")
     if bad and console_tail:
         lines.append("")
@@ -56,3 +59,26 @@ def terminal_report(suite: str, outcomes: Sequence[TestOutcome], engine: str, wa
         lines.append(f"full logs: {log_dir} (console.log, result.json, scheduler logs, "
                      f"sched_ext dumps)")
     return "\n".join(lines)
+
+
+def scheduler_log_file(o: TestOutcome) -> str:
+    """The file name of a test's scheduler output in the run's out dir (the name may come
+    from the guest: sanitized)."""
+    return f"scheduler-{file_name(o.name)}.log"
+
+
+def dump_file(o: TestOutcome) -> str:
+    return f"sched_ext_dump-{file_name(o.name)}.txt"
+
+
+def console_tail(report: RunReport, out_dir: Path, lines: int = 40) -> str:
+    """The end of the console of the last boot with a failed test (of the last boot when
+    none failed), read from its log in the run's out dir: the report's and JUnit's tail."""
+    bad = [b for b in report.boots if any(not o.verdict.ok for o in report.outcomes if o.name in b.tests)]
+    boots = bad or report.boots
+    if not boots:
+        return ""
+    try:
+        return console_lines(file_tail(out_dir / boots[-1].console_log, CONSOLE_TAIL_BYTES), lines)
+    except OSError:  # a boot that never wrote its console (the engine failed to start)
+        return ""

@@ -7,91 +7,31 @@ Every boot ends as verdicts for all of its tests, whatever happened to the VM. T
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from ktstr.host import children
 from ktstr.host.children import CUT_SHORT, NOT_RUN
 from ktstr.host.engines import BootResult, BootSpec, Engine, ExitKind, select_engine
 from ktstr.host.expectations import judge
 from ktstr.host.hooks import BootHook, BootWatch
-from ktstr.host.outcome import Finding, TestOutcome
 from ktstr.host.payloads import Scenarios
 from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot, run_config
 from ktstr.host.plan import layer_files as scenario_layer_files
+from ktstr.host.report import dump_file, scheduler_log_file
 from ktstr.host.request import RunRequest
 from ktstr.host.run_layer import write_run_layer
 from ktstr.topology import Topology
 from ktstr.wire.messages import GuestRun
+from ktstr.wire.results import BootRecord, Finding, RunReport, TestOutcome
 from ktstr.wire.status import Status
 
 # PYTHONHASHSEED reaches init's environment: the guest Python must not wait for the CRNG.
 BASE_CMDLINE = ("console=ttyS0 reboot=t panic=-1 loglevel=5 printk.time=1 printk.devkmsg=on "
                 "PYTHONHASHSEED=0")
-
-
-@dataclass
-class BootRecord:
-    topology: str
-    tests: list[str]
-    result: BootResult
-    console_log: Path
-    result_log: Path
-    guest: GuestRun
-    monitor: str = ""  # the boot hook's (the host monitor's) one-line summary
-
-
-@dataclass
-class RunReport:
-    suite: str
-    engine: str
-    outcomes: list[TestOutcome]
-    boots: list[BootRecord] = field(default_factory=list)
-    wall_s: float = 0.0
-
-    @property
-    def verdict(self) -> Status:
-        v = Status.PASS
-        for o in self.outcomes:
-            v = v.worst(o.verdict)
-        return v
-
-    @property
-    def ok(self) -> bool:
-        return all(o.verdict.ok for o in self.outcomes)
-
-    def console_tail(self, lines: int = 40) -> str:
-        bad_boots = [b for b in self.boots if any(
-            not o.verdict.ok for o in self.outcomes if o.name in b.tests)]
-        boots = bad_boots or self.boots
-        return boots[-1].result.console_tail_text(lines) if boots else ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "suite": self.suite,
-            "engine": self.engine,
-            "verdict": self.verdict.value,
-            "wall_s": round(self.wall_s, 3),
-            "boots": [{
-                "topology": b.topology,
-                "tests": b.tests,
-                "exit_kind": b.result.exit_kind.value,
-                "engine": b.result.engine,
-                "wall_s": round(b.result.wall_s, 3),
-                "detail": b.result.detail,
-                "console_log": b.console_log.name,
-                "result_stream": b.result_log.name,
-                "stream_errors": b.guest.stream_errors,
-                "protocol_errors": b.guest.protocol_errors,
-                "agent_error": b.guest.agent_error,
-                "monitor": b.monitor,
-            } for b in self.boots],
-            "tests": [o.to_json() for o in self.outcomes],
-        }
 
 
 def run(req: RunRequest, engine: Optional[Engine] = None, *, hook: Optional[BootHook]) -> RunReport:
@@ -132,12 +72,11 @@ def run(req: RunRequest, engine: Optional[Engine] = None, *, hook: Optional[Boot
         for o in outcomes:
             judge(o, req.expectations)
             if o.scheduler_output:
-                (req.out_dir / o.scheduler_log_file).write_text(o.scheduler_output)
+                (req.out_dir / scheduler_log_file(o)).write_text(o.scheduler_output)
             if o.sched_ext_dump:
-                (req.out_dir / o.dump_file).write_text(o.sched_ext_dump + "\n")
+                (req.out_dir / dump_file(o)).write_text(o.sched_ext_dump + "\n")
         report.outcomes += outcomes
-        report.boots.append(BootRecord(boot.topology, [o.name for o in outcomes], result, spec.console_path,
-                                       spec.result_path, guest, summary))
+        report.boots.append(boot_record(boot.topology, [o.name for o in outcomes], result, spec, guest, summary))
     report.wall_s = time.monotonic() - start
     return report
 
@@ -223,9 +162,13 @@ def _stream_to_stderr(data: bytes) -> None:
     sys.stderr.flush()
 
 
-def write_sidecar(report: RunReport, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_json(), indent=1, sort_keys=True) + "\n")
+def boot_record(topology: str, tests: list[str], result: BootResult, spec: BootSpec, guest: GuestRun,
+                monitor: str = "") -> BootRecord:
+    """What result.json keeps of a boot (ktstr.wire.results)."""
+    return BootRecord(topology=topology, tests=tests, exit_kind=result.exit_kind.value, engine=result.engine,
+                      wall_s=result.wall_s, detail=result.detail, console_log=spec.console_path.name,
+                      result_stream=spec.result_path.name, stream_errors=guest.stream_errors,
+                      protocol_errors=guest.protocol_errors, agent_error=guest.agent_error, monitor=monitor)
 
 
-__all__ = ["BASE_CMDLINE", "BootRecord", "RunReport", "RunRequest", "Scenarios", "run", "shell", "write_sidecar"]
+__all__ = ["BASE_CMDLINE", "RunRequest", "Scenarios", "boot_record", "run", "shell"]

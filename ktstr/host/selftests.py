@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ktstr.host.console_scan import SPLAT_PATTERNS, console_lines
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.host.outcome import Splat, TestOutcome
+from ktstr.wire.results import Splat, TestOutcome
 from ktstr.wire.status import Status
 
 _KPREFIX = re.compile(r"^\[\s*\d+\.\d+\]\s*")

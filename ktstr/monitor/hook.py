@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ktstr.host.engines import BootResult, BootSpec
-from ktstr.host.outcome import TestOutcome
+from ktstr.wire.results import TestOutcome
 from ktstr.host.payloads import Scenarios
 from ktstr.host.plan import PlannedBoot
 from ktstr.host.request import RunRequest

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ktstr.host.outcome import Finding, TestOutcome
+from ktstr.wire.results import Finding, TestOutcome
 from ktstr.wire.status import Status
 from ktstr.monitor.boot import MonitorReport
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ktstr.errors import KtstrError
-from ktstr.verifier.records import FIGURES, ProgramRecord
+from ktstr.verifier.records import ProgramRecord
+from ktstr.wire.verifier import FIGURES
 
 
 class BudgetError(KtstrError, ValueError):

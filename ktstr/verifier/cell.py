@@ -13,7 +13,6 @@ figures_table / figures_json present them.
 from __future__ import annotations
 
 import errno as errno_mod
-import json
 import re
 import shlex
 import stat
@@ -25,14 +24,15 @@ from ktstr.errors import KtstrError
 from ktstr.host.command_layer import find_busybox
 from ktstr.host.console_scan import find_splats
 from ktstr.host.engines import BootResult
-from ktstr.host.outcome import TestOutcome
 from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot
 from ktstr.host.run_layer import HostPath, LayerFile, cpio_newc, library_files
 from ktstr.topology import Topology
 from ktstr.verifier.budget import Limit, check, parse_budget
-from ktstr.verifier.records import FIGURES, SchedulerRecord, parse_stream
+from ktstr.verifier.records import SchedulerRecord, parse_stream
 from ktstr.wire.messages import GuestRun
+from ktstr.wire.results import TestOutcome
 from ktstr.wire.status import Status
+from ktstr.wire.verifier import FIGURES, begin_frame, end_frames
 
 
 class CellError(KtstrError, ValueError):
@@ -40,7 +40,8 @@ class CellError(KtstrError, ValueError):
 
 
 SHIM_GUEST = "ktstr/lib/libktstr_verifier.so"
-APPLETS = ("sh", "mount", "mkdir", "echo", "poweroff", "timeout")
+APPLETS = ("sh", "mount", "mkdir", "echo", "poweroff", "timeout", "cat", "dd", "stty")
+RECORDS_GUEST = "ktstr/verifier"  # <i>/begin, <i>/end: the frames /init sends (ktstr/wire/verifier.py)
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 # Lines the verifier appends after its verdict (BPF_LOG_STATS).
 _STATS_LINES = ("processed ", "verification time ", "stack depth ")
@@ -69,17 +70,21 @@ def init_script(schedulers: Sequence[CellScheduler]) -> str:
         "mkdir -p /tmp",
         "cd /tmp",
         "out=/dev/ttyS1",
+        # Binary frames: no \n -> \r\n on the way out. Held open, so the setting stays for the
+        # shim's opens too.
+        "exec 3>$out",
+        "stty -F $out raw -echo",
     ]
     for i, s in enumerate(schedulers):
         cmd = " ".join(shlex.quote(a) for a in [f"/ktstr/sched/{i}/{s.binary.name}", *s.args])
-        begin = json.dumps({"event": "begin", "sched": s.name})
+        _, end_size = end_frames(s.name)
         lines += [
-            f"echo {shlex.quote('KTSTR_VERIFIER ' + begin)} > $out",
+            f"cat /{RECORDS_GUEST}/{i}/begin >&3",
             f"echo 'ktstr: verifying {s.name}'",
             f"KTSTR_VERIFIER_SCHED={s.name} KTSTR_VERIFIER_OUT=$out KTSTR_VERIFIER_ONLY=1 "
             f"LD_PRELOAD=/{SHIM_GUEST} timeout {LOADER_TIMEOUT_S} {cmd} > /dev/console 2>&1 < /dev/null",
             "st=$?",
-            f"echo 'KTSTR_VERIFIER {{\"event\":\"end\",\"sched\":\"{s.name}\",\"status\":'$st'}}' > $out",
+            f"dd if=/{RECORDS_GUEST}/{i}/end bs={end_size} skip=$st count=1 >&3 2>/dev/null",
         ]
     lines += ["poweroff -f", ""]
     return "\n".join(lines)
@@ -102,6 +107,8 @@ def layer_files(schedulers: Sequence[CellScheduler], shim: Path) -> list[LayerFi
     binaries = [shim]
     own: list[Path] = []
     for i, s in enumerate(schedulers):
+        files.append(LayerFile(f"{RECORDS_GUEST}/{i}/begin", begin_frame(s.name)))
+        files.append(LayerFile(f"{RECORDS_GUEST}/{i}/end", end_frames(s.name)[0]))
         files.append(LayerFile(f"ktstr/sched/{i}/{s.binary.name}", s.binary.read_bytes(), 0o755))
         files += [LayerFile(f"ktstr/sched/{i}/{f.name}", f.read_bytes(), 0o755) for f in s.runtime_files]
         binaries.append(s.binary)

@@ -1,46 +1,18 @@
-"""The shim's records, as the guest wrote them to COM2: one `KTSTR_VERIFIER {json}` line each.
-
-Events: "begin" / "end" (the guest's script, around each scheduler, "end" with the loader's
-exit status), "prog" (one BPF_PROG_LOAD: figures, or the rejection with the log's end),
-"attach" (the loader reached its first struct_ops update: everything is loaded).
+"""A cell's records folded per scheduler: what its loader loaded, whether it reached the
+attach, how it ended. The records are frames on COM2 (ktstr/wire/verifier.py): "begin" /
+"end" (the cell's /init, around each scheduler, "end" with the loader's exit status),
+"prog" (one BPF_PROG_LOAD: figures, or the rejection with the log's end), "attach" (the
+loader reached its first struct_ops update: everything is loaded).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
-from ktstr.errors import KtstrError
-
-PREFIX = "KTSTR_VERIFIER "
-
-
-class VerifierRecordError(KtstrError, ValueError):
-    """A `KTSTR_VERIFIER` line that is not a record (the guest wrote it; it may be anything)."""
-
-
-def _record(text: str) -> dict[str, Any]:
-    try:
-        rec = json.loads(text)
-    except ValueError as exc:
-        raise VerifierRecordError(f"unreadable verifier record ({exc}): {text[:200]}") from None
-    if not isinstance(rec, dict):
-        raise VerifierRecordError(f"verifier record is a JSON {type(rec).__name__}, not an object: {text[:200]}")
-    return rec
-
-
-def _int(rec: dict[str, Any], key: str, default: int) -> int:
-    value = rec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise VerifierRecordError(f"verifier record's {key!r} is {value!r}, not an integer: {json.dumps(rec)[:200]}")
-    return value
+from ktstr.wire.verifier import VerifierRecord, decode_records
 
 LIBBPF_PROBES = frozenset({"det_arg_ctx"})
-
-# Figures of one program, as the kernel prints them (-1: not in the log).
-FIGURES = ("insns", "total_states", "peak_states", "max_states_per_insn", "mark_read", "time_us",
-           "verified_insns")
 
 
 @dataclass
@@ -77,50 +49,29 @@ class SchedulerRecord:
 @dataclass
 class Stream:
     schedulers: dict[str, SchedulerRecord] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)  # lines that did not parse
-
-
-_INT_KEYS = ("prog_type", "errno", "insn_cnt", "insn_limit", "status", *FIGURES)
-
-
-def _check_ints(rec: dict[str, Any]) -> None:
-    """Every integer field checked before the record is used: a bad one drops the whole
-    record (as an error), never half of it."""
-    for key in _INT_KEYS:
-        if key in rec:
-            _int(rec, key, 0)
+    errors: list[str] = field(default_factory=list)  # what was not a record, named
 
 
 def parse_stream(data: bytes) -> Stream:
-    out = Stream()
+    records, errors = decode_records(data)
+    out = Stream(errors=errors)
     current: Optional[SchedulerRecord] = None
-    for raw in data.decode("utf-8", "replace").replace("\r", "\n").split("\n"):
-        idx = raw.find(PREFIX)
-        if idx < 0:
-            continue
-        text = raw[idx + len(PREFIX):].strip()
-        try:
-            rec = _record(text)
-            _check_ints(rec)
-        except VerifierRecordError as exc:
-            out.errors.append(str(exc))
-            continue
-        name = str(rec.get("sched", ""))
-        sched = out.schedulers.get(name) or current
-        event = rec.get("event")
-        if event == "begin":
-            current = out.schedulers.setdefault(name, SchedulerRecord(name))
+    for rec in records:
+        sched = out.schedulers.get(rec.sched) or current
+        if rec.event == "begin":
+            current = out.schedulers.setdefault(rec.sched, SchedulerRecord(rec.sched))
         elif sched is None:
-            out.errors.append(f"verifier record outside any scheduler: {text[:200]}")
-        elif event == "prog":
-            sched.programs.append(ProgramRecord(
-                name=str(rec.get("prog", "")), prog_type=_int(rec, "prog_type", -1),
-                ok=bool(rec.get("ok")), errno=_int(rec, "errno", 0),
-                figures={k: _int(rec, k, -1) for k in FIGURES},
-                insn_cnt=_int(rec, "insn_cnt", 0), insn_limit=_int(rec, "insn_limit", -1),
-                stack_depth=str(rec.get("stack_depth", "")), log_tail=str(rec.get("log_tail", ""))))
-        elif event == "attach":
+            out.errors.append(f"verifier record outside any scheduler: {rec.event} of {rec.sched[:200]!r}")
+        elif rec.event == "prog":
+            sched.programs.append(_program(rec))
+        elif rec.event == "attach":
             sched.attached = True
-        elif event == "end":
-            sched.exit_status = _int(rec, "status", -1)
+        elif rec.event == "end":
+            sched.exit_status = rec.status
     return out
+
+
+def _program(rec: VerifierRecord) -> ProgramRecord:
+    return ProgramRecord(name=rec.prog, prog_type=rec.prog_type, ok=rec.ok, errno=rec.errno,
+                         figures=dict(rec.figures), insn_cnt=rec.insn_cnt, insn_limit=rec.insn_limit,
+                         stack_depth=rec.stack_depth, log_tail=rec.log_tail)

@@ -23,7 +23,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Optional, Protocol
+from typing import ClassVar, Optional, Protocol
 
 from ktstr.errors import KtstrError
 from ktstr.wire.bounds import MAX_FRAMES, Tally
@@ -44,16 +44,26 @@ MAC_BYTES = 32
 KEY_BYTES = 32
 MAX_PAYLOAD = 4 * 1024 * 1024
 
-HELLO, LOG, TEST_START, TEST_RESULT, RUN_END = 1, 2, 3, 4, 5
+HELLO, LOG, TEST_START, TEST_RESULT, RUN_END, VERIFIER = 1, 2, 3, 4, 5, 6
 
 # Frame type -> the ktstr.proto message its payload holds. A new frame type: a constant
-# above, a message in ktstr.proto, a line here and its fold in messages.decode_frames.
+# above, a message in ktstr.proto, a line here, its type in messages.py (MESSAGES) and its
+# fold in messages.decode_frames.
 MESSAGE_NAMES = {HELLO: "Hello", LOG: "Log", TEST_START: "TestStart", TEST_RESULT: "TestResult",
-                 RUN_END: "RunEnd"}
+                 RUN_END: "RunEnd", VERIFIER: "VerifierRecord"}
 
 
 class Message(Protocol):
     def SerializeToString(self) -> bytes: ...
+
+
+class Outgoing(Protocol):
+    """A message of ktstr.wire.messages (Hello, Log, TestStart, GuestTestResult, RunEnd):
+    its frame type and its protobuf form."""
+
+    FRAME: ClassVar[int]
+
+    def to_pb(self) -> Message: ...
 
 
 def frame_mac(key: bytes, frame_type: int, flags: int, seq: int, payload: bytes) -> bytes:
@@ -85,10 +95,10 @@ class FrameWriter:
         self.key = b""
         self.fd = -1
 
-    def send(self, frame_type: int, message: Message) -> None:
+    def send(self, message: Outgoing) -> None:
         if self.fd < 0:
             raise ChannelError("this process does not hold the result channel (only the agent writes frames)")
-        data = encode_frame(frame_type, message.SerializeToString(), seq=self.seq, key=self.key)
+        data = encode_frame(message.FRAME, message.to_pb().SerializeToString(), seq=self.seq, key=self.key)
         self.seq += 1
         view = memoryview(data)
         while view:

@@ -1,20 +1,22 @@
 """The messages of the result stream as Python values, and their protobuf form.
 
-The guest builds a GuestTestResult per test and sends `to_pb()`; the host folds the frames
-of a boot back into a GuestRun with `decode(stream)`. Both sides use these types, so a new
-field is added once here (and in ktstr.proto).
+One type per frame type (MESSAGES): Hello, Log, TestStart, GuestTestResult and RunEnd, each
+with its FRAME, `to_pb` (the guest's FrameWriter.send) and `from_pb` (the host). The host
+folds the frames of a boot back into a GuestRun with `decode(stream)`. Both sides use these
+types, so a new field is added once here (and in ktstr.proto).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Union
 
 from ktstr.errors import KtstrError
 from ktstr.wire import ktstr_pb2 as pb
 from ktstr.wire.bounds import MAX_LOGS, MAX_TESTS, Tally, clip
 from ktstr.wire.frames import HELLO, LOG, MESSAGE_NAMES, RUN_END, TEST_RESULT, TEST_START, RawFrame, split_frames
 from ktstr.wire.status import Status
+from ktstr.wire.verifier import VerifierRecord
 
 
 class UnknownFrameError(KtstrError, KeyError):
@@ -43,10 +45,76 @@ class ClaimRecord:
 NOT_CHECKED_PREFIX = "not checked: "
 
 
+@dataclass(frozen=True)
+class Hello:
+    """The agent is up: the kernel and the shape the guest sees in sysfs."""
+
+    FRAME: ClassVar[int] = HELLO
+    kernel_release: str
+    topology: str = ""  # e.g. "1n2l2c1t"
+    cpus: int = 0
+    uptime_s: float = 0.0
+
+    def to_pb(self) -> Any:
+        return pb.Hello(kernel_release=self.kernel_release, topology=self.topology, cpus=self.cpus,
+                        uptime_s=self.uptime_s)
+
+    @classmethod
+    def from_pb(cls, msg: Any) -> Hello:
+        return cls(msg.kernel_release, msg.topology, msg.cpus, msg.uptime_s)
+
+
+@dataclass(frozen=True)
+class Log:
+    """An agent log line (kept by the host as evidence)."""
+
+    FRAME: ClassVar[int] = LOG
+    text: str
+
+    def to_pb(self) -> Any:
+        return pb.Log(text=self.text)
+
+    @classmethod
+    def from_pb(cls, msg: Any) -> Log:
+        return cls(msg.text)
+
+
+@dataclass(frozen=True)
+class TestStart:
+    """A test began (a hang after this names the test that hung)."""
+
+    __test__ = False  # not a pytest class
+    FRAME: ClassVar[int] = TEST_START
+    name: str
+
+    def to_pb(self) -> Any:
+        return pb.TestStart(name=self.name)
+
+    @classmethod
+    def from_pb(cls, msg: Any) -> TestStart:
+        return cls(msg.name)
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """The agent is done and powers off next."""
+
+    FRAME: ClassVar[int] = RUN_END
+    agent_error: str = ""  # empty when the agent itself was fine
+
+    def to_pb(self) -> Any:
+        return pb.RunEnd(agent_error=self.agent_error)
+
+    @classmethod
+    def from_pb(cls, msg: Any) -> RunEnd:
+        return cls(msg.agent_error)
+
+
 @dataclass
 class GuestTestResult:
     """What the guest agent said about one test function."""
 
+    FRAME: ClassVar[int] = TEST_RESULT
     name: str
     status: Status
     reason: str = ""
@@ -109,11 +177,18 @@ class GuestRun:
     protocol_errors: list[str] = field(default_factory=list)
 
 
-def parse_payload(frame_type: int, payload: bytes) -> Any:
-    """The protobuf message of a frame; an unknown type is an error, never skipped."""
-    if frame_type not in MESSAGE_NAMES:
+WireMessage = Union[Hello, Log, TestStart, GuestTestResult, RunEnd, VerifierRecord]
+# Frame type -> its type (frames.MESSAGE_NAMES names its protobuf message). VerifierRecord
+# (ktstr/wire/verifier.py) is a verifier cell's, never the agent's.
+MESSAGES: dict[int, type[WireMessage]] = {
+    m.FRAME: m for m in (Hello, Log, TestStart, GuestTestResult, RunEnd, VerifierRecord)}
+
+
+def parse_payload(frame_type: int, payload: bytes) -> WireMessage:
+    """The message of a frame; an unknown type is an error, never skipped."""
+    if frame_type not in MESSAGES:
         raise UnknownFrameError(f"unknown frame type {frame_type}")
-    return getattr(pb, MESSAGE_NAMES[frame_type]).FromString(payload)
+    return MESSAGES[frame_type].from_pb(getattr(pb, MESSAGE_NAMES[frame_type]).FromString(payload))
 
 
 # Bounds of a decoded stream (MAX_LOGS, MAX_TESTS): ktstr.wire.bounds.
@@ -140,7 +215,6 @@ def decode_frames(frames: list[RawFrame], authenticated: bool = False) -> GuestR
             next_seq = frame.seq + 1
         try:
             msg = parse_payload(frame.type, frame.payload)
-            result = GuestTestResult.from_pb(msg) if frame.type == TEST_RESULT else None
         except Exception as exc:  # noqa: BLE001 - every bad frame becomes evidence
             errors.add(f"undecodable frame at offset {frame.offset} (type {frame.type}): "
                        f"{type(exc).__name__}: {exc}", f"undecodable {frame.type}")
@@ -148,19 +222,21 @@ def decode_frames(frames: list[RawFrame], authenticated: bool = False) -> GuestR
         if guest.finished:
             protocol.add(f"a {MESSAGE_NAMES[frame.type]} frame after RunEnd", "after RunEnd")
             continue
-        if frame.type == HELLO:
+        if isinstance(msg, Hello):
             guest.topology = msg.topology
             guest.agent_log.append(f"agent up: kernel {msg.kernel_release}, topology {msg.topology}")
-        elif frame.type == LOG:
+        elif isinstance(msg, Log):
             if len(guest.agent_log) < MAX_LOGS:
                 guest.agent_log.append(clip(msg.text, 2000))
             else:
                 logs_elided += 1
-        elif frame.type == TEST_START:
+        elif isinstance(msg, TestStart):
             _start(guest, msg.name, frame, protocol)
-        elif result is not None:
-            _result(guest, result, frame, protocol)
-        elif frame.type == RUN_END:
+        elif isinstance(msg, GuestTestResult):
+            _result(guest, msg, frame, protocol)
+        elif isinstance(msg, VerifierRecord):
+            protocol.add(f"a verifier cell's record at offset {frame.offset} in the agent's stream", "verifier record")
+        else:
             guest.finished = True
             guest.agent_error = clip(msg.agent_error, 8000)
     if logs_elided:

@@ -6,7 +6,8 @@
  * library wraps.
  *
  * For each BPF_PROG_LOAD the loader makes without a log of its own, the load runs with
- * log_level BPF_LOG_STATS into our buffer, and one JSON line goes to $KTSTR_VERIFIER_OUT:
+ * log_level BPF_LOG_STATS into our buffer, and one record goes to $KTSTR_VERIFIER_OUT, a frame of
+ * the result stream (below):
  * instructions processed, states (total, peak, max per insn), mark_read, verification time,
  * stack depth, and bpf_prog_info.verified_insns. A rejected load is repeated with the full
  * log (level 1, rotating: the kernel keeps its end) and the last lines go in the record; the
@@ -20,7 +21,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <stdarg.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -46,84 +47,147 @@ static long sys_bpf(int cmd, union bpf_attr *attr, unsigned int size)
 	return real_syscall(__NR_bpf, cmd, (long)attr, size, 0, 0, 0);
 }
 
-/* --- output: one JSON object per line ---------------------------------------------- */
+/* --- output: one frame per record ---------------------------------------------------
+ *
+ * The records are frames of the result stream (ktstr/wire/frames.py), type VERIFIER, whose
+ * payload is a VerifierRecord (ktstr/wire/ktstr.proto) in protobuf's wire format:
+ *   magic "KTS2" | type u16 | flags u16 | seq u32 | length u32 | crc32(payload) u32 |
+ *   mac (32 zero bytes: nothing in a cell holds a key) | payload
+ * little endian. tests/verifier/test_verifier.py reads what this writes with the host's
+ * decoder.
+ */
 
+#define FRAME_VERIFIER 6
+#define FRAME_HEADER 52
+
+/* VerifierRecord's field numbers. */
+enum {
+	PB_EVENT = 1, PB_SCHED, PB_PROG, PB_PROG_TYPE, PB_ATTACH_TYPE, PB_INSN_CNT, PB_OK, PB_ERRNO,
+	PB_INSNS, PB_INSN_LIMIT, PB_MAX_STATES_PER_INSN, PB_TOTAL_STATES, PB_PEAK_STATES, PB_MARK_READ,
+	PB_TIME_US, PB_VERIFIED_INSNS, PB_STACK_DEPTH, PB_LOG_TAIL,
+};
+
+/*
+ * A record's payload. Small records stay in `fixed` and touch no heap: the attach record is
+ * written by a loader about to attach, whose heap may already be corrupt (scx_central's
+ * CPU_ZERO on a CPU_ALLOC'd set overruns it; a realloc here then aborted the loader).
+ */
 struct out {
 	char *buf;
 	size_t len, cap;
+	char fixed[512];
 };
 
-static void put(struct out *o, const char *s, size_t n)
+static void put(struct out *o, const void *s, size_t n)
 {
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = (o->cap + n + 1) * 2;
-		char *p = realloc(o->buf, cap);
+	if (!o->buf) {
+		o->buf = o->fixed;
+		o->cap = sizeof(o->fixed);
+	}
+	if (o->len + n > o->cap) {
+		size_t cap = (o->cap + n) * 2;
+		char *p = o->buf == o->fixed ? malloc(cap) : realloc(o->buf, cap);
 
 		if (!p)
 			return;
+		if (o->buf == o->fixed)
+			memcpy(p, o->fixed, o->len);
 		o->buf = p;
 		o->cap = cap;
 	}
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
-	o->buf[o->len] = 0;
 }
 
-static void puts_raw(struct out *o, const char *s)
+static void write_all(int fd, const void *buf, size_t len)
 {
-	put(o, s, strlen(s));
-}
+	size_t off = 0;
 
-static void put_str(struct out *o, const char *s, size_t n)
-{
-	char esc[8];
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)buf + off, len - off);
 
-	put(o, "\"", 1);
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '"' || ch == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)ch;
-			put(o, esc, 2);
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", ch);
-			put(o, esc, 6);
-		} else {
-			put(o, (const char *)&s[i], 1);
-		}
+		if (n <= 0)
+			break;
+		off += (size_t)n;
 	}
-	put(o, "\"", 1);
 }
 
-static void put_num(struct out *o, const char *key, long long v)
+static void put_varint(struct out *o, unsigned long long v)
 {
-	char tmp[64];
+	unsigned char b[10];
+	size_t n = 0;
 
-	snprintf(tmp, sizeof(tmp), ",\"%s\":%lld", key, v);
-	puts_raw(o, tmp);
+	do {
+		b[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	put(o, b, n);
 }
 
+/* An int64 field (a negative value takes ten bytes, as protobuf's int64 does). */
+static void put_num(struct out *o, int field, long long v)
+{
+	put_varint(o, (unsigned long long)field << 3);
+	put_varint(o, (unsigned long long)v);
+}
+
+/* A bytes/string field: at most max bytes of s, up to its NUL. */
+static void put_str(struct out *o, int field, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	put_varint(o, (unsigned long long)field << 3 | 2);
+	put_varint(o, n);
+	put(o, s, n);
+}
+
+static void put_sched(struct out *o, const char *event)
+{
+	const char *sched = getenv("KTSTR_VERIFIER_SCHED");
+
+	put_str(o, PB_EVENT, event, 16);
+	put_str(o, PB_SCHED, sched ? sched : "", 256);
+}
+
+static uint32_t crc32(const unsigned char *p, size_t n)
+{
+	uint32_t crc = 0xffffffff;
+
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+	}
+	return ~crc;
+}
+
+static void le32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The record in o as one frame: its header, then its payload (nothing else writes meanwhile:
+ * the cell's /init waits for the loader). */
 static void emit(struct out *o)
 {
 	const char *path = getenv("KTSTR_VERIFIER_OUT");
 	int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644) : 2;
+	unsigned char head[FRAME_HEADER] = { 'K', 'T', 'S', '2', FRAME_VERIFIER, 0 };
 
-	puts_raw(o, "\n");
+	le32(head + 12, (uint32_t)o->len);
+	le32(head + 16, crc32((const unsigned char *)o->buf, o->len));
 	if (fd >= 0 && o->buf) {
-		ssize_t off = 0;
-
-		while ((size_t)off < o->len) {
-			ssize_t n = write(fd, o->buf + off, o->len - off);
-
-			if (n <= 0)
-				break;
-			off += n;
-		}
+		write_all(fd, head, sizeof(head));
+		write_all(fd, o->buf, o->len);
 	}
 	if (path && fd >= 0)
 		close(fd);
-	free(o->buf);
+	if (o->buf != o->fixed)
+		free(o->buf);
 	o->buf = NULL;
 	o->len = o->cap = 0;
 }
@@ -141,19 +205,16 @@ static void put_stats(struct out *o, const char *log)
 {
 	const char *sd = strstr(log, "stack depth ");
 
-	put_num(o, "insns", find_num(log, "processed "));
-	put_num(o, "insn_limit", find_num(log, "(limit "));
-	put_num(o, "max_states_per_insn", find_num(log, "max_states_per_insn "));
-	put_num(o, "total_states", find_num(log, "total_states "));
-	put_num(o, "peak_states", find_num(log, "peak_states "));
-	put_num(o, "mark_read", find_num(log, "mark_read "));
-	put_num(o, "time_us", find_num(log, "verification time "));
-	puts_raw(o, ",\"stack_depth\":");
+	put_num(o, PB_INSNS, find_num(log, "processed "));
+	put_num(o, PB_INSN_LIMIT, find_num(log, "(limit "));
+	put_num(o, PB_MAX_STATES_PER_INSN, find_num(log, "max_states_per_insn "));
+	put_num(o, PB_TOTAL_STATES, find_num(log, "total_states "));
+	put_num(o, PB_PEAK_STATES, find_num(log, "peak_states "));
+	put_num(o, PB_MARK_READ, find_num(log, "mark_read "));
+	put_num(o, PB_TIME_US, find_num(log, "verification time "));
 	if (sd) {
 		sd += strlen("stack depth ");
-		put_str(o, sd, strcspn(sd, "\n"));
-	} else {
-		puts_raw(o, "\"\"");
+		put_str(o, PB_STACK_DEPTH, sd, strcspn(sd, "\n"));
 	}
 }
 
@@ -171,21 +232,16 @@ static void put_tail(struct out *o, const char *log)
 			break;
 		}
 	}
-	puts_raw(o, ",\"log_tail\":");
-	put_str(o, start, (size_t)(log + n - start));
+	put_str(o, PB_LOG_TAIL, start, (size_t)(log + n - start));
 }
 
 static void begin_record(struct out *o, union bpf_attr *attr)
 {
-	const char *sched = getenv("KTSTR_VERIFIER_SCHED");
-
-	puts_raw(o, "KTSTR_VERIFIER {\"event\":\"prog\",\"sched\":");
-	put_str(o, sched ? sched : "", 256);
-	puts_raw(o, ",\"prog\":");
-	put_str(o, attr->prog_name, sizeof(attr->prog_name));
-	put_num(o, "prog_type", attr->prog_type);
-	put_num(o, "attach_type", attr->expected_attach_type);
-	put_num(o, "insn_cnt", attr->insn_cnt);
+	put_sched(o, "prog");
+	put_str(o, PB_PROG, attr->prog_name, sizeof(attr->prog_name));
+	put_num(o, PB_PROG_TYPE, attr->prog_type);
+	put_num(o, PB_ATTACH_TYPE, attr->expected_attach_type);
+	put_num(o, PB_INSN_CNT, attr->insn_cnt);
 }
 
 /* BPF_OBJ_GET_INFO_BY_FD into a zeroed struct bpf_prog_info / bpf_map_info. */
@@ -248,13 +304,12 @@ static long prog_load(union bpf_attr *attr, unsigned int size)
 	attr->log_level = 0;
 	attr->log_buf = 0;
 	attr->log_size = 0;
-	puts_raw(&o, fd < 0 ? ",\"ok\":false" : ",\"ok\":true");
-	put_num(&o, "errno", err);
+	put_num(&o, PB_OK, fd >= 0);
+	put_num(&o, PB_ERRNO, err);
 	put_stats(&o, log);
-	put_num(&o, "verified_insns", fd < 0 ? -1 : verified_insns((int)fd));
+	put_num(&o, PB_VERIFIED_INSNS, fd < 0 ? -1 : verified_insns((int)fd));
 	if (fd < 0)
 		put_tail(&o, log);
-	puts_raw(&o, "}");
 	emit(&o);
 	free(big);
 	errno = err;
@@ -276,11 +331,8 @@ static long bpf_hook(int cmd, union bpf_attr *attr, unsigned int size)
 		return prog_load(attr, size);
 	if (attr && cmd == BPF_MAP_UPDATE_ELEM && only && *only == '1' && is_struct_ops_map((int)attr->map_fd)) {
 		struct out o = {0};
-		const char *sched = getenv("KTSTR_VERIFIER_SCHED");
 
-		puts_raw(&o, "KTSTR_VERIFIER {\"event\":\"attach\",\"sched\":");
-		put_str(&o, sched ? sched : "", 256);
-		puts_raw(&o, "}");
+		put_sched(&o, "attach");
 		emit(&o);
 		_exit(0);
 	}

@@ -15,8 +15,7 @@ from ktstr.errors import KtstrError
 from ktstr.compare.judge import IMPROVEMENT, INSUFFICIENT, NO_CHANGE, NOT_FINITE, Rule, compare, runs_needed
 from ktstr.compare.load import CompareInputError, load_side
 from ktstr.compare.significance import bootstrap_median_delta, mann_whitney_greater, median
-from ktstr.host.outcome import TestOutcome
-from ktstr.host.runner import RunReport
+from ktstr.wire.results import RunReport, TestOutcome
 from ktstr.wire.status import Status as Verdict
 
 

@@ -26,6 +26,7 @@ from tiny_kernel import tiny_bzimage
 
 from ktstr.cli.main import main
 from ktstr.cli.session import OutDirError, claim_out_dir
+from ktstr.wire.results import read_result
 
 pytestmark = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="needs QEMU")
 
@@ -99,8 +100,8 @@ def _gone_within(pid: int, seconds: float) -> bool:
 
 
 def _verdicts(tmp: Path) -> dict[str, tuple[str, str]]:
-    data = json.loads((tmp / "out" / "result.json").read_text())
-    return {t["name"]: (t["verdict"], t["reason"]) for t in data["tests"]}
+    report = read_result(tmp / "out" / "result.json")
+    return {o.name: (o.verdict.value, o.reason) for o in report.outcomes}
 
 
 def test_sigterm_stops_qemu_and_reports_what_was_left(tmp_path):

@@ -3,12 +3,10 @@ from pathlib import Path
 
 from ktstr.cli.bazel_test import _bazel_log_hint, request_from_config
 from ktstr.host.payloads import Command
+from ktstr.wire.results import BootRecord, RunReport, TestOutcome, write_result
 from ktstr.wire.run_config import SchedulerSpec
 from ktstr.cli.main import main
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.wire.messages import GuestRun
-from ktstr.host.runner import BootRecord, RunReport, write_sidecar
-from ktstr.host.outcome import TestOutcome
 from ktstr.wire.messages import ClaimRecord
 from ktstr.wire.status import Status
 
@@ -38,9 +36,10 @@ def test_show_reprints_a_failure_from_the_sidecar(tmp_path, capsys):
         TestOutcome("alpha", Status.FAIL, "1 claim failed", failed_claims=[ClaimRecord("cg_0.gap_ms", "900", "<= 500")],
                     sched_ext_dump="kworker/0:1[9] triggered exit kind 1026:"),
         TestOutcome("beta", Status.PASS, "guest reported success")],
-        [BootRecord("1n1l2c1t", ["alpha", "beta"], boot, tmp_path / "console.log", tmp_path / "r.bin", GuestRun())],
+        [BootRecord("1n1l2c1t", ["alpha", "beta"], boot.exit_kind.value, boot.engine, boot.wall_s, boot.detail,
+                    "console.log", "r.bin")],
         4.0)
-    write_sidecar(report, tmp_path / "result.json")
+    write_result(report, tmp_path / "result.json")
     assert json.loads((tmp_path / "result.json").read_text())["verdict"] == "FAIL"
     assert main(["show", str(tmp_path)]) == 1
     out = capsys.readouterr().out

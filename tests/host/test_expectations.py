@@ -5,8 +5,8 @@ import pytest
 from ktstr.host.engines import ExitKind
 from ktstr.host.evaluate import evaluate
 from ktstr.host.expectations import Expectation, ExpectationError, expect_fail, judge, may_fail
-from ktstr.host.outcome import TestOutcome
 from ktstr.wire.messages import GuestRun, GuestTestResult
+from ktstr.wire.results import TestOutcome
 from ktstr.wire.status import Status
 
 STALL = (b'[ 3.0] sched_ext: BPF scheduler "qmap" disabled (runnable task stall)\n'

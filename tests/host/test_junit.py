@@ -2,8 +2,8 @@ import xml.etree.ElementTree as ET
 
 from ktstr.host.junit import junit_xml
 from ktstr.host.report import terminal_report
-from ktstr.host.outcome import Splat, TestOutcome
 from ktstr.wire.messages import ClaimRecord
+from ktstr.wire.results import Splat, TestOutcome
 from ktstr.wire.status import Status
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from ktstr.cli.one_liner import (CANNOT_TEST, FINDING_STATUS, ExecDisplay, OneLinerError, command_from_argv,
                                  exit_status, memory_mib, vm_shape_args)
-from ktstr.host.outcome import Finding, TestOutcome
+from ktstr.wire.results import Finding, TestOutcome
 from ktstr.wire.marks import EXEC_BEGIN, EXEC_END
 from ktstr.wire.run_config import EXIT_STATUS_STAT, RunConfig, RunConfigError
 from ktstr.wire.status import Status

@@ -66,8 +66,9 @@ def test_a_selftest_name_with_a_slash_stays_in_the_out_dir(tmp_path):
     assert not (tmp_path / "escaped").exists()
 
 
-@pytest.mark.parametrize("text", ["[]", "1", '{"tests": [1]}', '{"tests": [{"name": "x"}]}', '{"tests": "x"}'])
+@pytest.mark.parametrize("text", ["[]", "1", '{"schema": 1, "tests": [1]}', '{"schema": 1, "tests": [{"name": "x"}]}',
+                                  '{"tests": "x"}'])
 def test_show_refuses_what_is_not_a_result(tmp_path, capsys, text):
     (tmp_path / "result.json").write_text(text)
     assert main(["show", str(tmp_path)]) == 2
-    assert "is not a ktstr result" in capsys.readouterr().err
+    assert "not a ktstr result" in capsys.readouterr().err

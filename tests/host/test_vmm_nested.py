@@ -16,13 +16,12 @@ from ktstr.host.engines.vmm_nested import (
     L1_KERNEL_ENV,
     L1Host,
     VmmNestedEngine,
-    VmmReport,
     l1_run_script,
-    parse_report,
     run_layer,
 )
 from ktstr.initramfs.cpio import read_entries
 from ktstr.topology import Topology
+from ktstr.wire.vmm_report import VmExit, VmmExitReport
 
 REPORT = """ktstr-l1: up 1.93 s
 exit=shutdown
@@ -47,10 +46,10 @@ def spec(tmp_path: Path, topo: str = "2n2l1c2t", timeout_s: float = 30.0) -> Boo
 
 
 def test_report_is_read_back_from_the_l1_log():
-    r = parse_report(REPORT)
-    assert r.exit == "shutdown" and r.message == "guest powered off (ACPI S5)"
-    assert r.lines[0] == "exit=shutdown" and r.lines[-1].startswith("message=")
-    assert parse_report("ktstr-l1: no /dev/kvm\n") == VmmReport("", "", ())
+    r = VmmExitReport.from_text(REPORT)
+    assert r.kind == VmExit.SHUTDOWN and r.message == "guest powered off (ACPI S5)"
+    assert (r.vcpus, r.setup_ns, r.stats) == (4, 464826000, {"exits": 62244})
+    assert VmmExitReport.from_text("ktstr-l1: no /dev/kvm\n") == VmmExitReport(None)
 
 
 def test_the_run_script_boots_l2_with_the_topology_and_carries_com1_com2_out(tmp_path):
@@ -76,18 +75,20 @@ def test_the_run_layer_holds_l2_and_the_script(tmp_path):
 
 
 @pytest.mark.parametrize("killed, status, report, console, kind", [
-    (True, -9, VmmReport("", "", ()), b"", ExitKind.TIMEOUT),
-    (False, 0, VmmReport("timeout", "timeout: the guest did not finish in time", ()), b"", ExitKind.TIMEOUT),
-    (False, 0, VmmReport("shutdown", "guest powered off (ACPI S5)", ()), b"reboot: Power down\n", ExitKind.POWEROFF),
-    (False, 0, VmmReport("internal_error", "vCPU 0: KVM internal error", ()), b"", ExitKind.CRASH),
-    (False, 0, VmmReport("setup_error", "open /dev/kvm", ()), b"", ExitKind.ENGINE_ERROR),
-    (False, 1, VmmReport("shutdown", "", ()), b"", ExitKind.ENGINE_ERROR),
-    (False, 0, VmmReport("", "", ()), b"", ExitKind.ENGINE_ERROR),
+    (True, -9, VmmExitReport(None), b"", ExitKind.TIMEOUT),
+    (False, 0, VmmExitReport(VmExit.TIMEOUT, message="timeout: the guest did not finish in time"), b"",
+     ExitKind.TIMEOUT),
+    (False, 0, VmmExitReport(VmExit.SHUTDOWN, message="guest powered off (ACPI S5)"), b"reboot: Power down\n",
+     ExitKind.POWEROFF),
+    (False, 0, VmmExitReport(VmExit.INTERNAL_ERROR, message="vCPU 0: KVM internal error"), b"", ExitKind.CRASH),
+    (False, 0, VmmExitReport(VmExit.SETUP_ERROR, message="open /dev/kvm"), b"", ExitKind.ENGINE_ERROR),
+    (False, 1, VmmExitReport(VmExit.SHUTDOWN, message=""), b"", ExitKind.ENGINE_ERROR),
+    (False, 0, VmmExitReport(None), b"", ExitKind.ENGINE_ERROR),
 ])
 def test_classification(killed, status, report, console, kind):
     got, why = VmmNestedEngine.classify(killed, status, report, console, "ktstr-l1: no /dev/kvm\n", 30)
     assert got == kind and why
-    if kind == ExitKind.ENGINE_ERROR and not report.exit and status == 0:
+    if kind == ExitKind.ENGINE_ERROR and report.kind is None and status == 0:
         assert "no /dev/kvm" in why  # L1's own words reach the result
 
 

@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from ktstr.wire.results import read_result
+
 HERE = Path(__file__).resolve().parent
 
 FLOOD = textwrap.dedent("""
@@ -21,7 +23,9 @@ FLOOD = textwrap.dedent("""
     from fake_guest import FakeGuest, Raw, agent_steps, request
     from ktstr.host import runner
     from ktstr.host.junit import write_junit
+    from ktstr.host.report import console_tail
     from ktstr.monitor.hook import MonitorHook
+    from ktstr.wire.results import write_result
     from ktstr.wire.frames import HEADER, MAGIC
 
     tmp = Path(sys.argv[1])
@@ -35,8 +39,8 @@ FLOOD = textwrap.dedent("""
     steps = agent_steps(["t"])
     steps.insert(2, Raw(flood))
     report = runner.run(request(tmp, ["t"]), FakeGuest(steps), hook=MonitorHook())
-    runner.write_sidecar(report, tmp / "result.json")
-    write_junit(tmp / "test.xml", "flood", report.outcomes, report.console_tail())
+    write_result(report, tmp / "result.json")
+    write_junit(tmp / "test.xml", "flood", report.outcomes, console_tail(report, tmp / "out"))
     print(json.dumps({"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "verdict": report.outcomes[0].verdict.value, "reason": report.outcomes[0].reason,
                       "flood": len(flood)}))
@@ -68,5 +72,5 @@ def test_a_flood_of_forged_frames_gives_a_small_report_in_bounded_memory(tmp_pat
     assert (tmp_path / "test.xml").stat().st_size < 1024 * 1024
     assert r["rss_kib"] < 300 * 1024, r
     assert r["verdict"] == "FAIL" and "bad MAC" in r["reason"], r
-    data = json.loads((tmp_path / "result.json").read_text())
-    assert any("more like it" in d for d in data["tests"][0]["details"])
+    outcome = read_result(tmp_path / "result.json").outcomes[0]
+    assert any("more like it" in d for d in outcome.details)

@@ -11,7 +11,7 @@ import pytest
 
 from ktstr.host.engines import BootResult, BootSpec, ExitKind
 from ktstr.host.discovery import DeclaredTest
-from ktstr.host.outcome import TestOutcome
+from ktstr.wire.results import BootRecord, RunReport, TestOutcome, write_result
 from ktstr.wire.status import Status as Verdict
 from ktstr.monitor.boot import MonitorReport
 from ktstr.monitor.checks import MonitorConfigError, MonitorFailure
@@ -123,11 +123,10 @@ def test_ktstr_show_prints_the_monitor_summary_and_the_picture(tmp_path, capsys)
     from ktstr.cli.main import main
     (tmp_path / "timeline.png").write_bytes(b"\x89PNG")
     (tmp_path / "monitor.json").write_text("{}")
-    (tmp_path / "result.json").write_text(json.dumps({
-        "suite": "s", "engine": "qemu-tcg", "wall_s": 1.0,
-        "boots": [{"topology": "1n1l2c1t", "console_log": "console.log",
-                   "monitor": "host monitor: 40 samples at 10 Hz of 2 CPU(s), attached 2.1 s after start"}],
-        "tests": [{"name": "t", "verdict": "PASS", "reason": "ok"}]}))
+    boot = BootRecord("1n1l2c1t", ["t"], "poweroff", "qemu-tcg", 1.0, "", "console.log", "result-stream.bin",
+                      monitor="host monitor: 40 samples at 10 Hz of 2 CPU(s), attached 2.1 s after start")
+    write_result(RunReport("s", "qemu-tcg", [TestOutcome("t", Verdict.PASS, "ok")], [boot], 1.0),
+                 tmp_path / "result.json")
     assert main(["show", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "boot 0 (1n1l2c1t): host monitor: 40 samples at 10 Hz" in out

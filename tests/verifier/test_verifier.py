@@ -16,7 +16,9 @@ from ktstr.host.plan import PlannedBoot
 from ktstr.verifier.budget import BudgetError, check, parse_budget
 from ktstr.verifier.cell import CellScheduler, VerifierCells, figures_json, figures_table, init_script, judge
 from ktstr.verifier.records import parse_stream
+from ktstr.wire.frames import LOG, encode_frame
 from ktstr.wire.status import Status as Verdict
+from ktstr.wire.verifier import FIGURES, VerifierRecord, begin_frame, decode_records, end_frames
 
 HERE = Path(__file__).resolve().parent
 SHIM_SRC = Path("schedulers/verifier/ktstr_verifier_shim.c")
@@ -54,7 +56,7 @@ def _host_bpf_or_skip(shim, tmp_path):
 
 
 def _begin(name="probe"):
-    return b'KTSTR_VERIFIER {"event":"begin","sched":"%s"}\n' % name.encode()
+    return begin_frame(name)
 
 
 def test_shim_records_an_accepted_program(shim, tmp_path):
@@ -84,25 +86,29 @@ def test_shim_leaves_a_loader_asking_for_its_own_log_alone(shim, tmp_path):
 
 
 def _stream(progs, attached=True, status=0, name="s"):
-    return parse_stream(b"console noise\n" + b"".join(_raw_stream(progs, attached, status, name)))
+    return parse_stream(b"".join(_raw_stream(progs, attached, status, name)))
+
+
+def _end(name, status):
+    frames, size = end_frames(name)
+    return frames[status * size:(status + 1) * size]  # what the cell's /init copies with dd
 
 
 def _raw_stream(progs, attached=True, status=0, name="s"):
-    lines = [_begin(name)]
+    frames = [_begin(name)]
     for prog, ok, insns, peak in progs:
-        lines.append(('KTSTR_VERIFIER {"event":"prog","sched":"%s","prog":"%s","prog_type":27,"ok":%s,'
-                      '"errno":%d,"insns":%d,"total_states":%d,"peak_states":%d,"max_states_per_insn":1,'
-                      '"mark_read":1,"time_us":100,"verified_insns":%d,"stack_depth":"8",'
-                      '"log_tail":"R1 invalid mem access\\ninvalid bpf_context access'
-                      '\\nprocessed 7 insns (limit 1000000)"}\r\n'
-                      % (name, prog, "true" if ok else "false", 0 if ok else 13, insns, peak, peak,
-                         insns)).encode())
-    lines.append(b'KTSTR_VERIFIER {"event":"prog","sched":"%s","prog":"","ok":true,"insns":2}\n' % name.encode())
+        figures = {"insns": insns, "total_states": peak, "peak_states": peak, "max_states_per_insn": 1,
+                   "mark_read": 1, "time_us": 100, "verified_insns": insns}
+        frames.append(VerifierRecord("prog", name, prog, prog_type=27, ok=ok, errno=0 if ok else 13,
+                                     figures=figures, stack_depth="8",
+                                     log_tail="R1 invalid mem access\ninvalid bpf_context access\n"
+                                              "processed 7 insns (limit 1000000)").frame())
+    frames.append(VerifierRecord("prog", name, "", ok=True, figures={"insns": 2}).frame())
     if attached:
-        lines.append(b'KTSTR_VERIFIER {"event":"attach","sched":"%s"}\n' % name.encode())
+        frames.append(VerifierRecord("attach", name).frame())
     if status is not None:
-        lines.append(b'KTSTR_VERIFIER {"event":"end","sched":"%s","status":%d}\n' % (name.encode(), status))
-    return lines
+        frames.append(_end(name, status))
+    return frames
 
 
 _BOOT = BootResult(ExitKind.POWEROFF, 1.0, b"", b"", "qemu-tcg", "qemu-tcg")
@@ -167,18 +173,35 @@ def test_init_script_runs_each_loader_through_the_shim():
     assert "KTSTR_VERIFIER_SCHED=scx_a KTSTR_VERIFIER_OUT=$out KTSTR_VERIFIER_ONLY=1 " in text
     assert "LD_PRELOAD=/ktstr/lib/libktstr_verifier.so timeout 120 /ktstr/sched/0/scx_a -v" in text
     assert "/ktstr/sched/1/b " in text and text.rstrip().endswith("poweroff -f")
+    # the records are frames the host wrote into the layer: begin, and the end for $?
+    assert "cat /ktstr/verifier/0/begin >&3" in text
+    assert f"dd if=/ktstr/verifier/1/end bs={end_frames('scx_b')[1]} skip=$st count=1 >&3" in text
 
 
-@pytest.mark.parametrize("line,why", [
-    (b"KTSTR_VERIFIER 1\n", "JSON int, not an object"),
-    (b'KTSTR_VERIFIER ["begin"]\n', "JSON list, not an object"),
-    (b'KTSTR_VERIFIER {"event": "end", "status": "zero"}\n', "'status' is 'zero', not an integer"),
-    (b'KTSTR_VERIFIER {"event": "prog", "prog": "p", "insns": [1]}\n', "'insns' is [1], not an integer"),
-    (b"KTSTR_VERIFIER {nope\n", "unreadable verifier record"),
+@pytest.mark.parametrize("bad,why", [
+    (b"KTSTR_VERIFIER 1\n", "byte(s) of garbage"),
+    (encode_frame(6, b"\xff\xff\xff"), "undecodable verifier record"),
+    (encode_frame(LOG, b""), "frame of type 2 at offset"),
+    (VerifierRecord("begun", "probe").frame(), "unknown event 'begun'"),
+    (bytearray(_begin()[:-2]) + b"!!", "bad CRC"),
 ])
-def test_a_bad_record_is_a_named_error_not_a_crash(line, why):
+def test_a_bad_record_is_a_named_error_not_a_crash(bad, why):
     """Issue 22: `KTSTR_VERIFIER 1` raised AttributeError out of parse_stream (no JUnit, no
-    result.json). Each bad record is now an error of the stream, naming it; the rest stays."""
-    stream = parse_stream(_begin() + line + b'KTSTR_VERIFIER {"sched": "probe", "event": "attach"}\n')
+    result.json). Each bad record is an error of the stream, naming it; the rest stays."""
+    stream = parse_stream(_begin() + bytes(bad) + VerifierRecord("attach", "probe").frame())
     assert len(stream.errors) == 1 and why in stream.errors[0], stream.errors
     assert stream.schedulers["probe"].attached
+
+
+def test_records_round_trip_through_their_frames():
+    figures = {k: i * 10 - 1 for i, k in enumerate(FIGURES)}
+    sent = [begin_frame("scx_ü"), VerifierRecord("prog", "scx_ü", "enqueue", 27, 3, 12, False, 13, figures, 1000000,
+                                                 "8", "log\nend").frame(), _end("scx_ü", 255)]
+    records, errors = decode_records(b"".join(sent))
+    assert errors == [] and [r.event for r in records] == ["begin", "prog", "end"]
+    assert records[1] == VerifierRecord("prog", "scx_ü", "enqueue", 27, 3, 12, False, 13, figures, 1000000, "8",
+                                        "log\nend", status=-1)
+    assert records[2].status == 255 and records[0].sched == "scx_ü"
+    frames, size = end_frames("x")
+    assert len(frames) == 256 * size  # one size for every status: /init picks one with dd
+    assert [r.status for r in decode_records(frames)[0]] == list(range(256))

@@ -9,6 +9,7 @@ import pytest
 from ktstr.wire import ktstr_pb2 as pb
 from ktstr.wire.frames import (HEADER, HELLO, MAGIC, MAX_PAYLOAD, RUN_END, TEST_RESULT, FrameWriter, encode_frame,
                                split_frames)
+from ktstr.wire.messages import Hello
 
 
 def stream() -> bytes:
@@ -57,7 +58,7 @@ def test_encoder_refuses_oversized_payloads():
 def test_writer_writes_whole_frames(tmp_path):
     path = tmp_path / "com2"
     with open(path, "wb") as f:
-        FrameWriter(f.fileno()).send(HELLO, pb.Hello(kernel_release="6.12"))
+        FrameWriter(f.fileno()).send(Hello("6.12"))
     frames, errors = split_frames(path.read_bytes())
     assert errors == [] and pb.Hello.FromString(frames[0].payload).kernel_release == "6.12"
 

@@ -4,9 +4,11 @@ what the host decodes, and every undecodable frame is a stream error."""
 import pytest
 
 from ktstr.wire import ktstr_pb2 as pb
-from ktstr.wire.frames import HELLO, LOG, RUN_END, TEST_RESULT, TEST_START, encode_frame
-from ktstr.wire.messages import ClaimRecord, GuestTestResult, decode
+from ktstr.wire.frames import HELLO, LOG, MESSAGE_NAMES, RUN_END, TEST_RESULT, TEST_START, encode_frame
+from ktstr.wire.messages import (MESSAGES, ClaimRecord, GuestTestResult, Hello, Log, RunEnd, TestStart, decode,
+                                 parse_payload)
 from ktstr.wire.status import Status
+from ktstr.wire.verifier import VerifierRecord
 
 
 def frame(ftype, msg):
@@ -34,6 +36,27 @@ def test_a_whole_run_round_trips():
     assert list(guest.results["fair"].stats) == ["a", "cg_0.total_iterations"]  # sorted: deterministic
     assert guest.agent_log == ["agent up: kernel 6.12.117, topology 1n1l2c1t", "scheduler attached"]
     assert guest.topology == "1n1l2c1t"
+
+
+@pytest.mark.parametrize("message", [
+    Hello("6.12.117", "1n2l2c1t", 4, 1.25), Log("scheduler attached"), TestStart("fair"), RunEnd("agent died"),
+    GuestTestResult("fair", Status.SKIP, "no SMT", [ClaimRecord("a", "1", "<= 0")], ["d"], "out", "exit", 0.5,
+                    {"s": 2.0}, "dump", ["max_gap_ms: noisy"]),
+    VerifierRecord("end", "scx_simple", status=3)], ids=lambda m: type(m).__name__)
+def test_every_message_type_round_trips_through_its_frame(message):
+    """What the agent sends (FrameWriter.send: FRAME and to_pb) is what the host reads back."""
+    assert MESSAGES[message.FRAME] is type(message)
+    assert type(message.to_pb()).__name__ == MESSAGE_NAMES[message.FRAME]
+    assert parse_payload(message.FRAME, message.to_pb().SerializeToString()) == message
+
+
+def test_every_frame_type_has_its_message_type():
+    assert set(MESSAGES) == set(MESSAGE_NAMES)
+
+
+def test_a_verifier_record_in_the_agents_stream_breaks_the_protocol():
+    guest = decode(frame(TEST_START, pb.TestStart(name="t")) + VerifierRecord("attach", "x").frame())
+    assert guest.protocol_errors == ["a verifier cell's record at offset 55 in the agent's stream"]
 
 
 def test_one_claim_text():

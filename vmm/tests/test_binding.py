@@ -8,7 +8,8 @@ import pytest
 
 from types import SimpleNamespace
 
-from ktstr.host.engines.vmm_binding import VmConfig, VmExit, Vmm, VmmError, VmmSetupError
+from ktstr.host.engines.vmm_binding import VmConfig, Vmm, VmmError, VmmSetupError
+from ktstr.wire.vmm_report import VmExit
 from ktstr.topology import Topology, TopologyError
 
 ONE_CPU = Topology(1, 1, 1, 1)

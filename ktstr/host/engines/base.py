@@ -89,9 +89,14 @@ class BootResult:
     result_stream_elided: int = 0  # bytes past RESULT_STREAM_CAP, not read
 
     def console_tail_text(self, max_lines: int = 40) -> str:
-        text = _ANSI.sub("", self.console_tail.decode("utf-8", "replace"))
-        lines = [line.rstrip() for line in text.replace("\r", "\n").split("\n") if line.strip()]
-        return "\n".join(lines[-max_lines:])
+        return console_lines(self.console_tail, max_lines)
+
+
+def console_lines(data: bytes, max_lines: int = 40) -> str:
+    """The last non-empty lines of console bytes, as text for a report."""
+    text = _ANSI.sub("", data.decode("utf-8", "replace"))
+    lines = [line.rstrip() for line in text.replace("\r", "\n").split("\n") if line.strip()]
+    return "\n".join(lines[-max_lines:])
 
 
 # Terminal control sequences (the firmware clears the screen on COM1) are noise in reports.

@@ -16,7 +16,8 @@ from ktstr.host import children
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.boot_io import BootInputError, BootIO
 from ktstr.host.engines.classify import classify_exit
-from ktstr.host.engines.vmm_binding import VmConfig, VmExit, Vmm, VmmError, VmmSetupError
+from ktstr.host.engines.vmm_binding import VmConfig, Vmm, VmmError, VmmSetupError
+from ktstr.wire.vmm_report import VmExit
 
 
 # vmm/x86/x86.h KTSTR_MMIO_GAP_START: guest RAM above this sits from 4 GiB.

@@ -10,11 +10,10 @@ SIGTERM and end the VM through `ktstr_vm_stop`.
 
 from __future__ import annotations
 
-import enum
 import errno as errno_mod
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -22,6 +21,7 @@ import cffi
 
 from ktstr.errors import KtstrError
 from ktstr.topology import Topology
+from ktstr.wire.vmm_report import VmExit, VmmExitReport
 
 LIB_NAME = "libktstr_vmm.so"
 
@@ -81,17 +81,6 @@ FLAG_SIPI = 1
 FLAG_MEMORY_FD = 2
 
 
-class VmExit(enum.IntEnum):
-    """enum ktstr_exit_kind: how the VMM's run ended (engines.ExitKind is the guest's end)."""
-
-    DEBUG_PORT = 1
-    TIMEOUT = 2
-    SHUTDOWN = 3
-    INTERNAL_ERROR = 4
-    SETUP_ERROR = 5
-    STOPPED = 6  # ktstr_vm_stop: the host ended it
-
-
 class VmmError(KtstrError, RuntimeError):
     """The VMM library could not be loaded or does not match this binding."""
 
@@ -122,29 +111,6 @@ class VmConfig:
     timeout_ms: int = 0
     sipi: bool = False
     memory_fd: Optional[int] = None  # back guest RAM with this file (shared), e.g. a memfd
-
-
-@dataclass
-class VmReport:
-    kind: VmExit
-    exit_status: int
-    rip: int
-    insn: bytes
-    vcpus: int
-    setup_ns: int
-    run_ns: int
-    message: str
-    stats: dict[str, int] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        parts = [self.kind.name.lower()]
-        if self.message:
-            parts.append(self.message)
-        if self.rip:
-            parts.append(f"rip={self.rip:#x}")
-        if self.insn:
-            parts.append(f"insn={self.insn.hex()}")
-        return "; ".join(parts)
 
 
 def find_library() -> Optional[Path]:
@@ -187,7 +153,7 @@ class Vmm:
         """End the VM that `run` is running (from any thread)."""
         self.lib.ktstr_vm_stop()
 
-    def run(self, config: VmConfig, stop_requested: Callable[[], bool] = lambda: False) -> VmReport:
+    def run(self, config: VmConfig, stop_requested: Callable[[], bool] = lambda: False) -> VmmExitReport:
         """Run the VM to its end, or until `stop_requested()` holds. Raises VmmSetupError when
         it cannot be built. ktstr_vm_run runs in a worker thread: the calling (main) thread
         waits in short slices, so it runs Python's signal handlers (whose stop sets
@@ -211,16 +177,16 @@ class Vmm:
             raise VmmError("the VMM's thread ended without a report")
         if isinstance(done[0], BaseException):
             raise done[0]
-        report: VmReport = done[0]
+        report: VmmExitReport = done[0]
         return report
 
-    def _run(self, config: VmConfig) -> "VmReport | BaseException":
+    def _run(self, config: VmConfig) -> "VmmExitReport | BaseException":
         try:
             return self._run_blocking(config)
         except BaseException as exc:  # noqa: BLE001 - anything, handed to the caller's thread (re-raised there)
             return exc
 
-    def _run_blocking(self, config: VmConfig) -> VmReport:
+    def _run_blocking(self, config: VmConfig) -> VmmExitReport:
         keep = []  # the C strings must outlive the call
 
         def cstr(value: object) -> object:
@@ -247,7 +213,7 @@ class Vmm:
         message = self.ffi.string(report.message).decode("utf-8", "replace")
         if rc < 0:
             raise VmmSetupError(message, report.error_errno)
-        return VmReport(
+        return VmmExitReport(
             kind=VmExit(report.kind),
             exit_status=report.exit_status,
             rip=report.rip,

@@ -15,7 +15,6 @@ the engine says it emulates the CPU.
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import subprocess
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from ktstr.host.engines.classify import classify_exit
 from ktstr.host.engines.qemu import QemuEngine, serial_paths
 from ktstr.initramfs.cpio import Archive
 from ktstr.topology import Topology
+from ktstr.wire.vmm_report import VmExit, VmmExitReport
 
 L1_KERNEL_ENV = "KTSTR_L1_KERNEL"
 L1_INITRAMFS_ENV = "KTSTR_L1_INITRAMFS"
@@ -51,30 +51,6 @@ class L1Host:
 
 class NestedSetupError(KtstrError, ValueError):
     """The nested test bed is not available: says which input is missing and how to get it."""
-
-
-@dataclass(frozen=True)
-class VmmReport:
-    """ktstr-vmm's exit report (key=value lines on L1's log)."""
-
-    exit: str  # debug_exit, timeout, shutdown, internal_error, setup_error; "" = none seen
-    message: str
-    lines: tuple[str, ...]
-
-
-def parse_report(l1_log: str) -> VmmReport:
-    """The last exit report ktstr-vmm wrote to L1's log."""
-    lines = [line.strip() for line in l1_log.replace("\r", "").splitlines()]
-    starts = [i for i, line in enumerate(lines) if line.startswith("exit=")]
-    if not starts:
-        return VmmReport("", "", ())
-    block = []
-    for line in lines[starts[-1]:]:
-        if not re.match(r"^[a-z_.0-9]+=", line):
-            break
-        block.append(line)
-    fields = dict(line.split("=", 1) for line in block)
-    return VmmReport(fields.get("exit", ""), fields.get("message", ""), tuple(block))
 
 
 def topology_arg(topo: Topology) -> str:
@@ -198,32 +174,32 @@ class VmmNestedEngine:
                 children.release(proc)
         console = io.console_tail()
         l1_log = l1_log_path.read_bytes().decode("utf-8", "replace")
-        report = parse_report(l1_log)
+        report = VmmExitReport.from_text(l1_log)
         kind, why = self.classify(killed, proc.returncode, report, console, l1_log, spec.timeout_s)
         detail = [f"L1 log {l1_log_path}"]
-        if report.lines:
-            detail.append("ktstr-vmm " + " ".join(line for line in report.lines if not line.startswith("stat.")))
+        if report.kind is not None:
+            detail.append("ktstr-vmm " + " ".join(report.lines(with_stats=False)))
         l0_out = l0_log.read_bytes().decode("utf-8", "replace").strip()
         if l0_out:
             detail.append(f"qemu (L0) said: {l0_out[-1000:]}")
         return io.result(kind, why, detail, console)
 
     @staticmethod
-    def classify(killed: bool, l0_status: int, report: VmmReport, console: bytes, l1_log: str,
+    def classify(killed: bool, l0_status: int, report: VmmExitReport, console: bytes, l1_log: str,
                  timeout_s: float) -> tuple[ExitKind, str]:
-        if killed or report.exit == "timeout":
+        if killed or report.kind == VmExit.TIMEOUT:
             return ExitKind.TIMEOUT, f"killed after timeout of {timeout_s:g} s"
         if l0_status != 0:
             return ExitKind.ENGINE_ERROR, f"QEMU (L0) exited with status {l0_status}"
-        if report.exit == "internal_error":
+        if report.kind == VmExit.INTERNAL_ERROR:
             return ExitKind.CRASH, f"KVM in L1 could not run the guest: {report.message}"
-        if report.exit == "setup_error":
+        if report.kind == VmExit.SETUP_ERROR:
             return ExitKind.ENGINE_ERROR, f"ktstr-vmm in L1 could not build the VM: {report.message}"
-        if report.exit in ("shutdown", "debug_exit"):
+        if report.kind in (VmExit.SHUTDOWN, VmExit.DEBUG_PORT):
             return classify_exit(console)
         said = [line for line in l1_log.splitlines() if line.startswith("ktstr-l1:")]
         return ExitKind.ENGINE_ERROR, ("L1 ended without a report from ktstr-vmm"
                                        + (f" ({said[-1]})" if said else " (L1 log empty)"))
 
 
-__all__ = ["L1Host", "NestedSetupError", "VmmNestedEngine", "l1_run_script", "parse_report", "run_layer"]
+__all__ = ["L1Host", "NestedSetupError", "VmmNestedEngine", "l1_run_script", "run_layer"]
