@@ -20,6 +20,7 @@ KtstrSchedulerInfo = provider(
         "runtime_files": "depset of Files the binary needs at run time in the guest",
         "args": "list of strings: default arguments",
         "ops_name": "string: the name /sys/kernel/sched_ext/root/ops shows when attached",
+        "init_cpu": "int: the CPU its ops.init() must run on (-1: any); the agent pins sched_ext's enable kthread there",
     },
 )
 

@@ -23,6 +23,10 @@ KtstrBpfToolchainInfo = provider(
 
 EXAMPLES = ["scx_simple", "scx_qmap", "scx_central", "scx_flatcg"]
 
+_INIT_CPU_DOC = ("the CPU the scheduler's ops.init() must run on (-1: any): Linux 6.12 runs it on " +
+                 "sched_ext's enable kthread, which the agent pins there before attaching " +
+                 "(ktstr/guest/enable_helper.py); scx_central needs its central CPU")
+
 def _source_root(files):
     for f in files:
         idx = f.path.find("/tools/sched_ext/")
@@ -134,6 +138,7 @@ def _bpf_scheduler_impl(ctx):
             runtime_files = depset(ctx.files.data),
             args = ctx.attr.default_args,
             ops_name = ctx.attr.ops_name,
+            init_cpu = ctx.attr.init_cpu,
         ),
     ]
 
@@ -149,6 +154,7 @@ ktstr_bpf_scheduler = rule(
         "toolchain": attr.label(default = Label("//schedulers:sched_ext"), providers = [KtstrBpfToolchainInfo]),
         "default_args": attr.string_list(doc = "default loader arguments"),
         "ops_name": attr.string(mandatory = True, doc = "the name /sys/kernel/sched_ext/root/ops shows"),
+        "init_cpu": attr.int(default = -1, doc = _INIT_CPU_DOC),
         "struct_ops": attr.string(doc = "the SCX_OPS_DEFINE variable (default <skeleton>_ops), for the shared loader"),
         "_build_script": attr.label(default = Label("//rules:private/build_bpf_scheduler.sh"), allow_single_file = True),
         "_host_tools": attr.label(default = Label("@ktstr_host_tools//:bpf.txt"), allow_single_file = True),
@@ -203,6 +209,7 @@ def _scheduler_impl(ctx):
             runtime_files = depset(ctx.files.data),
             args = ctx.attr.default_args,
             ops_name = ctx.attr.ops_name,
+            init_cpu = ctx.attr.init_cpu,
         ),
     ]
 
@@ -214,6 +221,7 @@ ktstr_scheduler = rule(
         "data": attr.label_list(allow_files = True),
         "default_args": attr.string_list(doc = "default loader arguments"),
         "ops_name": attr.string(),
+        "init_cpu": attr.int(default = -1, doc = _INIT_CPU_DOC),
         "display_name": attr.string(),
     },
 )
