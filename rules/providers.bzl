@@ -29,6 +29,7 @@ KtstrSchedulerInfo = provider(
         "runtime_files": "depset of Files the binary needs at run time in the guest",
         "args": "list of strings: default arguments",
         "ops_name": "string: the name /sys/kernel/sched_ext/root/ops shows when attached",
+        "init_cpu": "int: the CPU its ops.init() must run on (-1: any); the agent pins sched_ext's enable kthread there",
     },
 )
 
@@ -99,7 +100,7 @@ def make_kernel_info(bzimage, vmlinux, config, release, version, layout):
     _check_text("KtstrKernelInfo", "version", version)
     return KtstrKernelInfo(bzimage = bzimage, vmlinux = vmlinux, config = config, release = release, version = version, layout = layout)
 
-def make_scheduler_info(name, binary, runtime_files, args, ops_name):
+def make_scheduler_info(name, binary, runtime_files, args, ops_name, init_cpu = -1):
     """KtstrSchedulerInfo, checked; EEVDF (binary None) takes no arguments and no files.
 
     Args:
@@ -108,6 +109,7 @@ def make_scheduler_info(name, binary, runtime_files, args, ops_name):
       runtime_files: as above.
       args: as above.
       ops_name: as above.
+      init_cpu: as above.
 
     Returns:
       The KtstrSchedulerInfo.
@@ -117,10 +119,20 @@ def make_scheduler_info(name, binary, runtime_files, args, ops_name):
     _check("KtstrSchedulerInfo", "runtime_files", runtime_files, ["depset"], "a depset of Files")
     _check_strings("KtstrSchedulerInfo", "args", args)
     _check("KtstrSchedulerInfo", "ops_name", ops_name, ["string"], "a string")
+    _check("KtstrSchedulerInfo", "init_cpu", init_cpu, ["int"], "an int")
+    if init_cpu < -1:
+        fail("KtstrSchedulerInfo %s: init_cpu %d is not a CPU: give a CPU number, or -1 for any" % (name, init_cpu))
     if binary == None and (args or runtime_files.to_list()):
         fail(("KtstrSchedulerInfo %s: default_args or data given without a binary: EEVDF (no binary) " +
               "takes neither; give `binary` or drop them") % name)
-    return KtstrSchedulerInfo(name = name, binary = binary, runtime_files = runtime_files, args = args, ops_name = ops_name)
+    return KtstrSchedulerInfo(
+        name = name,
+        binary = binary,
+        runtime_files = runtime_files,
+        args = args,
+        ops_name = ops_name,
+        init_cpu = init_cpu,
+    )
 
 def make_initramfs_info(archives, compression):
     """KtstrInitramfsInfo, checked: one or more Files and a known compression.

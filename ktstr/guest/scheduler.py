@@ -7,6 +7,7 @@ import subprocess
 import time
 from typing import Optional
 
+from ktstr.guest.enable_helper import pin_init_cpu
 from ktstr.guest.kmsg import KmsgReader, sched_ext_exit
 from ktstr.wire.run_config import SchedulerSpec
 
@@ -43,6 +44,10 @@ class Scheduler:
         it attaches (ktstr's loader does), and one that does not is a problem named here."""
         self.attached = False
         self.watchdog_ms = watchdog_ms
+        if self.spec.init_cpu is not None:
+            problem = pin_init_cpu(self.spec.init_cpu)
+            if problem:
+                return problem
         env = dict(os.environ)
         if watchdog_ms:
             env["KTSTR_WATCHDOG_TIMEOUT_MS"] = str(watchdog_ms)

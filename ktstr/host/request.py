@@ -195,7 +195,8 @@ def _scheduler_from_config(s: Optional[dict[str, Any]]) -> SchedulerSpec:
     if not s:
         return EEVDF
     return SchedulerSpec(name=s["name"], binary=s["binary"], args=tuple(s["args"]),
-                         ops_name=s.get("ops_name", ""), runtime_files=tuple(s.get("runtime_files", [])))
+                         ops_name=s.get("ops_name", ""), runtime_files=tuple(s.get("runtime_files", [])),
+                         init_cpu=s.get("init_cpu"))
 
 
 def _scheduler_from_cli(args: argparse.Namespace) -> SchedulerSpec:

@@ -5,7 +5,8 @@ Live (every sample, may stop the VM): `fail_on_stall` — a sched_ext task runna
 run for longer than `max_runnable_wait_s` (guest time, from its runnable_at in jiffies),
 a CPU with runnable tasks whose rq clock does not advance while guest time does for as long,
 or guest time (jiffies) standing still for `frozen_after_s` host seconds. After the run, per
-test window: `max_imbalance_ratio` (max nr_running / max(1, min nr_running) over CPUs) and
+test window: `max_imbalance_ratio` (a CPU's nr_running / max(1, min nr_running) over the CPUs
+its running task may use, its cpuset: a pile inside a one-CPU cpuset is not an imbalance) and
 `max_local_dsq_depth`. Every threshold must hold for `sustained_samples` consecutive samples
 before it fails. A failure carries the samples that broke it.
 """
@@ -184,15 +185,28 @@ def judge_windows(samples: list[Sample], thresholds_for) -> list[MonitorFailure]
 
 
 def _imbalance_breach(th: MonitorThresholds):
+    """Each busy CPU against the CPUs its running task may use (cpus_ptr: the cpuset and
+    affinity the workers on it share): tasks confined to one CPU cannot be balanced, so the
+    original's bound holds within each cpuset group. A CPU whose running task's CPUs are
+    unknown (no such field) is compared with every CPU, as before."""
     def breach(s: Sample) -> str:
-        counts = [c.nr_running for c in s.cpus if not c.error]
-        if len(counts) < 2:
+        cpus = [c for c in s.cpus if not c.error]
+        worst: Optional[tuple[float, CpuSample, list[CpuSample]]] = None
+        for c in cpus:
+            peers = [p for p in cpus if c.allowed is None or (c.allowed >> p.cpu) & 1]
+            if len(peers) < 2:
+                continue
+            ratio = c.nr_running / max(1, min(p.nr_running for p in peers))
+            if worst is None or ratio > worst[0]:
+                worst = (ratio, c, peers)
+        if worst is None or worst[0] <= th.max_imbalance_ratio:
             return ""
-        ratio = max(counts) / max(1, min(counts))
-        if ratio > th.max_imbalance_ratio:
-            return (f"run-queue imbalance {ratio:.1f} > {th.max_imbalance_ratio:g} "
-                    f"(nr_running per CPU {counts})")
-        return ""
+        ratio, c, peers = worst
+        counts = [p.nr_running for p in cpus]
+        group = "" if len(peers) == len(cpus) else \
+            f"; cpu{c.cpu}'s running task may use cpus {','.join(str(p.cpu) for p in peers)}"
+        return (f"run-queue imbalance {ratio:.1f} > {th.max_imbalance_ratio:g} "
+                f"(nr_running per CPU {counts}{group})")
     return breach
 
 

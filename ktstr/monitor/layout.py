@@ -37,7 +37,7 @@ REQUIRED_FIELDS = ("rq:nr_running", "rq:clock", "rq:curr", "rq:idle", "rq:cpu",
                    "task_struct:pid", "task_struct:comm")
 OPTIONAL_FIELDS = ("rq:scx", "rq:scx.nr_running", "rq:scx.local_dsq.nr", "rq:scx.runnable_list",
                    "task_struct:scx.runnable_node", "task_struct:scx.runnable_at",
-                   "list_head:next")
+                   "list_head:next", "task_struct:cpus_ptr")
 
 # The sched_ext enable-state enum, by its 6.12 name and the later one.
 ENABLE_STATE_ENUMS = ("scx_ops_enable_state", "scx_enable_state")

@@ -2,7 +2,7 @@
 fixed rate while the VM runs, independent of the guest's cooperation.
 
 Per sample and CPU: rq->nr_running, rq->scx.nr_running, the local DSQ depth, the running
-task (pid, comm) and whether it is the idle task, rq->clock, and the oldest task that is
+task (pid, comm, the CPUs it may run on) and whether it is the idle task, rq->clock, and the oldest task that is
 runnable but not running (head of rq->scx.runnable_list, whose runnable_at is in jiffies).
 Globally: jiffies and the sched_ext enable state. A wedged guest changes nothing here: the
 reads are plain loads from the shared RAM, so the last samples show what each CPU was doing
@@ -48,6 +48,9 @@ class CpuSample:
     oldest_wait_ms: Optional[float] = None  # runnable, not running, longest (sched_ext tasks)
     oldest_pid: Optional[int] = None
     oldest_comm: Optional[str] = None
+    # The running task's allowed CPUs (its cpus_ptr, bit n = CPU n); None: idle, or a kernel
+    # without the field. The imbalance check compares a CPU with these CPUs only (its cpuset).
+    allowed: Optional[int] = None
     error: str = ""  # this CPU could not be read in this sample (e.g. torn pointer)
 
     def brief(self) -> str:
@@ -96,6 +99,10 @@ class RunQueueReader:
         if self.scx:
             self.o["rq.scx.nr_running"] = lay.off("rq.scx.nr_running")
             self.o["rq.scx.local_dsq.nr"] = lay.off("rq.scx.local_dsq.nr")
+        self.mask_words = (nr_cpus + 63) // 64
+        self.allowed = lay.has_field("task_struct.cpus_ptr")
+        if self.allowed:
+            self.o["task_struct.cpus_ptr"] = lay.off("task_struct.cpus_ptr")
         self.waits = self.scx and all(lay.has_field(f) for f in (
             "rq.scx.runnable_list", "task_struct.scx.runnable_node", "task_struct.scx.runnable_at"))
         if self.waits:
@@ -145,6 +152,12 @@ class RunQueueReader:
             curr_comm=k.cstring(curr + o["task_struct.comm"], self.comm_size),
             idle=curr == idle_task,
         )
+        if self.allowed and not c.idle:
+            try:
+                words = k.read(k.u64(curr + o["task_struct.cpus_ptr"]), 8 * self.mask_words)
+                c.allowed = int.from_bytes(words, "little") & ((1 << self.nr_cpus) - 1) or None
+            except MemoryReadError:  # a task exiting under the read: its CPUs stay unknown
+                c.allowed = None
         if self.scx:
             c.scx_nr_running = k.u32(rq + o["rq.scx.nr_running"])
             c.local_dsq = k.u32(rq + o["rq.scx.local_dsq.nr"])

@@ -43,21 +43,25 @@ class SchedulerSpec:
     args: tuple[str, ...] = ()
     ops_name: str = ""  # the name in /sys/kernel/sched_ext/root/ops once attached
     runtime_files: tuple[str, ...] = ()  # host side only: files shipped next to the binary
+    # The CPU its ops.init() must run on (scx_central's central CPU); None: anywhere.
+    # ktstr/guest/enable_helper.py says how the agent makes that so.
+    init_cpu: Optional[int] = None
 
     @property
     def is_eevdf(self) -> bool:
         return self.binary is None
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "binary": self.binary, "args": list(self.args), "ops_name": self.ops_name}
+        return {"name": self.name, "binary": self.binary, "args": list(self.args), "ops_name": self.ops_name,
+                "init_cpu": self.init_cpu}
 
     @classmethod
     def from_json(cls, data: Any) -> SchedulerSpec:
         data = _object("run.json scheduler", data)
-        _refuse_unknown("scheduler", data, {"name", "binary", "args", "ops_name"})
+        _refuse_unknown("scheduler", data, {"name", "binary", "args", "ops_name", "init_cpu"})
         try:
             return cls(name=data["name"], binary=data["binary"], args=tuple(data.get("args", ())),
-                       ops_name=data.get("ops_name", ""))
+                       ops_name=data.get("ops_name", ""), init_cpu=data.get("init_cpu"))
         except (KeyError, TypeError) as exc:
             raise RunConfigError(f"run.json scheduler {data!r}: {type(exc).__name__}: {exc}") from None
 

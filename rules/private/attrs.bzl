@@ -50,6 +50,12 @@ SCHEDULER_ATTRS = {
     "data": attr.label_list(allow_files = True, doc = "files the loader needs in the guest"),
     "default_args": attr.string_list(doc = "default loader arguments"),
     "display_name": attr.string(doc = "the scheduler's name in reports (default: the target's name)"),
+    "init_cpu": attr.int(
+        default = -1,
+        doc = ("the CPU the scheduler's ops.init() must run on (-1: any): Linux 6.12 runs it on " +
+               "sched_ext's enable kthread, which the agent pins there before attaching " +
+               "(ktstr/guest/enable_helper.py); scx_central needs its central CPU"),
+    ),
 }
 
 def scheduler_info(ctx, binary):
@@ -68,6 +74,7 @@ def scheduler_info(ctx, binary):
         runtime_files = depset(ctx.files.data),
         args = ctx.attr.default_args,
         ops_name = ctx.attr.ops_name,
+        init_cpu = ctx.attr.init_cpu,
     )
 
 def runfile_path(f):

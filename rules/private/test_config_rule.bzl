@@ -40,6 +40,7 @@ def _config_impl(ctx):
                 "binary": runfile_path(info.binary),
                 "args": list(info.args) + ctx.attr.sched_args,
                 "ops_name": info.ops_name,
+                "init_cpu": info.init_cpu if info.init_cpu >= 0 else None,
                 "runtime_files": [runfile_path(f) for f in runtime],
             }
     elif ctx.attr.sched_args:

@@ -18,21 +18,17 @@ BUDGET = ["cgroup_steady", "cgroup_cpuset_swap_disjoint", "mutex_contention_ligh
           "nested_cgroup_cpuset", "cgroup_no_ctrl_cpuset_change", "fan_out_wake"]
 
 
-# cgroup_cpuset_load_shift piles 6 workers into a one-CPU cpuset by design (the first half),
-# then 7 into two CPUs, while CPUs outside are idle: the monitor does not know cpusets, and
-# the two halves together outlasted the 2 s (measured [0, 5, 2, 0] after [6, ...]). Its ratio
-# bound is that deliberate pile, 6 workers, plus one task passing through.
-@ktstr_test(llcs=2, cores=2, duration=2.0, monitor={"sustained_samples": 20, "max_imbalance_ratio": 7.0})
+# The host monitor judges imbalance within each cpuset group (the CPUs a CPU's running task
+# may use), so entries that pile workers into a one-CPU cpuset by design are judged by the
+# original's default bound (4). Entries start many workers at once and follow each other, so
+# an imbalance must last 2 s to count (the note at the top of this file).
+@ktstr_test(llcs=2, cores=2, duration=2.0, monitor={"sustained_samples": 20})
 def catalogue_budget(ctx):
     return run_entries(ctx, BUDGET)
 
 
-# All 81 in one test window: entries that pile workers into a one-CPU cpuset by design follow
-# each other (cgroup_cpuset_workload_imbalance's 8 heavy workers on CPU 0, then
-# cgroup_cpuset_load_shift's 6), so the pile outlasts the 2 s above while another CPU is idle
-# (measured [6, 1, 0, 0] for 2 s). The monitor does not know cpusets: its ratio bound here is
-# the largest deliberate pile, 8 workers, plus one task passing through; worse still fails.
-@ktstr_test(llcs=2, cores=2, duration=1.5, monitor={"sustained_samples": 20, "max_imbalance_ratio": 9.0})
+# All 81 in one test window, with the default imbalance bound (see catalogue_budget).
+@ktstr_test(llcs=2, cores=2, duration=1.5, monitor={"sustained_samples": 20})
 def whole_catalogue(ctx):
     return run_entries(ctx, list(CATALOGUE))
 
@@ -46,7 +42,7 @@ LARGE = ["cgroup_cpuset_resize", "cgroup_cpuset_multicpu_pin", "cgroup_cpuset_nu
 # ... run here, on 2 nodes x 3 CPUs (5 usable). The flags are declared for EEVDF only so the
 # entries' scenarios run: EEVDF implements none of them, and the entries check nothing
 # flag-specific (their checks are the generic ones every entry has).
-@ktstr_test(numa_nodes=2, llcs=2, cores=3, duration=1.5, monitor={"sustained_samples": 20, "max_imbalance_ratio": 9.0})
+@ktstr_test(numa_nodes=2, llcs=2, cores=3, duration=1.5, monitor={"sustained_samples": 20})
 def rest_of_catalogue(ctx):
     flags = canonical({f for n in FLAGGED for f in CATALOGUE[n].requires})
     return run_entries(ctx, FLAGGED + LARGE, flags)

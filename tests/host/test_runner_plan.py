@@ -32,12 +32,12 @@ def test_run_json_and_layer_carry_tests_and_scheduler(tmp_path):
     binary = tmp_path / "scx_simple"
     # A real dynamically linked program stands in for the loader: its libraries must ride along.
     binary.write_bytes(Path(os.path.realpath(sys.executable)).read_bytes())
-    sched = SchedulerSpec("scx_simple", str(binary), ("-s", "5000"), "simple")
+    sched = SchedulerSpec("scx_simple", str(binary), ("-s", "5000"), "simple", init_cpu=0)
     tests = [DeclaredTest("fair", src, {})]
     cfg = run_config("//sched:s", "1n1l2c1t", tests, sched, duration_s=1.5).to_json()
     assert cfg["tests"] == [{"name": "fair", "file": "/ktstr/tests/scenarios.py"}]
     assert cfg["scheduler"] == {"name": "scx_simple", "binary": "/ktstr/sched/scx_simple",
-                                "args": ["-s", "5000"], "ops_name": "simple"}
+                                "args": ["-s", "5000"], "ops_name": "simple", "init_cpu": 0}
     assert cfg["topology"] == "1n1l2c1t" and cfg["duration_s"] == 1.5
     assert RunConfig.from_json(json.loads(json.dumps(cfg))).tests[0].name == "fair"  # the guest's read
     layer = cpio_newc(layer_files(tests, sched))

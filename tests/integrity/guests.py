@@ -80,3 +80,24 @@ def under_a_forging_scheduler(ctx):
     from ktstr.checks import AssertResult
 
     return AssertResult()
+
+
+@ktstr_test(llcs=1, cores=2, duration=0.5)
+def quiet_after_a_boot_splat(ctx):
+    """Does nothing wrong: its target boots with `early_ioremap_debug`, so the kernel WARNs
+    (a real WARN with a stack trace, mm/early_ioremap.c) before the agent starts. The host
+    read only the tail and cut windows at console marks; a boot splat belonged to no test."""
+    from ktstr.checks import AssertResult
+
+    return AssertResult()
+
+
+@ktstr_test(llcs=1, cores=2, duration=0.5)
+def known_failure_and_an_unrelated_bug(ctx):
+    """Fails the way its target declares known, and in the same test the kernel log gets a
+    BUG nobody declared: a known text matched anywhere in the evidence passed the whole run,
+    the BUG with it (test_vm_expectations.py asserts it now fails, named by the BUG)."""
+    from ktstr.checks import AssertResult
+
+    _kmsg("BUG: kernel NULL pointer dereference, address: 0000000000000000 (tests/integrity/guests.py:3)")
+    return AssertResult.fail("known stall: worker 0 not scheduled for 4000 ms")

@@ -33,6 +33,7 @@ struct task_struct {
 	int pid;
 	char comm[16];
 	struct sched_ext_entity scx;
+	const unsigned long *cpus_ptr;
 };
 enum scx_ops_enable_state { SCX_OPS_ENABLING, SCX_OPS_ENABLED, SCX_OPS_DISABLING, SCX_OPS_DISABLED };
 
@@ -49,6 +50,7 @@ _Static_assert(offsetof(struct task_struct, pid) == 4, "task_struct.pid");
 _Static_assert(offsetof(struct task_struct, comm) == 8, "task_struct.comm");
 _Static_assert(offsetof(struct task_struct, scx.runnable_node) == 40, "task_struct.scx.runnable_node");
 _Static_assert(offsetof(struct task_struct, scx.runnable_at) == 56, "task_struct.scx.runnable_at");
+_Static_assert(offsetof(struct task_struct, cpus_ptr) == 64, "task_struct.cpus_ptr");
 
 const char linux_banner[] = "Linux version 6.12.0-fake (ktstr@test) #1 SMP\n";
 struct rq runqueues;

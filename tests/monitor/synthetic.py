@@ -86,11 +86,16 @@ class SyntheticGuest:
         self.put_image(self.lay.symbols["scx_ops_enable_state_var"],
                        struct.pack("<i", self.lay.enable_states[name]))
 
-    def new_task(self, pid: int, comm: str) -> int:
+    def new_task(self, pid: int, comm: str, allowed: int = 0) -> int:
+        """A task; `allowed` is its CPU mask (0: every CPU), kept in the task like
+        task_struct.cpus_mask, which cpus_ptr points at."""
         pa = TASK_PA + self._tasks * 0x10000
         self._tasks += 1
         self.put(pa + self.lay.off("task_struct.pid"), struct.pack("<i", pid))
         self.put(pa + self.lay.off("task_struct.comm"), comm.encode()[:15].ljust(16, b"\0"))
+        mask_pa = pa + 0x8000
+        self.put(mask_pa, struct.pack("<Q", allowed or (1 << self.nr_cpus) - 1))
+        self.put(pa + self.lay.off("task_struct.cpus_ptr"), struct.pack("<Q", PAGE_OFFSET_L4 + mask_pa))
         return PAGE_OFFSET_L4 + pa
 
     def set_cpu(self, cpu: int, nr_running: int, clock: int, curr: int, scx_nr: int = 0,

@@ -56,6 +56,9 @@ def test_monitor_agrees_with_the_guests_own_view(tmp_path):
     assert on_cpu1 >= 0.8 and st["guest_curr_is_spinner_cpu1"] >= 0.8
     comms = {s["cpus"][1]["curr_comm"] for s in window if s["cpus"][1]["curr_pid"] in spinners1}
     assert comms and all(c for c in comms)
+    # The spinners are pinned to CPU 1: the host reads that from their cpus_ptr (the
+    # imbalance check's cpuset groups).
+    assert {s["cpus"][1]["allowed"] for s in window if s["cpus"][1]["curr_pid"] in spinners1} == {0b10}
     # rq clocks advance on both CPUs (ns, guest time).
     for cpu in (0, 1):
         assert window[-1]["cpus"][cpu]["rq_clock"] > window[0]["cpus"][cpu]["rq_clock"]

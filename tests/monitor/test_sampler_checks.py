@@ -245,3 +245,36 @@ def test_scx_state_changes_time_the_attach_and_the_ejection():
     assert rep.scx_state_changes() == [(0.1, "DISABLED"), (0.3, "ENABLING"), (0.4, "ENABLED"),
                                        (9.0, "DISABLING"), (9.1, "DISABLED")]
     assert rep.to_json()["scx_state_changes"][2] == {"t": 0.4, "state": "ENABLED"}
+
+
+def test_the_sampler_reads_the_running_tasks_allowed_cpus(layout):
+    g = SyntheticGuest(layout, nr_cpus=2)
+    g.set_cpu(0, nr_running=6, clock=1, curr=g.new_task(5, "pinned", allowed=0b01))
+    g.set_cpu(1, nr_running=1, clock=1, curr=g.new_task(6, "free"))
+    c0, c1 = _reader(g, layout).sample(1.0, "t").cpus
+    assert (c0.allowed, c1.allowed) == (0b01, 0b11)
+
+
+def test_imbalance_is_judged_within_the_cpus_a_task_may_use():
+    """Six workers in a one-CPU cpuset next to idle CPUs are the cpuset's doing, not an
+    imbalance; the same six free to run anywhere are; a pile in a two-CPU cpuset is judged
+    against that cpuset's other CPU only."""
+    th = MonitorThresholds(max_imbalance_ratio=4.0, sustained_samples=2)
+
+    def cpus(allowed0, nr=(6, 0, 0, 1), allowed3=None):
+        out = [_cpu(i, nr=n) for i, n in enumerate(nr)]
+        out[0].allowed, out[3].allowed = allowed0, allowed3
+        return out
+
+    def judge(**kw):
+        return judge_windows([_sample(i, i, cpus(**kw)) for i in range(3)], lambda t: th)
+
+    assert judge(allowed0=0b0001) == []  # confined to its cpuset {0}
+    [free] = judge(allowed0=0b1111)
+    assert "run-queue imbalance 6.0 > 4 (nr_running per CPU [6, 0, 0, 1])" in free.message
+    [unknown] = judge(allowed0=None)  # a kernel without cpus_ptr: every CPU, as before
+    assert "run-queue imbalance 6.0 > 4" in unknown.message
+    # cpuset {0, 3}: 6 against 1 is 6.0, whatever CPUs 1 and 2 hold.
+    [pair] = judge(allowed0=0b1001, nr=(6, 0, 0, 1))
+    assert "cpu0's running task may use cpus 0,3" in pair.message
+    assert judge(allowed0=0b1001, nr=(4, 0, 0, 1)) == []

@@ -9,11 +9,12 @@ from ktstr.wire.run_config import EEVDF, RunConfig, SchedulerSpec, TestRef
 
 def test_round_trip_through_json():
     cfg = RunConfig(suite="//sched:s", topology="1n2l2c1t", tests=[TestRef("fair", "/ktstr/tests/s.py")],
-                    scheduler=SchedulerSpec("scx_simple", "/ktstr/sched/scx_simple", ("-s", "5000"), "simple"),
+                    scheduler=SchedulerSpec("scx_simple", "/ktstr/sched/scx_simple", ("-s", "5000"), "simple",
+                                            init_cpu=1),
                     emulated=False, duration_s=1.5)
     data = json.loads(json.dumps(cfg.to_json()))
     assert data["scheduler"] == {"name": "scx_simple", "binary": "/ktstr/sched/scx_simple",
-                                 "args": ["-s", "5000"], "ops_name": "simple"}
+                                 "args": ["-s", "5000"], "ops_name": "simple", "init_cpu": 1}
     assert RunConfig.from_json(data) == cfg
 
 
