@@ -13,6 +13,7 @@ import fcntl
 import os
 import signal
 import termios
+from typing import TYPE_CHECKING
 
 from ktstr.guest.kmsg import KmsgReader
 from ktstr.guest.scheduler import Scheduler
@@ -25,6 +26,9 @@ TIMED_OUT_STATUS = 124  # as timeout(1): the command outlived the VM's time
 # The command must end this long before the host's VM timeout, so its result still reaches
 # the host; a command killed for it exits TIMED_OUT_STATUS.
 EXEC_RESERVE_S = 5.0
+
+if TYPE_CHECKING:  # the agent imports this module; its Reporter is only a type here
+    from ktstr.guest.agent import Reporter
 
 
 def _say(text: str) -> None:
@@ -53,7 +57,7 @@ def run(config: RunConfig) -> int:
     return status
 
 
-def run_command(config: RunConfig, rep) -> None:
+def run_command(config: RunConfig, rep: Reporter) -> None:
     """Exec mode: attach the scheduler as for a test, run config.command with /bin/sh -c
     (stdin /dev/null, output on the console), report its exit status as the test "exec".
     `rep` is the agent's Reporter (the only writer of frames)."""
@@ -61,17 +65,14 @@ def run_command(config: RunConfig, rep) -> None:
     import time
 
     from ktstr.topology import SysTopology
-    from ktstr.wire import ktstr_pb2 as pb
-    from ktstr.wire.frames import HELLO, TEST_RESULT, TEST_START
-    from ktstr.wire.messages import GuestTestResult
+    from ktstr.wire.messages import GuestTestResult, Hello, TestStart
     from ktstr.wire.status import Status
 
     topo = SysTopology.read()
     with open("/proc/uptime") as f:
         uptime = float(f.read().split()[0])
-    rep.send(HELLO, pb.Hello(kernel_release=os.uname().release, topology=topo.shape(), cpus=len(topo.cpus),
-                             uptime_s=uptime))
-    rep.send(TEST_START, pb.TestStart(name=EXEC_TEST))
+    rep.send(Hello(kernel_release=os.uname().release, topology=topo.shape(), cpus=len(topo.cpus), uptime_s=uptime))
+    rep.send(TestStart(EXEC_TEST))
     result = GuestTestResult(name=EXEC_TEST, status=Status.FAIL)
     sched = None
     if config.scheduler is not None:
@@ -81,7 +82,7 @@ def run_command(config: RunConfig, rep) -> None:
             sched.wait_disabled()
             result.reason = f"scheduler {config.scheduler.name} did not attach: {problem}"
             result.scheduler_output = sched.output_tail()
-            rep.send(TEST_RESULT, result.to_pb())
+            rep.send(result)
             return
     limit = max((config.vm_timeout_s or 0.0) - EXEC_RESERVE_S, 1.0) if config.vm_timeout_s else None
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "TERM": config.term or "vt100"}
@@ -112,7 +113,7 @@ def run_command(config: RunConfig, rep) -> None:
             result.status = Status.FAIL
             result.reason = f"scheduler {sched.spec.name} died: {problem}"
         sched.stop()
-    rep.send(TEST_RESULT, result.to_pb())
+    rep.send(result)
 
 
 def _exit_status(returncode: int) -> int:

@@ -140,6 +140,10 @@ def _base_outcome(name: str, boot: BootResult, guest: GuestRun) -> TestOutcome:
         verdict, reason = Status.INCONCLUSIVE, f"engine error, the test never ran: {why}"
     elif guest.agent_error:
         verdict, reason = Status.FAIL, f"guest agent failed: {guest.agent_error}"
+    elif _stopped_by_an_observer(boot) and name not in guest.started:
+        # The host ended the VM on another test's finding (the monitor's stall verdict):
+        # this test never ran, which proves nothing about it either way.
+        verdict, reason = Status.INCONCLUSIVE, f"not run: the host stopped the VM before this test began ({why})"
     else:
         verdict, reason = Status.FAIL, (
             f"guest ended ({boot.exit_kind.value}) without a result for this test {where} it"
@@ -226,12 +230,23 @@ def _apply_stream_errors(outcome: TestOutcome, errors: list[str]) -> None:
         outcome.reason = f"result stream had corrupt frame(s): {errors[0]}"
 
 
+def _stopped_by_an_observer(boot: BootResult) -> bool:
+    """Did a host-side observer (the monitor, on its own finding) stop this VM, rather than
+    the runner's deadline (CUT_SHORT) or the guest itself?"""
+    return boot.exit_kind == ExitKind.STOPPED and not boot.exit_reason.startswith(CUT_SHORT)
+
+
 def _apply_unclean_end(outcome: TestOutcome, boot: BootResult, reported: bool) -> None:
     """A test that reported but whose VM then hung or crashed is not a clean pass."""
     if not reported or boot.exit_kind == ExitKind.POWEROFF:
         return
     if boot.exit_kind == ExitKind.STOPPED and boot.exit_reason.startswith(CUT_SHORT):
         return  # the host ran out of time after this test finished: its verdict stands
+    if _stopped_by_an_observer(boot):
+        # The host stopped the VM on a later test's finding (that test carries it): this
+        # test had finished and reported, so its verdict stands.
+        outcome.details.append(f"after this test's result the host stopped the VM: {boot.exit_reason}")
+        return
     note = f"after the results the guest did not power off: {boot.exit_kind.value} ({boot.exit_reason or boot.detail})"
     outcome.details.append(note)
     status = Status.INCONCLUSIVE if boot.exit_kind == ExitKind.ENGINE_ERROR else Status.FAIL

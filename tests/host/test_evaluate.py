@@ -120,6 +120,23 @@ def test_timeout_after_results_is_not_a_clean_pass(make_boot, passed):
     assert "did not power off" in o.reason
 
 
+def test_a_vm_the_monitor_stopped_fails_only_the_test_it_stopped_in(passed):
+    # CI-like run, 2026-12-07: the monitor stopped flatcg's VM on a stall during cgroup_churn.
+    # The test that had finished keeps its PASS; the one that never began proved nothing
+    # (INCONCLUSIVE); the one that ran is the one without a result (its monitor finding is
+    # added by the monitor's hook, not here).
+    from ktstr.host.engines import BootResult
+
+    why = "stopped by the host: host monitor: runnable task stall: steady/0[46] runnable on cpu0 for 5.48 s"
+    boot = BootResult(ExitKind.STOPPED, 17.0, b"[ 1.0] x\n", b"", "qemu-tcg", "qemu-tcg", exit_reason=why)
+    run = GuestRun(results={"done": passed("done")}, started=["done", "stalled"])
+    done, stalled, never = evaluate(["done", "stalled", "never"], boot, run)
+    assert done.verdict == Status.PASS and any("host stopped the VM" in d for d in done.details)
+    assert stalled.verdict == Status.FAIL and "without a result" in stalled.reason
+    assert never.verdict == Status.INCONCLUSIVE and never.reason.startswith("not run: the host stopped the VM")
+    # The runner's own deadline (cut short) is another matter, handled before evaluation.
+
+
 def test_panic_names_the_panic(make_boot):
     boot = make_boot(ExitKind.CRASH, b"Kernel panic - not syncing: Attempted to kill init!\n",
                      "kernel panic: Kernel panic - not syncing: Attempted to kill init!")
