@@ -251,4 +251,9 @@ def test_an_interrupted_wait_leaves_no_vm_running(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         vmm.run(config, interrupted)
     assert time.monotonic() - start < 5.0
+    # A joined thread can still be listed in /proc for a moment while the kernel ends it
+    # (seen once on a loaded host: 2 where 1 was due); a VMM thread left running stays.
+    deadline = time.monotonic() + 2.0
+    while _threads(os.getpid()) != before and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _threads(os.getpid()) == before, "the VMM's threads outlived Vmm.run"
