@@ -25,7 +25,7 @@ from ktstr.host.payloads import Exec
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook
 from ktstr.wire.marks import EXEC_BEGIN, EXEC_END
-from ktstr.wire.run_config import EXIT_STATUS_STAT
+from ktstr.wire.run_config import EXIT_STATUS_STAT, exit_status_reason
 from ktstr.wire.status import Status
 
 CANNOT_TEST = 125  # no verdict: the VM never ran the command
@@ -83,7 +83,7 @@ def exit_status(outcome: Optional[TestOutcome], say: Callable[[str], None]) -> i
         say(f"the command did not run: {outcome.reason if outcome else 'no outcome'}")
         return CANNOT_TEST
     status = outcome.stats.get(EXIT_STATUS_STAT)
-    own = f"the command exited with status {int(status)}" if status is not None else None
+    own = exit_status_reason(int(status)) if status is not None else None
     others = [f for f in outcome.findings if f.text != own]
     for f in others:
         say(f"{f.kind}: {f.text}")

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 import traceback
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ktstr.guest import system
 from ktstr.guest.kmsg import KmsgReader, mark
@@ -25,6 +25,9 @@ from ktstr.wire.marks import TEST_MARK
 from ktstr.wire.messages import GuestTestResult, Hello, Log, RunEnd, TestStart, WireMessage
 from ktstr.wire.run_config import RunConfig, TestRef
 from ktstr.wire.status import Status
+
+if TYPE_CHECKING:
+    from ktstr.topology import SysTopology
 
 RUN_JSON = "/ktstr/run.json"
 
@@ -192,6 +195,13 @@ def _ensure_scheduler(sched, watchdog_ms: int, name: str, rep: Reporter) -> Opti
     return problem
 
 
+def hello(topo: SysTopology) -> Hello:
+    """The first frame of every boot: the kernel, the shape the guest sees, its uptime."""
+    with open("/proc/uptime") as f:
+        uptime = float(f.read().split()[0])
+    return Hello(kernel_release=os.uname().release, topology=topo.shape(), cpus=len(topo.cpus), uptime_s=uptime)
+
+
 def run(config: RunConfig, rep: Reporter) -> str:
     """Run every test of config; returns the agent error ('' when fine)."""
     from ktstr.guest.scheduler import Scheduler
@@ -199,10 +209,7 @@ def run(config: RunConfig, rep: Reporter) -> str:
     from ktstr.topology import SysTopology
 
     topo = SysTopology.read()
-    with open("/proc/uptime") as f:
-        uptime = float(f.read().split()[0])
-    rep.send(Hello(kernel_release=os.uname().release, topology=topo.shape(), cpus=len(topo.cpus),
-                   uptime_s=uptime))
+    rep.send(hello(topo))
     kmsg = KmsgReader()
     dump = ScxDump()
     sched = None

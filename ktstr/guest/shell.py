@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ktstr.guest.kmsg import KmsgReader
 from ktstr.guest.scheduler import Scheduler
 from ktstr.wire.marks import EXEC_BEGIN, EXEC_END
-from ktstr.wire.run_config import EXEC_TEST, EXIT_STATUS_STAT, RunConfig
+from ktstr.wire.run_config import EXEC_TEST, EXIT_STATUS_STAT, RunConfig, exit_status_reason
 
 CONSOLE = "/dev/ttyS0"
 SHELL = "/bin/sh"
@@ -64,14 +64,12 @@ def run_command(config: RunConfig, rep: Reporter) -> None:
     import subprocess
     import time
 
+    from ktstr.guest.agent import hello
     from ktstr.topology import SysTopology
-    from ktstr.wire.messages import GuestTestResult, Hello, TestStart
+    from ktstr.wire.messages import GuestTestResult, TestStart
     from ktstr.wire.status import Status
 
-    topo = SysTopology.read()
-    with open("/proc/uptime") as f:
-        uptime = float(f.read().split()[0])
-    rep.send(Hello(kernel_release=os.uname().release, topology=topo.shape(), cpus=len(topo.cpus), uptime_s=uptime))
+    rep.send(hello(SysTopology.read()))
     rep.send(TestStart(EXEC_TEST))
     result = GuestTestResult(name=EXEC_TEST, status=Status.FAIL)
     sched = None
@@ -105,7 +103,7 @@ def run_command(config: RunConfig, rep: Reporter) -> None:
     print(f"{EXEC_END} {status}", flush=True)
     result.stats[EXIT_STATUS_STAT] = float(status)
     result.status = Status.PASS if status == 0 else Status.FAIL
-    result.reason = "" if status == 0 else f"the command exited with status {status}"
+    result.reason = "" if status == 0 else exit_status_reason(status)
     if sched is not None:
         problem = sched.problem()
         if problem:

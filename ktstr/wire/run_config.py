@@ -22,6 +22,12 @@ EXEC_TEST = "exec"
 EXIT_STATUS_STAT = "exit_status"
 
 
+def exit_status_reason(status: int) -> str:
+    """The exec test's FAIL reason for a command's non-zero status: the guest writes it, the
+    host's one-liner recognises it as the command's own finding, not another one."""
+    return f"the command exited with status {status}"
+
+
 class RunConfigError(KtstrError, ValueError):
     """run.json cannot be read as a RunConfig: names the part that is wrong."""
 
