@@ -105,7 +105,7 @@ def _ktstr_kernel_impl(ctx):
         outputs = [layout],
         mnemonic = "KernelLayout",
         progress_message = "Reading the monitor's kernel layout of %s" % ctx.label,
-        use_default_shell_env = True,
+        env = ACTION_ENV,
     )
 
     return [
