@@ -2,7 +2,7 @@
 
 load("//rules:private/host_tools.bzl", "ACTION_ENV")
 load("//rules:private/platform.bzl", "on_linux_x86_64")
-load("//rules:private/sched_ext_toolchain.bzl", "kernel_source_root")
+load("//rules:private/sched_ext_toolchain.bzl", "kernel_source_root", "mapped_compilers_sh")
 load("//rules:providers.bzl", "KtstrKernelInfo")
 
 def _selftests_impl(ctx):
@@ -13,15 +13,16 @@ def _selftests_impl(ctx):
     ctx.actions.run_shell(
         command = """set -euo pipefail
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-if ! make -s -C "{root}/tools/testing/selftests/sched_ext" OUTPUT="$work" VMLINUX_BTF="$PWD/{vmlinux}" \
-     CLANG=clang-19 LLVM_STRIP=llvm-strip-19 -j2 > "$work.log" 2>&1; then
+trap 'rm -rf "$work" "$work.log" "$cc_dir"' EXIT
+{mapped_compilers}if ! make -s -C "{root}/tools/testing/selftests/sched_ext" OUTPUT="$work" VMLINUX_BTF="$PWD/{vmlinux}" \
+     CC="$cc_dir/gcc" HOSTCC="$cc_dir/gcc" CLANG="$cc_dir/clang-19" LLVM_STRIP=llvm-strip-19 -j2 > "$work.log" 2>&1; then
   tail -n 80 "$work.log" >&2
   echo "ktstr: building the sched_ext selftests failed (log tail above)" >&2
   exit 1
 fi
 cp "$work/runner" {out}
-""".format(root = "$PWD/" + root, vmlinux = kernel.vmlinux.path, out = out.path),
+""".format(root = "$PWD/" + root, vmlinux = kernel.vmlinux.path, out = out.path,
+                 mapped_compilers = mapped_compilers_sh("$work")),
         inputs = srcs + [kernel.vmlinux, ctx.file._host_tools],
         outputs = [out],
         mnemonic = "KtstrSchedExtSelftests",

@@ -26,6 +26,28 @@ def kernel_source_root(files):
             return f.path[:idx]
     fail("the kernel source given has no tools/sched_ext directory (is it Linux 6.12 or newer?)")
 
+def mapped_compilers_sh(tmp):
+    """Shell lines that make $cc_dir/gcc and $cc_dir/clang-19: the compilers with prefix maps.
+
+    The execroot (a per-build sandbox path under the user's output base) and the action's
+    temporary build directory would otherwise be in the debug info and BTF of every binary, so
+    two builds of the same inputs would differ (//tests/cache:no_host_paths_test). Wrappers,
+    not flags in CC=: the kernel's tools Makefiles pass $(HOSTCC) on to sub-makes unquoted.
+    The caller removes $cc_dir.
+
+    Args:
+      tmp: the shell expression of the action's temporary build directory.
+
+    Returns:
+      The shell lines.
+    """
+    return """cc_dir="$(mktemp -d)"
+for cc in gcc clang-19; do
+  printf '#!/bin/sh\\nexec %s -ffile-prefix-map=%s=. -ffile-prefix-map=%s=out "$@"\\n' "$cc" "$PWD" "{tmp}" > "$cc_dir/$cc"
+  chmod +x "$cc_dir/$cc"
+done
+""".format(tmp = tmp)
+
 def _toolchain_impl(ctx):
     kernel = ctx.attr.kernel[KtstrKernelInfo]
     srcs = ctx.files.source
@@ -38,11 +60,12 @@ vmlinux="$PWD/{vmlinux}"
 tc="$PWD/{tc}"
 bindir="$PWD/{bindir}"
 out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-# The kernel's own build of libbpf, bpftool, vmlinux.h and the examples; nothing is written
+trap 'rm -rf "$out" "$out.log" "$cc_dir"' EXIT
+{mapped_compilers}# The kernel's own build of libbpf, bpftool, vmlinux.h and the examples; nothing is written
 # into the source tree (O= points outside it).
 if ! make -s -C "$root/tools/sched_ext" O="$out" VMLINUX_BTF="$vmlinux" \\
-     CLANG=clang-19 LLVM_STRIP=llvm-strip-19 HOSTCC=gcc -j{jobs} {examples} > "$out.log" 2>&1; then
+     CC="$cc_dir/gcc" HOSTCC="$cc_dir/gcc" CLANG="$cc_dir/clang-19" LLVM_STRIP=llvm-strip-19 \\
+     -j{jobs} {examples} > "$out.log" 2>&1; then
   tail -n 80 "$out.log" >&2
   echo "ktstr: building tools/sched_ext against {kernel} failed (log tail above)" >&2
   exit 1
@@ -60,6 +83,7 @@ for s in {examples}; do cp "$out/build/bin/$s" "$bindir/$s"; done
         jobs = 2,
         examples = " ".join(ctx.attr.examples),
         kernel = ctx.attr.kernel.label,
+        mapped_compilers = mapped_compilers_sh("$out"),
     )
     ctx.actions.run_shell(
         command = script,
