@@ -53,6 +53,11 @@ class TopologyError(KtstrError, ValueError):
 MAX_CPUS = 8192
 
 
+def shape_text(numa_nodes: int, llcs: int, cores_per_llc: int, threads_per_core: int) -> str:
+    """The one formatter of the grammar Topology.parse reads: "{n}n{l}l{c}c{t}t"."""
+    return f"{numa_nodes}n{llcs}l{cores_per_llc}c{threads_per_core}t"
+
+
 @dataclass(frozen=True)
 class Topology:
     numa_nodes: int = 1
@@ -80,7 +85,7 @@ class Topology:
         return cls(*(int(g) for g in m.groups()))
 
     def __str__(self) -> str:
-        return f"{self.numa_nodes}n{self.llcs}l{self.cores_per_llc}c{self.threads_per_core}t"
+        return shape_text(self.numa_nodes, self.llcs, self.cores_per_llc, self.threads_per_core)
 
     @property
     def cpus(self) -> int:
@@ -202,5 +207,4 @@ class SysTopology:
     def shape(self) -> str:
         """The `{n}n{l}l{c}c{t}t` string this view matches (cores counted per LLC)."""
         per_llc = max(len(g) for g in self.llc_groups) if self.llc_groups else len(self.cpus)
-        return (f"{self.numa_nodes()}n{self.llcs()}l{per_llc // self.threads_per_core}c"
-                f"{self.threads_per_core}t")
+        return shape_text(self.numa_nodes(), self.llcs(), per_llc // self.threads_per_core, self.threads_per_core)

@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 
 from ktstr.cli.bazel_test import request_from_config
 from ktstr.cli.session import execute
+from ktstr.wire.target_config import read_target_config
 
 
 def _side_env(env: dict[str, str]) -> dict[str, str]:
@@ -50,7 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     rule = Rule(threshold=args.threshold, alpha=args.alpha)
     sides = []
     for label, path in (("a", args.baseline), ("b", args.candidate)):
-        cfg = json.loads(Path(path).read_text())
+        cfg = read_target_config(path)
         req = request_from_config(cfg, _side_env(env))
         assert req is not None  # None only for an empty Bazel shard, and sharding is stripped
         sides.append((label, cfg, req))

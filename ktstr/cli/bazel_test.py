@@ -11,7 +11,6 @@ it with --test_env) when neither the target's engine attribute nor --//rules:eng
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from typing import Any, Optional, Sequence
 from ktstr.errors import KtstrError
 from ktstr.host import runner
 from ktstr.host.request import RunRequest
+from ktstr.wire.target_config import TargetConfigError, read_target_config
 
 
 def request_from_config(cfg: dict, env: dict[str, str]) -> Optional[RunRequest]:
@@ -35,20 +35,6 @@ def request_from_config(cfg: dict, env: dict[str, str]) -> Optional[RunRequest]:
     return req
 
 
-class ConfigError(KtstrError, ValueError):
-    """The config a ktstr_test or ktstr_shell target wrote cannot be read."""
-
-
-def read_config(path: str) -> dict[str, Any]:
-    try:
-        cfg = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the target's config {path}: {exc}") from None
-    if not isinstance(cfg, dict) or not isinstance(cfg.get("suite"), str):
-        raise ConfigError(f"{path} is not a ktstr_test config (a JSON object with 'suite'): rebuild the target")
-    return cfg
-
-
 def _config_arg(prog: str, argv: Optional[Sequence[str]],
                 with_command: bool = False) -> Optional[tuple[dict[str, Any], list[str]]]:
     """The config named by `--config`, and (`with_command`: a ktstr_shell target) the command
@@ -61,8 +47,8 @@ def _config_arg(prog: str, argv: Optional[Sequence[str]],
         p.add_argument("command", nargs=argparse.REMAINDER, help="a command to run instead of the shell")
     args = p.parse_args(argv)
     try:
-        cfg = read_config(args.config)
-    except ConfigError as exc:
+        cfg = read_target_config(args.config)
+    except TargetConfigError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return None
     command = list(getattr(args, "command", None) or [])

@@ -8,38 +8,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from ktstr.host.expectations import expect_fail
-from ktstr.host.request import DEFAULT_VM_TIMEOUT_S, RunRequest
-from ktstr.verifier.cell import CellScheduler, VerifierCells
+from ktstr.host.request import RunRequest
+from ktstr.verifier.cell import VerifierCells
+from ktstr.wire.target_config import read_target_config
 
 
 def request_from_config(cfg: dict[str, Any], env: dict[str, str]) -> RunRequest:
-    tmp = Path(env.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="ktstr-verifier-"))
-    out = Path(env.get("TEST_UNDECLARED_OUTPUTS_DIR") or (tmp / "outputs"))
-    cells = VerifierCells(
-        schedulers=tuple(CellScheduler(name=s["name"], binary=Path(s["binary"]), args=tuple(s.get("args", ())),
-                                       runtime_files=tuple(Path(p) for p in s.get("runtime_files", ())),
-                                       budget=s.get("budget", "")) for s in cfg["schedulers"]),
-        shim=Path(cfg["shim"]))
-    return RunRequest(
-        suite=cfg["suite"],
-        kernel=Path(cfg["kernel"]),
-        initrds=[],
-        payload=cells,
-        topology=cfg.get("topology", ""),
-        memory_mib=cfg.get("memory_mib") or None,
-        timeout_s=float(cfg.get("vm_timeout_s") or DEFAULT_VM_TIMEOUT_S),
-        cmdline_extra=cfg.get("cmdline", ""),
-        engine=cfg.get("engine") or None,
-        vmm_library=Path(cfg["vmm_library"]).resolve() if cfg.get("vmm_library") else None,
-        expectations=tuple(expect_fail(cfg.get("expect_fail", ""))),
-        out_dir=out,
-        work_dir=tmp / "ktstr-work",
-    )
+    """The target's cells, and everything else through the tests' one request path."""
+    return RunRequest.from_bazel_config(cfg, env, VerifierCells.from_config(cfg))
 
 
 def present(out_dir: Path) -> str:
@@ -62,7 +41,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="ktstr_verifier_test")
     p.add_argument("--config", required=True)
     args = p.parse_args(argv)
-    cfg = json.loads(Path(args.config).read_text())
+    cfg = read_target_config(args.config)
     req = request_from_config(cfg, dict(os.environ))
     xml = os.environ.get("XML_OUTPUT_FILE")
     rc = execute(req, Path(xml) if xml else None)

@@ -22,7 +22,8 @@ from ktstr.host import runner
 from ktstr.host.discovery import DiscoveryError, list_all
 from ktstr.host.engines import ENGINE_NAMES
 from ktstr.host.payloads import Scenarios
-from ktstr.host.plan import DEFAULT_TOPOLOGY
+from ktstr.wire.defaults import (DEFAULT_TOPOLOGY, MEMORY_PER_CPU_MIB, MIN_MEMORY_MIB, SELFTESTS, TEST, JobDefaults,
+                                 timeout_help)
 from ktstr.host.request import RunRequest
 from ktstr.wire.results import RunReport
 
@@ -72,7 +73,8 @@ def _add_vm_args(p: argparse.ArgumentParser, topology_help: str) -> None:
     (ktstr.host.request)."""
     p.add_argument("--kernel", required=True, help="bzImage")
     p.add_argument("--topology", help=topology_help)
-    p.add_argument("--memory-mib", type=int, help="guest memory (default: max(1024, 64 per vCPU))")
+    p.add_argument("--memory-mib", type=int, help=f"guest memory (default: max({MIN_MEMORY_MIB}, "
+                                                  f"{MEMORY_PER_CPU_MIB} per vCPU); selftests {SELFTESTS.memory_mib})")
     p.add_argument("--cmdline", default="", help="extra kernel command line")
     p.add_argument("--engine", choices=ENGINE_NAMES, help="default: $KTSTR_ENGINE or auto")
     p.add_argument("--vmm-library", help="libktstr_vmm.so for the vmm engine (default: bazel-bin/vmm)")
@@ -130,8 +132,8 @@ def _show_monitor(report: RunReport, where: Path) -> None:
             print(f"    per-CPU timeline and samples: {', '.join(str(where / f) for f in files)}")
 
 
-def _add_run_outputs(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--timeout", type=float, help="per VM boot, seconds (default 120)")
+def _add_run_outputs(p: argparse.ArgumentParser, job: JobDefaults) -> None:
+    p.add_argument("--timeout", type=float, help=timeout_help(job))
     p.add_argument("--out", help="directory for logs and result.json (default: a new "
                                  "ktstr-out/run-<time>-<random>, with ktstr-out/latest pointing at it)")
     p.add_argument("--junit", help="also write JUnit XML here")
@@ -155,7 +157,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--expect-fail", help="negative test: pass iff FAIL with this text in the evidence")
     r.add_argument("--may-fail", action="append",
                    help="known intermittent failure (repeatable): a FAIL with this text counts as PASS")
-    _add_run_outputs(r)
+    _add_run_outputs(r, TEST)
     r.set_defaults(func=_run)
 
     st = sub.add_parser("selftests", help="run the upstream sched_ext selftests runner in a VM")
@@ -163,7 +165,7 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--runner", required=True, help="the selftests 'runner' binary")
     st.add_argument("--runner-arg", action="append", default=[], help="e.g. -t create_dsq")
     st.add_argument("--initramfs", action="append", default=[], help="extra layers (none needed)")
-    _add_run_outputs(st)
+    _add_run_outputs(st, SELFTESTS)
     st.set_defaults(func=_run)
 
     sh = sub.add_parser("shell", help="boot a test VM (topology, scheduler) with a shell on this terminal")

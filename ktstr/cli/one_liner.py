@@ -25,7 +25,7 @@ from ktstr.host.payloads import Exec
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook
 from ktstr.wire.marks import EXEC_BEGIN, EXEC_END
-from ktstr.wire.run_config import EXIT_STATUS_STAT, exit_status_reason
+from ktstr.wire.run_config import EXIT_STATUS_STAT, GuestOptions, exit_status_reason
 from ktstr.wire.status import Status
 
 CANNOT_TEST = 125  # no verdict: the VM never ran the command
@@ -99,8 +99,9 @@ def run_one_liner(req: RunRequest, command: str, out: Optional[BinaryIO] = None)
     """Boot req's VM with `command` as its payload; returns the exit status (module doc)."""
     display = ExecDisplay(out or sys.stdout.buffer)
     with tempfile.TemporaryDirectory(prefix="ktstr-exec-") as tmp:
-        req = replace(req, payload=Exec(command, req.scheduler, req.timeout_s), console_sink=display.feed,
-                      stream_console=False, out_dir=Path(tmp) / "out", work_dir=Path(tmp) / "work")
+        req = replace(req, payload=Exec(command, req.scheduler, GuestOptions(vm_timeout_s=req.timeout_s)),
+                      console_sink=display.feed, stream_console=False, out_dir=Path(tmp) / "out",
+                      work_dir=Path(tmp) / "work")
         report = runner.run(req, hook=MonitorHook())  # as for a test: its stall findings count
     display.feed(b"\n")  # a last line without its newline
     outcome = next(iter(report.outcomes), None)

@@ -91,7 +91,7 @@ def _execute(req: RunRequest, junit_path: Optional[Path], log_hint: Optional[str
         why = f"could not start the VM: {exc}"
         outcomes = [TestOutcome(name, Status.INCONCLUSIVE, why) for name in req.payload.names()] or [
             TestOutcome("run", Status.INCONCLUSIVE, why)]
-        report = RunReport(suite=req.suite, engine=req.engine or "auto", outcomes=outcomes)
+        report = RunReport(suite=req.suite, engine=req.engine.name or "auto", outcomes=outcomes)
     write_result(report, req.out_dir / RESULT_NAME)
     console = console_tail(report, req.out_dir)
     if junit_path is not None:

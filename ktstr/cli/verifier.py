@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ktstr.errors import KtstrError
+from ktstr.wire.defaults import VERIFIER, timeout_help
 
 
 class VerifierArgsError(KtstrError, ValueError):
@@ -26,7 +27,7 @@ def add_parser(sub: "argparse._SubParsersAction", add_vm_args: Callable[[argpars
                    help="a scheduler's loader (repeatable)")
     v.add_argument("--budget", action="append", default=[], metavar="NAME:KEY=N,...",
                    help="a scheduler's budget, e.g. scx_qmap:insns=60000,total_insns=200000")
-    v.add_argument("--timeout", type=float, default=300.0, help="VM timeout, seconds")
+    v.add_argument("--timeout", type=float, help=timeout_help(VERIFIER))
     v.add_argument("--out", help="directory for result.json, verifier.json, report (default: a new "
                                  "ktstr-out/run-<time>-<random>)")
     v.set_defaults(func=run)
@@ -61,11 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cells = VerifierCells(tuple(CellScheduler(n, Path(b), budget=budgets.get(n, "")) for n, b in binaries.items()),
                           Path(args.shim))
-    req = RunRequest(suite="verifier", kernel=Path(args.kernel), initrds=[], payload=cells,
-                     topology=args.topology or "", memory_mib=args.memory_mib, timeout_s=args.timeout,
-                     cmdline_extra=args.cmdline, engine=args.engine,
-                     vmm_library=Path(args.vmm_library) if args.vmm_library else None,
-                     out_dir=out, work_dir=out / "work")
+    req = RunRequest.from_cli(args, out, out / "work", cells)
     rc = execute(req, None)
     if (out / RESULT_NAME).exists():
         print("\n" + present(out))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import json
 import os
 import sys
 import time
@@ -249,8 +248,7 @@ def _read_config() -> RunConfig:
     """run.json, removed as soon as it is read: it holds the boot's result key, and nothing
     the agent starts later may find it."""
     try:
-        with open(RUN_JSON) as f:
-            return RunConfig.from_json(json.load(f))
+        return RunConfig.read(RUN_JSON)
     finally:
         try:
             os.unlink(RUN_JSON)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ktstr.errors import KtstrError
+from ktstr.topology import Topology, shape_text
 
 DECORATOR_NAMES = {"ktstr_test"}
 
@@ -29,11 +30,11 @@ class DeclaredTest:
         if not any(k in self.options for k in keys):
             topology = self.options.get("topology")
             return topology if isinstance(topology, str) else None
-        n = int(self.options.get("numa_nodes", 1))
-        llcs = int(self.options.get("llcs", 1))
-        c = int(self.options.get("cores", 2))
-        t = int(self.options.get("threads", 1))
-        return f"{n}n{llcs}l{c}c{t}t"
+        # The decorator's defaults are Topology's (ktstr.scenario.registry takes the same).
+        d = Topology()
+        return shape_text(int(self.options.get("numa_nodes", d.numa_nodes)), int(self.options.get("llcs", d.llcs)),
+                          int(self.options.get("cores", d.cores_per_llc)),
+                          int(self.options.get("threads", d.threads_per_core)))
 
     def memory_mib(self) -> Optional[int]:
         """The decorator's memory_mib (None: not given, or 0 = the target's)."""

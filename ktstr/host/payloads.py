@@ -7,22 +7,25 @@ the outcomes of each boot; a new kind of payload is a new class here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import ClassVar, Optional, Protocol
 
 from ktstr.host.discovery import DeclaredTest
 from ktstr.host.engines import BootResult
 from ktstr.host.evaluate import evaluate
-from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot, layer_files, plan_boots, run_config
+from ktstr.host.plan import PlannedBoot, layer_files, one_boot, plan_boots, run_config
 from ktstr.host.run_layer import cpio_newc, write_run_layer
-from ktstr.topology import Topology
 from ktstr.wire.messages import GuestRun, decode
 from ktstr.wire.results import TestOutcome
-from ktstr.wire.run_config import EEVDF, EXEC_TEST, SchedulerSpec
+from ktstr.wire.defaults import SELFTESTS, TEST, JobDefaults
+from ktstr.wire.run_config import EEVDF, EXEC_TEST, GuestOptions, SchedulerSpec
 
 
 class Payload(Protocol):
+    # The job kind's defaults (ktstr.wire.defaults): what an unset timeout or memory means.
+    JOB: ClassVar[JobDefaults]
+
     def names(self) -> list[str]:
         """The test names known before booting (for verdicts when no VM could start)."""
         ...
@@ -44,12 +47,11 @@ class Payload(Protocol):
 class Scenarios:
     """@ktstr_test functions, run by the guest agent, reporting over the result stream."""
 
+    JOB: ClassVar[JobDefaults] = TEST
+
     tests: list[DeclaredTest]
     scheduler: SchedulerSpec = EEVDF
-    duration_s: Optional[float] = None  # None: each test's own
-    checks: tuple[tuple[str, str], ...] = ()  # the target's check overrides (name, value)
-    watchdog_timeout_s: Optional[float] = None  # the target's sched_ext watchdog
-    vm_timeout_s: Optional[float] = None  # the guest ends a test before the host kills the VM
+    options: GuestOptions = field(default_factory=GuestOptions)  # run.json's target-chosen fields
 
     def names(self) -> list[str]:
         return [t.name for t in self.tests]
@@ -63,8 +65,7 @@ class Scenarios:
         return plan_boots(self.tests, topology_override)
 
     def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
-        config = run_config(suite, boot.topology, boot.tests, self.scheduler, self.duration_s, emulated,
-                            dict(self.checks), self.watchdog_timeout_s, self.vm_timeout_s, boot.result_key)
+        config = run_config(suite, boot.topology, boot.tests, self.scheduler, self.options, emulated, boot.result_key)
         return write_run_layer(boot_dir / "run-layer.cpio", config.to_json(),
                                layer_files(boot.tests, self.scheduler))
 
@@ -79,6 +80,8 @@ class Command:
     console), judged from that console: today the upstream sched_ext selftests runner
     (selftests.evaluate_selftests)."""
 
+    JOB: ClassVar[JobDefaults] = SELFTESTS
+
     binary: Path
     args: tuple[str, ...] = ()
 
@@ -89,7 +92,7 @@ class Command:
         return self if index == 0 else None  # one program run: it all happens in shard 0
 
     def plan(self, topology_override: str) -> list[PlannedBoot]:
-        return [PlannedBoot(str(Topology.parse(topology_override or DEFAULT_TOPOLOGY)), [])]
+        return one_boot(topology_override)
 
     def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
         from ktstr.host.command_layer import command_layer
@@ -113,9 +116,11 @@ class Exec:
     command's exit status is its verdict, and every kernel splat, sched_ext exit or crash
     during the boot is a finding of it, as for any test."""
 
+    JOB: ClassVar[JobDefaults] = TEST
+
     command: str
     scheduler: SchedulerSpec = EEVDF
-    vm_timeout_s: Optional[float] = None
+    options: GuestOptions = field(default_factory=GuestOptions)
 
     def names(self) -> list[str]:
         return [EXEC_TEST]
@@ -124,11 +129,10 @@ class Exec:
         return self if index == 0 else None
 
     def plan(self, topology_override: str) -> list[PlannedBoot]:
-        return [PlannedBoot(str(Topology.parse(topology_override or DEFAULT_TOPOLOGY)), [])]
+        return one_boot(topology_override)
 
     def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
-        config = replace(run_config(suite, boot.topology, [], self.scheduler, emulated=emulated,
-                                    vm_timeout_s=self.vm_timeout_s, result_key=boot.result_key),
+        config = replace(run_config(suite, boot.topology, [], self.scheduler, self.options, emulated, boot.result_key),
                          mode="exec", command=self.command)
         return write_run_layer(boot_dir / "run-layer.cpio", config.to_json(), layer_files([], self.scheduler))
 

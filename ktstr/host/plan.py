@@ -17,9 +17,9 @@ from ktstr.host.discovery import DeclaredTest
 from ktstr.host.run_layer import HostPath, LayerFile, library_files
 from ktstr.topology import Topology
 from ktstr.wire.frames import KEY_BYTES
-from ktstr.wire.run_config import RunConfig, SchedulerSpec, TestRef
+from ktstr.wire.defaults import DEFAULT_TOPOLOGY
+from ktstr.wire.run_config import GuestOptions, RunConfig, SchedulerSpec, TestRef
 
-DEFAULT_TOPOLOGY = "1n1l2c1t"
 GUEST_TEST_DIR = "ktstr/tests"
 GUEST_SCHED_DIR = "ktstr/sched"
 
@@ -44,24 +44,27 @@ def plan_boots(tests: Sequence[DeclaredTest], topology_override: str) -> list[Pl
     return [PlannedBoot(topo, ts, mem) for (topo, mem), ts in groups.items()]
 
 
+def one_boot(topology_override: str) -> list[PlannedBoot]:
+    """The plan of a payload that runs in one VM: the given shape, else the default."""
+    return [PlannedBoot(str(Topology.parse(topology_override or DEFAULT_TOPOLOGY)), [])]
+
+
 def guest_test_path(src: Path) -> str:
     return f"{GUEST_TEST_DIR}/{src.name}"
 
 
 def run_config(suite: str, topology: str, tests: Sequence[DeclaredTest], scheduler: SchedulerSpec,
-               duration_s: Optional[float] = None, emulated: bool = True,
-               checks: Optional[dict[str, str]] = None,
-               watchdog_timeout_s: Optional[float] = None, vm_timeout_s: Optional[float] = None,
+               options: Optional[GuestOptions] = None, emulated: bool = True,
                result_key: bytes = b"") -> RunConfig:
     """The /ktstr/run.json of one boot; the scheduler's binary at its guest path."""
     sched = None
     if not scheduler.is_eevdf:
         sched = replace(scheduler, binary=f"/{GUEST_SCHED_DIR}/{Path(str(scheduler.binary)).name}",
                         runtime_files=())
-    return RunConfig(suite=suite, topology=topology, emulated=emulated, duration_s=duration_s,
+    return RunConfig(suite=suite, topology=topology, emulated=emulated,
                      tests=[TestRef(t.name, "/" + guest_test_path(t.source)) for t in tests],
-                     scheduler=sched, checks=dict(checks or {}), watchdog_timeout_s=watchdog_timeout_s,
-                     vm_timeout_s=vm_timeout_s, result_key=result_key.hex())
+                     scheduler=sched, result_key=result_key.hex(),
+                     **(options or GuestOptions()).option_values())
 
 
 def layer_files(tests: Sequence[DeclaredTest], scheduler: SchedulerSpec) -> list[LayerFile | HostPath]:

@@ -5,38 +5,30 @@ one place with one set of defaults, from the Bazel test config or from the comma
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ktstr.errors import KtstrError
 from ktstr.host.discovery import list_all, select
+from ktstr.host.engines import EngineOptions
 from ktstr.host.engines.vmm_nested import L1Host
 from ktstr.host.expectations import Expectation, expect_fail, may_fail
 from ktstr.host.payloads import Command, Payload, Scenarios
 from ktstr.topology import Topology
-from ktstr.wire.run_config import EEVDF, SchedulerSpec
+from ktstr.wire.run_config import EEVDF, GuestOptions, SchedulerSpec
 
-DEFAULT_VM_TIMEOUT_S = 120.0  # per boot, when nobody says (ktstr_test's vm_timeout_s is explicit)
-MIN_MEMORY_MIB = 1024
 # Of Bazel's $TEST_TIMEOUT, what the runner keeps for itself after the last boot: judging,
 # result.json, test.xml (measured well under 1 s) and Python's start before the request
 # exists (about 1 s), with room to spare on a loaded machine.
 TEST_TIMEOUT_RESERVE_S = 10.0
 TEST_TIMEOUT_RESERVE_FRACTION = 0.05
-MEMORY_PER_CPU_MIB = 64  # percpu areas grow with CPUs
 
 
 class RequestError(KtstrError, ValueError):
     """The run's configuration or environment cannot be used as given."""
-
-
-def default_memory_mib(topology: Topology) -> int:
-    """Guest memory when none is given: max(1024, 64 per vCPU), per boot's real topology."""
-    return max(MIN_MEMORY_MIB, MEMORY_PER_CPU_MIB * topology.cpus)
 
 
 @dataclass
@@ -46,12 +38,11 @@ class RunRequest:
     initrds: list[Path]
     payload: Payload  # Scenarios, Command, or any Payload (ktstr.verifier.cell.VerifierCells)
     topology: str = ""  # "" = each test's own (decorator), else plan.DEFAULT_TOPOLOGY
-    memory_mib: Optional[int] = None  # None: default_memory_mib of each boot's topology
-    timeout_s: float = DEFAULT_VM_TIMEOUT_S
+    # None/0: the payload's job defaults (ktstr.wire.defaults), per boot's topology
+    memory_mib: Optional[int] = None
+    timeout_s: float = 0.0  # per boot; 0: the payload's job default (ktstr.wire.defaults)
     cmdline_extra: str = ""
-    engine: Optional[str] = None  # None: $KTSTR_ENGINE, then auto
-    vmm_library: Optional[Path] = None  # the C VMM's libktstr_vmm.so, for engines vmm/auto
-    l1_host: Optional[L1Host] = None  # the nested test bed's L1, for engine vmm-nested
+    engine: EngineOptions = EngineOptions()
     # Known failures, matched per finding (ktstr/host/expectations.py): expect_fail,
     # may_fail and the suites' known/intermittent failures all arrive as these.
     expectations: tuple[Expectation, ...] = ()
@@ -68,8 +59,12 @@ class RunRequest:
     deadline: Optional[float] = None
     deadline_why: str = ""  # the limit's own words, for "not run: out of time (...)"
 
+    def __post_init__(self) -> None:
+        # One default per job kind, resolved here whoever built the request.
+        self.timeout_s = self.timeout_s or self.payload.JOB.vm_timeout_s
+
     def memory_for(self, topology: str) -> int:
-        return self.memory_mib if self.memory_mib else default_memory_mib(Topology.parse(topology))
+        return self.memory_mib or self.payload.JOB.memory_for(Topology.parse(topology).cpus)
 
     @property
     def scheduler(self) -> SchedulerSpec:
@@ -77,29 +72,18 @@ class RunRequest:
         return getattr(self.payload, "scheduler", EEVDF)
 
     @classmethod
-    def from_bazel_config(cls, cfg: dict[str, Any], env: dict[str, str]) -> RunRequest:
-        """From the JSON config a ktstr_test target wrote (paths relative to the runfiles
-        root, the cwd) and Bazel's test environment: outputs to $TEST_UNDECLARED_OUTPUTS_DIR,
-        scratch in $TEST_TMPDIR, --test_filter via $TESTBRIDGE_TEST_ONLY."""
+    def from_bazel_config(cls, cfg: dict[str, Any], env: dict[str, str],
+                          payload: Optional[Payload] = None) -> RunRequest:
+        """From the JSON config a VM target wrote (paths relative to the runfiles root, the
+        cwd) and Bazel's test environment: outputs to $TEST_UNDECLARED_OUTPUTS_DIR, scratch in
+        $TEST_TMPDIR, --test_filter via $TESTBRIDGE_TEST_ONLY. `payload`: the target kind's
+        own (the verifier's cells); None: the selftests runner or the scenarios it names.
+        An option the target left unset (0 or "") is its job kind's default."""
         test_filter = env.get("TESTBRIDGE_TEST_ONLY", "")
-        payload: Payload
-        if cfg.get("selftests_runner"):
-            args = list(cfg.get("selftests_args") or [])
-            if test_filter:  # --test_filter=NAME runs the selftests whose names contain NAME
-                args += ["-t", test_filter]
-            payload = Command(Path(cfg["selftests_runner"]), tuple(args))
-        else:
-            tests = select(list_all([Path(s) for s in cfg["srcs"]]), cfg.get("test", ""), test_filter)
-            duration = cfg.get("duration") or ""
-            watchdog = cfg.get("watchdog_timeout_s") or ""
-            payload = Scenarios(tests, _scheduler_from_config(cfg.get("scheduler")),
-                                float(duration) if duration else None, _checks(cfg.get("checks") or {}),
-                                float(watchdog) if watchdog else None)
+        timeout = float(cfg.get("vm_timeout_s") or 0)
+        payload = payload or _payload_from_config(cfg, test_filter, timeout)
         tmp = Path(env.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="ktstr-"))
         out = Path(env.get("TEST_UNDECLARED_OUTPUTS_DIR") or (tmp / "outputs"))
-        timeout = cfg.get("vm_timeout_s")
-        if isinstance(payload, Scenarios):
-            payload = replace(payload, vm_timeout_s=float(timeout) if timeout else DEFAULT_VM_TIMEOUT_S)
         return cls(
             suite=cfg["suite"],
             kernel=Path(cfg["kernel"]),
@@ -107,13 +91,17 @@ class RunRequest:
             payload=payload,
             topology=cfg.get("topology", ""),
             memory_mib=cfg.get("memory_mib") or None,
-            timeout_s=float(timeout) if timeout else DEFAULT_VM_TIMEOUT_S,
+            timeout_s=timeout,
             cmdline_extra=cfg.get("cmdline", ""),
-            engine=cfg.get("engine") or None,
-            vmm_library=Path(cfg["vmm_library"]).resolve() if cfg.get("vmm_library") else None,
-            l1_host=(L1Host(Path(cfg["l1_kernel"]).resolve(), Path(cfg["l1_initramfs"]).resolve())
-                     if cfg.get("l1_kernel") else None),
-            expectations=tuple(Expectation.from_json(json.loads(e)) for e in cfg.get("expectations", ())),
+            engine=EngineOptions(
+                cfg.get("engine") or None,
+                Path(cfg["vmm_library"]).resolve() if cfg.get("vmm_library") else None,
+                L1Host(Path(cfg["l1_kernel"]).resolve(), Path(cfg["l1_initramfs"]).resolve())
+                if cfg.get("l1_kernel") else None),
+            # Known failures: ktstr_test writes Expectation objects, ktstr_verifier_test one
+            # expect_fail text for every case.
+            expectations=(*(Expectation.from_json(e) for e in cfg.get("expectations", ())),
+                          *expect_fail(cfg.get("expect_fail", ""))),
             out_dir=out,
             work_dir=tmp / "ktstr-work",
             kernel_layout=Path(cfg["kernel_layout"]) if cfg.get("kernel_layout") else None,
@@ -122,30 +110,23 @@ class RunRequest:
         )
 
     @classmethod
-    def from_cli(cls, args: argparse.Namespace, out_dir: Path, work_dir: Path) -> RunRequest:
-        """From `ktstr run`, `ktstr selftests` or `ktstr shell` arguments (ktstr.cli.main)."""
-        payload: Payload
-        if getattr(args, "runner", None):
-            payload = Command(Path(args.runner), tuple(args.runner_arg))
-            suite = args.suite or "sched_ext_selftests"
-        else:
-            sources = getattr(args, "sources", None) or []
-            tests = select(list_all([Path(s) for s in sources]), getattr(args, "test", "") or "",
-                           getattr(args, "filter", "") or "")
-            payload = Scenarios(tests, _scheduler_from_cli(args), getattr(args, "duration", None),
-                                vm_timeout_s=getattr(args, "timeout", None) or DEFAULT_VM_TIMEOUT_S)
-            suite = getattr(args, "suite", None) or (Path(sources[0]).stem if sources else "shell")
+    def from_cli(cls, args: argparse.Namespace, out_dir: Path, work_dir: Path,
+                 payload: Optional[Payload] = None) -> RunRequest:
+        """From `ktstr run`, `ktstr selftests`, `ktstr shell` or (with its cells as `payload`)
+        `ktstr verifier` arguments (ktstr.cli); what they leave out is the job kind's default."""
+        suite = getattr(args, "suite", None) or ""
+        if payload is None:
+            payload, suite = _payload_from_cli(args, suite)
         return cls(
-            suite=suite,
+            suite=suite or payload.JOB.kind,
             kernel=Path(args.kernel),
-            initrds=[Path(p) for p in args.initramfs],
+            initrds=[Path(p) for p in getattr(args, "initramfs", None) or []],
             payload=payload,
             topology=args.topology or "",
             memory_mib=args.memory_mib,
-            timeout_s=getattr(args, "timeout", None) or DEFAULT_VM_TIMEOUT_S,
+            timeout_s=getattr(args, "timeout", None) or 0.0,
             cmdline_extra=args.cmdline,
-            engine=args.engine,
-            vmm_library=Path(args.vmm_library) if args.vmm_library else None,
+            engine=EngineOptions(args.engine, Path(args.vmm_library) if args.vmm_library else None),
             expectations=(*expect_fail(getattr(args, "expect_fail", None) or ""),
                           *may_fail(getattr(args, "may_fail", None) or ())),
             out_dir=out_dir,
@@ -154,6 +135,35 @@ class RunRequest:
             kernel_layout=Path(args.kernel_layout) if getattr(args, "kernel_layout", None) else None,
             monitor=_monitor_options(getattr(args, "monitor", None) or []),
         )
+
+
+def _payload_from_cli(args: argparse.Namespace, suite: str) -> tuple[Payload, str]:
+    """The selftests runner or the scenarios of `ktstr run` / `ktstr shell`, and the suite."""
+    if getattr(args, "runner", None):
+        return Command(Path(args.runner), tuple(args.runner_arg)), suite or "sched_ext_selftests"
+    sources = getattr(args, "sources", None) or []
+    tests = select(list_all([Path(s) for s in sources]), getattr(args, "test", "") or "",
+                   getattr(args, "filter", "") or "")
+    options = GuestOptions(duration_s=getattr(args, "duration", None),
+                           vm_timeout_s=getattr(args, "timeout", None) or Scenarios.JOB.vm_timeout_s)
+    return (Scenarios(tests, _scheduler_from_cli(args), options),
+            suite or (Path(sources[0]).stem if sources else "shell"))
+
+
+def _payload_from_config(cfg: dict[str, Any], test_filter: str, timeout: float) -> Payload:
+    """ktstr_selftests_test's runner or ktstr_test's scenarios, with their options."""
+    if cfg.get("selftests_runner"):
+        args = list(cfg.get("selftests_args") or [])
+        if test_filter:  # --test_filter=NAME runs the selftests whose names contain NAME
+            args += ["-t", test_filter]
+        return Command(Path(cfg["selftests_runner"]), tuple(args))
+    tests = select(list_all([Path(s) for s in cfg["srcs"]]), cfg.get("test", ""), test_filter)
+    duration = cfg.get("duration") or ""
+    watchdog = cfg.get("watchdog_timeout_s") or ""
+    return Scenarios(tests, _scheduler_from_config(cfg.get("scheduler")), GuestOptions(
+        duration_s=float(duration) if duration else None, checks=_checks(cfg.get("checks") or {}),
+        watchdog_timeout_s=float(watchdog) if watchdog else None,
+        vm_timeout_s=timeout or Scenarios.JOB.vm_timeout_s))
 
 
 def _deadline(env: dict[str, str]) -> dict[str, Any]:
@@ -180,7 +190,7 @@ def _monitor_options(items: list[str]) -> dict[str, str]:
     return dict(i.split("=", 1) for i in items)
 
 
-def _checks(values: dict[str, str]) -> tuple[tuple[str, str], ...]:
+def _checks(values: dict[str, str]) -> dict[str, str]:
     """The target's check overrides, refused here (not in the VM) when a name is unknown."""
     from ktstr.checks.assertions import Assert
 
@@ -188,7 +198,7 @@ def _checks(values: dict[str, str]) -> tuple[tuple[str, str], ...]:
         Assert.from_dict(values)
     except (ValueError, TypeError) as exc:
         raise RequestError(f"ktstr_test checks: {exc}") from exc
-    return tuple(sorted((k, str(v)) for k, v in values.items()))
+    return {k: str(v) for k, v in sorted(values.items())}
 
 
 def _scheduler_from_config(s: Optional[dict[str, Any]]) -> SchedulerSpec:

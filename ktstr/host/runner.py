@@ -15,16 +15,17 @@ from typing import Optional
 
 from ktstr.host import children
 from ktstr.host.children import CUT_SHORT, NOT_RUN
-from ktstr.host.engines import BootResult, BootSpec, Engine, ExitKind, select_engine
+from ktstr.host.engines import BootResult, BootSpec, Engine, ExitKind
 from ktstr.host.expectations import judge
 from ktstr.host.hooks import BootHook, BootWatch
 from ktstr.host.payloads import Scenarios
-from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot, run_config
+from ktstr.host.plan import PlannedBoot, run_config
 from ktstr.host.plan import layer_files as scenario_layer_files
 from ktstr.host.report import dump_file, scheduler_log_file
 from ktstr.host.request import RunRequest
 from ktstr.host.run_layer import write_run_layer
 from ktstr.topology import Topology
+from ktstr.wire.defaults import DEFAULT_TOPOLOGY
 from ktstr.wire.messages import GuestRun
 from ktstr.wire.results import BootRecord, Finding, RunReport, TestOutcome
 from ktstr.wire.status import Status
@@ -40,7 +41,7 @@ def run(req: RunRequest, engine: Optional[Engine] = None, *, hook: Optional[Boot
     start = time.monotonic()
     if hook is not None:
         hook.check(req)  # bad options fail here, before any VM boots
-    engine = engine or select_engine(req.engine, req.vmm_library, req.l1_host)
+    engine = engine or req.engine.select()
     req.out_dir.mkdir(parents=True, exist_ok=True)
     req.work_dir.mkdir(parents=True, exist_ok=True)
     plan = req.payload.plan(req.topology)
@@ -120,16 +121,8 @@ def shell(req: RunRequest, term: str = "vt100") -> int:
     """Boot the VM a test of `req` would get (kernel, initramfs, topology, scheduler) with an
     interactive shell on this terminal instead of tests. QEMU only: the C VMM has no console
     input. Returns QEMU's exit status."""
-    from ktstr.host.engines import EngineSelectionError, requested_engine
-    from ktstr.host.engines.qemu import QemuEngine
-
-    name = requested_engine(req.engine)
-    if name == "vmm":
-        raise EngineSelectionError("the shell needs QEMU (the C VMM has no console input): use "
-                                   "--engine qemu-kvm, qemu-tcg or auto")
-    # auto means QEMU here: with KVM where KVM can boot Linux, TCG elsewhere.
-    engine = select_engine("qemu" if name == "auto" else name)
-    assert isinstance(engine, QemuEngine)
+    # auto means QEMU here: with KVM where KVM can boot Linux, TCG elsewhere (EngineSpec).
+    engine = req.engine.interactive()
     topology = str(Topology.parse(req.topology or DEFAULT_TOPOLOGY))
     boot_dir = req.work_dir / "shell"
     config = replace(run_config(req.suite, topology, [], req.scheduler, emulated=engine.emulated),

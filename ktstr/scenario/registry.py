@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ktstr.checks.assertions import Assert
+from ktstr.topology import shape_text
 
 # Set on the Bazel targets, not in Python: what a keyword refused here should use instead.
 _ELSEWHERE = {
@@ -88,7 +89,7 @@ class TestEntry:
 
     @property
     def topology(self) -> str:
-        return self.topology_text or f"{self.numa_nodes}n{self.llcs}l{self.cores}c{self.threads}t"
+        return self.topology_text or shape_text(self.numa_nodes, self.llcs, self.cores, self.threads)
 
 
 REGISTRY: dict[str, TestEntry] = {}

@@ -18,17 +18,17 @@ import shlex
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, ClassVar, Optional, Sequence
 
 from ktstr.errors import KtstrError
 from ktstr.host.command_layer import find_busybox
 from ktstr.host.console_scan import find_splats
 from ktstr.host.engines import BootResult
-from ktstr.host.plan import DEFAULT_TOPOLOGY, PlannedBoot
+from ktstr.host.plan import PlannedBoot, one_boot
 from ktstr.host.run_layer import HostPath, LayerFile, cpio_newc, library_files
-from ktstr.topology import Topology
 from ktstr.verifier.budget import Limit, check, parse_budget
 from ktstr.verifier.records import SchedulerRecord, parse_stream
+from ktstr.wire.defaults import VERIFIER, JobDefaults
 from ktstr.wire.messages import GuestRun
 from ktstr.wire.results import TestOutcome
 from ktstr.wire.status import Status
@@ -206,8 +206,18 @@ def figures_json(outcomes: Sequence[TestOutcome]) -> dict[str, Any]:
 class VerifierCells:
     """The runner's payload for a verifier cell (see ktstr/host/payloads.py's Payload)."""
 
+    JOB: ClassVar[JobDefaults] = VERIFIER
+
     schedulers: tuple[CellScheduler, ...]
     shim: Path
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> VerifierCells:
+        """From the JSON config ktstr_verifier_test wrote (verifier_config_rule.bzl)."""
+        return cls(tuple(CellScheduler(name=s["name"], binary=Path(s["binary"]), args=tuple(s.get("args", ())),
+                                       runtime_files=tuple(Path(p) for p in s.get("runtime_files", ())),
+                                       budget=s.get("budget", "")) for s in cfg["schedulers"]),
+                   Path(cfg["shim"]))
 
     def names(self) -> list[str]:
         return [s.name for s in self.schedulers]
@@ -216,7 +226,7 @@ class VerifierCells:
         return self if index == 0 else None  # one VM loads them all
 
     def plan(self, topology_override: str) -> list[PlannedBoot]:
-        return [PlannedBoot(str(Topology.parse(topology_override or DEFAULT_TOPOLOGY)), [])]
+        return one_boot(topology_override)
 
     def write_layer(self, boot_dir: Path, boot: PlannedBoot, suite: str, emulated: bool) -> Path:
         boot_dir.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,10 @@ the VMM and its engines), in one place.
     status.py      Status: PASS / SKIP / INCONCLUSIVE / FAIL, one enum for guest, wire and host
     messages.py    one type per frame (Hello, Log, TestStart, GuestTestResult, RunEnd), ClaimRecord,
                    GuestRun; protobuf <-> these (ktstr.proto)
-    run_config.py  RunConfig: /ktstr/run.json, what the host asks the guest to run
+    run_config.py  RunConfig: /ktstr/run.json, what the host asks the guest to run; GuestOptions,
+                   the fields of it a target chooses
+    target_config.py  the JSON config a ktstr Bazel target writes for its runner (one reader)
+    defaults.py    each job kind's defaults (VM timeout, memory): what an unset option means
     results.py     RunReport, BootRecord, TestOutcome: result.json, what a run leaves for
                    `ktstr show`, `ktstr compare` and the verifier cells (one writer, one reader)
     verifier.py    VerifierRecord: a verifier cell's records, frames of type 6 on COM2

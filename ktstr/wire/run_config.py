@@ -9,6 +9,7 @@ from the same tree, so a key this side does not know is a bug, not a newer versi
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -85,20 +86,32 @@ class TestRef:
     file: str
 
 
-@dataclass
-class RunConfig:
-    suite: str
-    topology: str  # the shape asked for, e.g. "1n2l2c1t"
-    tests: list[TestRef] = field(default_factory=list)
-    scheduler: Optional[SchedulerSpec] = None  # None: EEVDF
-    # The engine emulates the CPU (QEMU TCG): the default checks use their looser limits.
-    emulated: bool = True
+@dataclass(kw_only=True)
+class GuestOptions:
+    """The run.json fields a target (or the command line) chooses for every boot of a run:
+    declared here once. RunConfig carries them; the host's payloads hold one GuestOptions
+    (ktstr.host.payloads) and the request builder fills it (ktstr.host.request)."""
+
     duration_s: Optional[float] = None  # None: each test's own
     # Check overrides from the Bazel target (ktstr_test(checks = {...})): name -> value,
     # layered over each test's own checks; and sched_ext's watchdog for tests that set none.
     checks: dict[str, str] = field(default_factory=dict)
     watchdog_timeout_s: Optional[float] = None
     vm_timeout_s: Optional[float] = None  # the host kills the VM then: tests end before it
+
+    def option_values(self) -> dict[str, Any]:
+        """The options as keyword arguments (for a RunConfig: RunConfig(..., **values))."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(GuestOptions)}
+
+
+@dataclass
+class RunConfig(GuestOptions):
+    suite: str
+    topology: str  # the shape asked for, e.g. "1n2l2c1t"
+    tests: list[TestRef] = field(default_factory=list)
+    scheduler: Optional[SchedulerSpec] = None  # None: EEVDF
+    # The engine emulates the CPU (QEMU TCG): the default checks use their looser limits.
+    emulated: bool = True
     result_port: str = "/dev/ttyS1"
     # The boot's result key (hex): the agent signs every frame with it (ktstr.wire.frames).
     # It reads run.json and removes it before it starts anything, so no test or scheduler
@@ -126,6 +139,16 @@ class RunConfig:
         data["tests"] = [{"name": t.name, "file": t.file} for t in self.tests]
         data["scheduler"] = self.scheduler.to_json() if self.scheduler else None
         return data
+
+    @classmethod
+    def read(cls, path: str) -> RunConfig:
+        """run.json from its file (the guest agent's one read of it)."""
+        with open(path) as f:
+            try:
+                data = json.load(f)
+            except ValueError as exc:
+                raise RunConfigError(f"{path} is not JSON ({exc}): write it with RunConfig.to_json") from None
+        return cls.from_json(data)
 
     @classmethod
     def from_json(cls, data: Any) -> RunConfig:

@@ -6,7 +6,7 @@ ktstr_test's config rule (test_config_rule.bzl) and ktstr_verifier_test's
 one place that says which files each engine adds to a test's runfiles (and so to its key).
 """
 
-load("//rules:private/engines.bzl", "ENGINES")
+load("//rules:private/engines.bzl", "ENGINES", "NEEDS_L1_HOST", "NEEDS_VMM_LIBRARY")
 load("//rules:providers.bzl", "EngineFlagInfo", "KtstrInitramfsInfo", "KtstrKernelInfo", "make_scheduler_info")
 
 def merge_attrs(*dicts):
@@ -95,13 +95,13 @@ def engine_runfiles(ctx):
     engine = ctx.attr.engine or ctx.attr._engine_flag[EngineFlagInfo].value
     files = []
     vmm_library = ""
-    if engine in ("", "auto", "vmm"):
+    if engine in [""] + NEEDS_VMM_LIBRARY:  # "": nothing chosen, so auto
         # The VMM is what auto picks where KVM can boot Linux; with an explicit QEMU engine
         # the library stays out, so a VMM change does not invalidate those cached results.
         files.append(ctx.file._vmm_library)
         vmm_library = runfile_path(ctx.file._vmm_library)
     l1_kernel, l1_initramfs = "", ""
-    if engine == "vmm-nested":
+    if engine in NEEDS_L1_HOST:
         # The L1 host of the nested test bed (a second kernel build), only for this engine.
         l1_bzimage = ctx.attr._l1_kernel[KtstrKernelInfo].bzimage
         l1_archives = ctx.attr._l1_initramfs[KtstrInitramfsInfo].archives

@@ -9,8 +9,8 @@ def ktstr_selftests_test(
         kernel,
         runner_args = [],
         topology = "1n1l2c1t",
-        memory_mib = 512,
-        vm_timeout_s = 240,
+        memory_mib = None,
+        vm_timeout_s = None,
         engine = "",
         tags = [],
         size = "large",
@@ -25,8 +25,9 @@ def ktstr_selftests_test(
       kernel: a ktstr_kernel target; the runner must be built against its headers/BTF.
       runner_args: runner arguments, e.g. ["-t", "create_dsq"].
       topology: guest topology.
-      memory_mib: guest memory.
-      vm_timeout_s: seconds before the VM is killed and reported hung.
+      memory_mib: guest memory; None: the selftests job's default, 512 MiB (ktstr/wire/defaults.py).
+      vm_timeout_s: seconds before the VM is killed and reported hung; None: the selftests
+        job's default, 240 s (ktstr/wire/defaults.py).
       engine: as for ktstr_test.
       tags: extra tags.
       size: Bazel test size ("large": the whole runner takes ~45 s under TCG).
@@ -42,8 +43,8 @@ def ktstr_selftests_test(
             selftests_runner = runner,
             selftests_args = runner_args,
             topology = topology,
-            memory_mib = memory_mib,
-            vm_timeout = vm_timeout_s,
+            memory_mib = memory_mib or 0,
+            vm_timeout = vm_timeout_s or 0,
             engine = engine,
         ),
         size = size,

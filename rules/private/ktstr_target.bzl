@@ -7,23 +7,6 @@ load("//rules:private/platform.bzl", "compatible_with", "vm_test_tags")
 load("//rules:private/test_config_rule.bzl", "CONFIG_SUFFIX", "ktstr_test_config")
 load("//rules:private/topology.bzl", "resolve_topology", "topology_cpus")
 
-def guest_memory(memory_mib, topology):
-    """Guest memory in MiB for a topology.
-
-    As given, else max(1024, 64 per vCPU) (percpu areas grow with CPUs); 0 = each boot's own
-    topology (decorator topologies), sized by ktstr.host.request.
-
-    Args:
-      memory_mib: the user's value, or None.
-      topology: the target's shape ("" = the decorators').
-
-    Returns:
-      MiB, or 0 for "per boot".
-    """
-    if memory_mib != None:
-        return memory_mib
-    return max(1024, 64 * topology_cpus(topology)) if topology else 0
-
 def scheduled_vm(kernel, initramfs, scheduler, sched_args, topology, memory_mib, engine, cmdline, **more):
     """Config attributes of a VM that boots `kernel` with a scheduler attached.
 
@@ -35,7 +18,7 @@ def scheduled_vm(kernel, initramfs, scheduler, sched_args, topology, memory_mib,
       scheduler: a scheduler target; None = EEVDF.
       sched_args: scheduler arguments after its defaults.
       topology: a shape or preset name ("" = the tests' own).
-      memory_mib: guest memory, or None (guest_memory()).
+      memory_mib: guest memory, or None (the runner's default for each boot's topology).
       engine: the engine ("" = the flag's, ...).
       cmdline: extra guest kernel command line.
       **more: the caller's other config attributes.
@@ -50,7 +33,7 @@ def scheduled_vm(kernel, initramfs, scheduler, sched_args, topology, memory_mib,
         scheduler = scheduler,
         sched_args = sched_args,
         topology = topology,
-        memory_mib = guest_memory(memory_mib, topology),
+        memory_mib = memory_mib or 0,
         engine = engine,
         cmdline = cmdline,
         **more

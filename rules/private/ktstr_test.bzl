@@ -42,7 +42,7 @@ def ktstr_test(
         duration = None,
         checks = {},
         watchdog_timeout_s = None,
-        vm_timeout_s = 60,
+        vm_timeout_s = None,
         engine = "",
         expect_fail = "",
         may_fail = [],
@@ -65,7 +65,8 @@ def ktstr_test(
       sched_args: extra scheduler arguments after its defaults.
       topology: "{n}n{l}l{c}c{t}t" or a preset name (rules/private/presets.bzl, e.g.
         "tiny-2llc"); "" = each test's decorator topology (else 1n1l2c1t).
-      memory_mib: guest memory; default max(1024, 64 per vCPU) (percpu areas grow with CPUs).
+      memory_mib: guest memory; None: the runner's default for each boot's topology, max(1024,
+        64 per vCPU) (percpu areas grow with CPUs; ktstr/wire/defaults.py).
       duration: workload seconds passed to the tests (None = each test's own).
       checks: check overrides for every test of the target, e.g. {"max_gap_ms": "5000",
         "isolation": "false", "max_spread_pct": "off: why"} (names as ktstr.checks.Assert's
@@ -75,8 +76,9 @@ def ktstr_test(
       watchdog_timeout_s: sched_ext's watchdog (seconds, up to 30) for the tests that set
         none: a stall is caught in that time instead of the scheduler's default (30 s). The
         scheduler must take it (ktstr's loader does: $KTSTR_WATCHDOG_TIMEOUT_MS).
-      vm_timeout_s: seconds per VM before it is killed and reported hung (Bazel's own `timeout`
-        is the test's, set by `size`).
+      vm_timeout_s: seconds per VM before it is killed and reported hung; None: the test job's
+        default, 120 s (ktstr/wire/defaults.py). Bazel's own `timeout` is the test's, set by
+        `size`.
       engine: "" (flag --//rules:engine, then $KTSTR_ENGINE, then auto) or one of
         rules/private/engines.bzl's ENGINES: auto, qemu, qemu-kvm, qemu-tcg, vmm, vmm-nested.
       expect_fail: negative test: a text, or {text: [test, ...]} to scope it to some tests.
@@ -119,7 +121,7 @@ def ktstr_test(
             duration = "" if duration == None else str(duration),
             checks = checks,
             watchdog_timeout_s = "" if watchdog_timeout_s == None else str(watchdog_timeout_s),
-            vm_timeout = vm_timeout_s,
+            vm_timeout = vm_timeout_s or 0,
             expectations = _expectations(expect_fail, may_fail),
             monitor = monitor,
         ),

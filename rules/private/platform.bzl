@@ -11,6 +11,8 @@ VM tests get two tags (docs/remote-execution.md):
   when the user says its image boots VMs. Remote caching stays on either way.
 """
 
+load("//rules:private/engines.bzl", "NEEDS_KVM")
+
 # The constraint consumers can rely on: the same list on their own targets that need ktstr's.
 KTSTR_COMPATIBLE_WITH = [
     Label("@platforms//os:linux"),
@@ -19,9 +21,6 @@ KTSTR_COMPATIBLE_WITH = [
 
 # The tag of VM tests that need /dev/kvm (no TCG fallback).
 REQUIRES_KVM = "requires-kvm"
-
-# Engines (rules/private/engines.bzl's ENGINES) that need hardware virtualization.
-KVM_ENGINES = ["vmm", "qemu-kvm"]
 
 def compatible_with(extra):
     """KTSTR_COMPATIBLE_WITH plus the user's own target_compatible_with (a list or None)."""
@@ -54,7 +53,7 @@ def vm_test_tags(tags, engine, remote_exec):
       The tag list.
     """
     out = list(tags)
-    if engine in KVM_ENGINES and REQUIRES_KVM not in out:
+    if engine in NEEDS_KVM and REQUIRES_KVM not in out:
         out.append(REQUIRES_KVM)
     if not remote_exec and "no-remote-exec" not in out:
         out.append("no-remote-exec")

@@ -17,7 +17,7 @@ def ktstr_verifier_test(
         budgets = {},
         topology = "",
         memory_mib = None,
-        vm_timeout_s = 300,
+        vm_timeout_s = None,
         engine = "",
         cmdline = "",
         expect_fail = "",
@@ -39,7 +39,8 @@ def ktstr_verifier_test(
         peak_states, max_states_per_insn, mark_read, time_us, verified_insns).
       topology: guest topology ("" = 1n1l2c1t; the figures hardly depend on it).
       memory_mib: guest memory (None: the runner's default for the topology).
-      vm_timeout_s: seconds before the VM is killed.
+      vm_timeout_s: seconds before the VM is killed; None: the verifier job's default, 300 s
+        (ktstr/wire/defaults.py).
       engine: as for ktstr_test.
       cmdline: as for ktstr_test.
       expect_fail: negative test: every scheduler's case must show a finding with this text
@@ -62,7 +63,7 @@ def ktstr_verifier_test(
         budgets = budgets,
         topology = topology,
         memory_mib = memory_mib or 0,
-        vm_timeout = vm_timeout_s,
+        vm_timeout = vm_timeout_s or 0,
         engine = engine,
         cmdline = cmdline,
         expect_fail = expect_fail,

@@ -62,7 +62,7 @@ ktstr_verifier_config = rule(
         "budgets": attr.label_keyed_string_dict(providers = [KtstrSchedulerInfo], doc = "scheduler -> its verifier budget (ktstr/verifier/budget.py)"),
         "shim": attr.label(default = Label("//schedulers:libktstr_verifier.so"), allow_single_file = True, doc = "the LD_PRELOAD shim that records the verifier's figures"),
         "memory_mib": attr.int(default = 0, doc = "guest memory in MiB; 0 = the runner's default for the topology"),
-        "vm_timeout": attr.int(default = 300, doc = "seconds before the VM is killed"),
+        "vm_timeout": attr.int(doc = "seconds before the VM is killed; 0 = the verifier job's default (ktstr/wire/defaults.py)"),
         "expect_fail": attr.string(doc = "the text every scheduler's case must show a finding with"),
     }),
 )

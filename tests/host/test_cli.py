@@ -68,8 +68,8 @@ def test_bazel_config_honours_env(tmp_path):
     assert req.out_dir == tmp_path / "out" and req.work_dir == tmp_path / "tmp" / "ktstr-work"
     assert req.initrds == [Path("a.cpio"), Path("b.cpio")]
     assert req.payload.scheduler == SchedulerSpec("scx_simple", "s/scx_simple", ("-v",), "simple")
-    assert req.payload.duration_s == 1.5 and req.timeout_s == 30 and req.engine is None
-    assert req.memory_mib == 512 and req.vmm_library is None
+    assert req.payload.options.duration_s == 1.5 and req.timeout_s == 30 and req.engine.name is None
+    assert req.memory_mib == 512 and req.engine.vmm_library is None
     assert _bazel_log_hint({"TEST_TARGET": "//sched:x_test"}) == "bazel-testlogs/sched/x_test/test.outputs/outputs.zip"
 
 
@@ -90,7 +90,7 @@ def test_selftests_config_is_a_command_payload(tmp_path):
            "topology": "1n1l2c1t", "memory_mib": 512, "vm_timeout_s": 240, "vmm_library": "vmm/lib.so"}
     req = request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path), "TESTBRIDGE_TEST_ONLY": "create_dsq"})
     assert req.payload == Command(Path("r/runner"), ("-q", "-t", "create_dsq"))
-    assert req.vmm_library == Path("vmm/lib.so").resolve() and req.timeout_s == 240
+    assert req.engine.vmm_library == Path("vmm/lib.so").resolve() and req.timeout_s == 240
     assert request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path), "TEST_TOTAL_SHARDS": "2",
                                      "TEST_SHARD_INDEX": "1"}) is None
 

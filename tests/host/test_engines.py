@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from ktstr.host.engines import ENGINE_ENV, EngineSelectionError, ExitKind, requested_engine, select_engine
+from ktstr.host.engines import (ENGINE_ENV, ENGINE_NAMES, ENGINE_SPECS, EngineOptions, EngineSelectionError, ExitKind,
+                                requested_engine, select_engine)
 from ktstr.host.engines import kvm
 from ktstr.host.engines.classify import classify_exit
 from ktstr.host.engines.boot_io import concatenate_initrds
@@ -142,3 +143,16 @@ def test_exit_classification():
     kind, why = classify_exit(b"Kernel panic - not syncing: VFS: Unable to mount root\nreboot: Restarting system")
     assert kind == ExitKind.CRASH and "Unable to mount root" in why
     assert classify_exit(b"")[0] == ExitKind.CRASH
+
+
+def test_the_shell_engine_comes_from_the_engine_spec(monkeypatch):
+    # runner.shell asks EngineOptions.interactive(): no name or type checks of its own.
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    monkeypatch.setattr(kvm, "probe", lambda: kvm.KvmVerdict(False, "kvm-pvm here"))
+    assert EngineOptions("qemu-tcg").interactive().name == "qemu-tcg"
+    assert EngineOptions().interactive().name == "qemu-tcg"  # auto: QEMU, TCG where KVM cannot boot Linux
+    for name in ("vmm", "vmm-nested"):  # vmm-nested was an AssertionError traceback
+        with pytest.raises(EngineSelectionError, match=f"engine '{name}' cannot run an interactive shell.*"
+                                                       f"use --engine auto, qemu, qemu-kvm, qemu-tcg"):
+            EngineOptions(name).interactive()
+    assert ENGINE_NAMES == tuple(ENGINE_SPECS) and ENGINE_SPECS["vmm"].needs_kvm

@@ -7,10 +7,11 @@ from pathlib import Path
 from ktstr.host.discovery import DeclaredTest
 from ktstr.host.payloads import Command, Scenarios
 from ktstr.host.plan import PlannedBoot, layer_files, plan_boots, run_config
-from ktstr.host.request import RunRequest, default_memory_mib
+from ktstr.host.request import RunRequest
 from ktstr.host.run_layer import RUN_JSON_PATH, cpio_newc
 from ktstr.topology import Topology
-from ktstr.wire.run_config import EEVDF, RunConfig, SchedulerSpec
+from ktstr.wire.defaults import SELFTESTS, TEST
+from ktstr.wire.run_config import EEVDF, GuestOptions, RunConfig, SchedulerSpec
 
 
 def _t(name, **opts):
@@ -34,7 +35,7 @@ def test_run_json_and_layer_carry_tests_and_scheduler(tmp_path):
     binary.write_bytes(Path(os.path.realpath(sys.executable)).read_bytes())
     sched = SchedulerSpec("scx_simple", str(binary), ("-s", "5000"), "simple", init_cpu=0)
     tests = [DeclaredTest("fair", src, {})]
-    cfg = run_config("//sched:s", "1n1l2c1t", tests, sched, duration_s=1.5).to_json()
+    cfg = run_config("//sched:s", "1n1l2c1t", tests, sched, GuestOptions(duration_s=1.5)).to_json()
     assert cfg["tests"] == [{"name": "fair", "file": "/ktstr/tests/scenarios.py"}]
     assert cfg["scheduler"] == {"name": "scx_simple", "binary": "/ktstr/sched/scx_simple",
                                 "args": ["-s", "5000"], "ops_name": "simple", "init_cpu": 0}
@@ -71,8 +72,18 @@ def test_payloads_shard_and_plan():
 def test_memory_default_follows_each_boots_topology():
     req = RunRequest("s", Path("k"), [], Scenarios([]))
     assert req.memory_for("1n1l2c1t") == 1024
-    assert req.memory_for("2n4l8c2t") == 64 * 64 == default_memory_mib(Topology.parse("2n4l8c2t"))
+    assert req.memory_for("2n4l8c2t") == 64 * 64 == TEST.memory_for(Topology.parse("2n4l8c2t").cpus)
     assert RunRequest("s", Path("k"), [], Scenarios([]), memory_mib=256).memory_for("2n4l8c2t") == 256
+
+
+def test_each_job_kind_has_its_own_defaults():
+    # An unset timeout or memory is the payload's job kind's (ktstr.wire.defaults), whoever
+    # built the request.
+    scenarios = RunRequest("s", Path("k"), [], Scenarios([]))
+    selftests = RunRequest("s", Path("k"), [], Command(Path("runner")))
+    assert scenarios.timeout_s == TEST.vm_timeout_s == 120 and selftests.timeout_s == SELFTESTS.vm_timeout_s == 240
+    assert selftests.memory_for("2n4l8c2t") == SELFTESTS.memory_mib == 512
+    assert RunRequest("s", Path("k"), [], Command(Path("runner")), timeout_s=7).timeout_s == 7
 
 
 def test_a_tests_memory_mib_gets_its_own_vm():
@@ -93,8 +104,7 @@ def test_target_checks_and_watchdog_reach_run_json(tmp_path):
     cfg = {"suite": "//x:y", "kernel": "bzImage", "srcs": [str(src)], "checks": {"max_gap_ms": "5000"},
            "watchdog_timeout_s": "2.5", "vm_timeout_s": 90}
     req = RunRequest.from_bazel_config(cfg, {"TEST_TMPDIR": str(tmp_path)})
-    config = run_config("s", "1n1l2c1t", [], EEVDF, checks=dict(req.payload.checks),
-                        watchdog_timeout_s=req.payload.watchdog_timeout_s, vm_timeout_s=req.payload.vm_timeout_s)
+    config = run_config("s", "1n1l2c1t", [], EEVDF, req.payload.options)
     back = RunConfig.from_json(json.loads(json.dumps(config.to_json())))
     assert back.checks == {"max_gap_ms": "5000"} and back.watchdog_timeout_s == 2.5 and back.vm_timeout_s == 90
     import pytest

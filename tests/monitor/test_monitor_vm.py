@@ -12,6 +12,7 @@ import pytest
 
 from ktstr.host import runner
 from ktstr.host.discovery import list_tests
+from ktstr.host.engines import EngineOptions
 from ktstr.host.payloads import Scenarios
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook
@@ -31,7 +32,7 @@ needs_vm = pytest.mark.skipif(not KERNEL.is_file() or not LAYOUT.is_file() or no
 def test_monitor_agrees_with_the_guests_own_view(tmp_path):
     req = RunRequest(
         suite="monitor_agreement", kernel=KERNEL, initrds=INITRAMFS,
-        payload=Scenarios(list_tests(HERE / "vm_agreement.py")), engine="qemu-tcg", timeout_s=120.0,
+        payload=Scenarios(list_tests(HERE / "vm_agreement.py")), engine=EngineOptions("qemu-tcg"), timeout_s=120.0,
         out_dir=tmp_path / "out", work_dir=tmp_path / "work", kernel_layout=LAYOUT)
     report = runner.run(req, hook=MonitorHook())
     (outcome,) = report.outcomes

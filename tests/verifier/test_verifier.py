@@ -205,3 +205,23 @@ def test_records_round_trip_through_their_frames():
     frames, size = end_frames("x")
     assert len(frames) == 256 * size  # one size for every status: /init picks one with dd
     assert [r.status for r in decode_records(frames)[0]] == list(range(256))
+
+
+def test_a_verifier_target_config_takes_the_tests_request_path(tmp_path):
+    # ktstr_verifier_test's config through RunRequest.from_bazel_config: the job kind's
+    # defaults (ktstr/wire/defaults.py) for what it leaves unset, its expect_fail as an
+    # expectation, the engine's files as for a test.
+    from ktstr.cli.bazel_verifier import request_from_config
+    from ktstr.wire.defaults import VERIFIER
+
+    cfg = {"suite": "//s:v", "kernel": "k/bzImage", "shim": "s/shim.so", "topology": "", "memory_mib": 0,
+           "vm_timeout_s": 0, "engine": "vmm", "cmdline": "", "expect_fail": "rejected",
+           "vmm_library": "vmm/lib.so", "schedulers": [{"name": "a", "binary": "a/bin", "args": ["-v"],
+                                                        "runtime_files": [], "budget": "insns=5"}]}
+    req = request_from_config(cfg, {"TEST_TMPDIR": str(tmp_path)})
+    assert req.payload == VerifierCells((CellScheduler("a", Path("a/bin"), ("-v",), budget="insns=5"),),
+                                        Path("s/shim.so"))
+    assert req.timeout_s == VERIFIER.vm_timeout_s == 300 and req.memory_for("1n1l2c1t") == 1024
+    assert req.engine.name == "vmm" and req.engine.vmm_library == Path("vmm/lib.so").resolve()
+    assert [e.text for e in req.expectations] == ["rejected"] and req.suite == "//s:v"
+    assert request_from_config({**cfg, "vm_timeout_s": 42}, {"TEST_TMPDIR": str(tmp_path)}).timeout_s == 42

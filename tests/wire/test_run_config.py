@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ktstr.wire.run_config import EEVDF, RunConfig, SchedulerSpec, TestRef
+from ktstr.wire.run_config import EEVDF, RunConfig, RunConfigError, SchedulerSpec, TestRef
 
 
 def test_round_trip_through_json():
@@ -68,3 +68,26 @@ def test_agent_survives_a_bad_run_json(tmp_path, monkeypatch, capsys):
     assert powered_off == [True]
     out = capsys.readouterr().out
     assert "cannot read" in out and "RunConfigError: run.json's top level must be a JSON object, got list" in out
+
+
+def test_the_target_config_reader_names_the_file_and_decodes_expectations(tmp_path):
+    from ktstr.wire.target_config import TargetConfigError, read_target_config
+
+    path = tmp_path / "x_ktstr_config.json"
+    path.write_text(json.dumps({"suite": "//x:y", "expectations": [json.dumps({"text": "BUG"})]}))
+    assert read_target_config(path)["expectations"] == [{"text": "BUG"}]
+    path.write_text("{not json")
+    with pytest.raises(TargetConfigError, match="cannot read the target's config .*x_ktstr_config.json"):
+        read_target_config(path)
+    path.write_text("[]")
+    with pytest.raises(TargetConfigError, match="not a ktstr target config.*rebuild the target"):
+        read_target_config(path)
+
+
+def test_run_config_read_refuses_a_file_that_is_not_json(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(RunConfig(suite="s", topology="1n1l2c1t").to_json()))
+    assert RunConfig.read(str(path)).suite == "s"
+    path.write_text("{")
+    with pytest.raises(RunConfigError, match="run.json is not JSON"):
+        RunConfig.read(str(path))

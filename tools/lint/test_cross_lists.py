@@ -8,7 +8,7 @@ import itertools
 
 import ktstr
 import ktstr.api
-from ktstr.host.engines.select import ENGINE_NAMES
+from ktstr.host.engines.select import ENGINE_NAMES, ENGINE_SPECS
 from ktstr.topology import PRESETS, Topology
 from tools.lint import cross_lists, starlark
 from tools.lint.source_tree import root
@@ -20,6 +20,16 @@ TOPOLOGY_BZL = "rules/private/topology.bzl"
 def test_the_engine_names_are_the_same_in_starlark_and_python():
     engines = cross_lists.run_bzl(root(), ENGINES_BZL)["ENGINES"]
     assert cross_lists.list_mismatch(ENGINES_BZL, engines, "select.py ENGINE_NAMES", ENGINE_NAMES) == []
+
+
+def test_the_engine_capabilities_are_the_same_in_starlark_and_python():
+    # Starlark picks each test's runfiles and tags by these lists; Python's EngineSpec fields
+    # say the same of each engine.
+    bzl = cross_lists.run_bzl(root(), ENGINES_BZL)
+    for field in ("needs_kvm", "needs_vmm_library", "needs_l1_host"):
+        python = [name for name, spec in ENGINE_SPECS.items() if getattr(spec, field)]
+        assert cross_lists.list_mismatch(f"{ENGINES_BZL} {field.upper()}", bzl[field.upper()],
+                                         f"EngineSpec.{field}", python) == []
 
 
 def test_a_planted_engine_mismatch_is_reported():

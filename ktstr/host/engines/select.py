@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -25,7 +26,57 @@ if TYPE_CHECKING:
     from ktstr.host.engines.vmm_nested import L1Host
 
 ENGINE_ENV = "KTSTR_ENGINE"
-ENGINE_NAMES = ("auto", "qemu", "qemu-kvm", "qemu-tcg", "vmm", "vmm-nested")
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """What the rest of ktstr may know of an engine name: its capabilities as fields, so no
+    caller tests a name or an engine's type. rules/private/engines.bzl states the same
+    capabilities for Starlark (tools/lint/test_cross_lists.py compares the two)."""
+
+    name: str
+    needs_kvm: bool  # boots only where KVM can run Linux (Bazel tags its tests requires-kvm)
+    needs_vmm_library: bool  # may boot the C VMM: libktstr_vmm.so in the test's runfiles
+    needs_l1_host: bool  # boots inside an L1 host (nested KVM under QEMU TCG): its kernel too
+    # The engine `ktstr shell` boots for this name ("" = none: the C VMM has no console input).
+    shell_engine: str
+
+
+ENGINE_SPECS: dict[str, EngineSpec] = {s.name: s for s in (
+    # The C VMM where KVM can boot Linux (QEMU+KVM for a boot it cannot bring up), else QEMU TCG.
+    EngineSpec("auto", needs_kvm=False, needs_vmm_library=True, needs_l1_host=False, shell_engine="qemu"),
+    EngineSpec("qemu", needs_kvm=False, needs_vmm_library=False, needs_l1_host=False, shell_engine="qemu"),
+    EngineSpec("qemu-kvm", needs_kvm=True, needs_vmm_library=False, needs_l1_host=False, shell_engine="qemu-kvm"),
+    EngineSpec("qemu-tcg", needs_kvm=False, needs_vmm_library=False, needs_l1_host=False, shell_engine="qemu-tcg"),
+    EngineSpec("vmm", needs_kvm=True, needs_vmm_library=True, needs_l1_host=False, shell_engine=""),
+    EngineSpec("vmm-nested", needs_kvm=False, needs_vmm_library=False, needs_l1_host=True, shell_engine=""),
+)}
+ENGINE_NAMES = tuple(ENGINE_SPECS)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Which engine a run boots on and the files that engine needs, apart from the run's
+    other options (ktstr.host.request.RunRequest.engine)."""
+
+    name: Optional[str] = None  # None: $KTSTR_ENGINE, then auto
+    vmm_library: Optional[Path] = None  # the C VMM's libktstr_vmm.so (needs_vmm_library)
+    l1_host: Optional["L1Host"] = None  # the nested test bed's L1 (needs_l1_host)
+
+    def spec(self) -> EngineSpec:
+        return ENGINE_SPECS[requested_engine(self.name)]
+
+    def select(self) -> Engine:
+        return select_engine(self.name, self.vmm_library, self.l1_host)
+
+    def interactive(self) -> QemuEngine:
+        """The engine `ktstr shell` boots: QEMU (with KVM where KVM can boot Linux for auto)."""
+        spec = self.spec()
+        if not spec.shell_engine:
+            shells = ", ".join(n for n, s in ENGINE_SPECS.items() if s.shell_engine)
+            raise EngineSelectionError(f"engine {spec.name!r} cannot run an interactive shell (the C VMM "
+                                       f"has no console input): use --engine {shells}")
+        return _qemu(spec.shell_engine)
 
 
 class EngineSelectionError(KtstrError, ValueError):
@@ -76,17 +127,8 @@ def select_engine(explicit: Optional[str] = None, vmm_library: Optional[Path] = 
                 f"engine 'vmm' is not available: {exc}; in Bazel choose it with "
                 f"--//rules:engine=vmm (that adds the library to the test), or use qemu/auto"
             ) from exc
-    if name == "qemu-tcg":
-        return QemuEngine(accel="tcg")
-    verdict = kvm.probe()
-    if name == "qemu-kvm":
-        if not verdict.can_boot_linux:
-            raise EngineSelectionError(
-                f"engine 'qemu-kvm' requested but KVM cannot boot Linux here: {verdict.reason}; "
-                f"use {ENGINE_ENV}=qemu-tcg or auto"
-            )
-        return QemuEngine(accel="kvm")
-    if verdict.can_boot_linux and name == "auto":
+    verdict = None if name == "qemu-tcg" else kvm.probe()
+    if name == "auto" and verdict is not None and verdict.can_boot_linux:
         from ktstr.host.engines.fallback import FallbackEngine
 
         try:
@@ -96,7 +138,20 @@ def select_engine(explicit: Optional[str] = None, vmm_library: Optional[Path] = 
             return FallbackEngine(engine, QemuEngine(accel="kvm"))
         except VmmError as exc:
             _say_once(f"the C VMM is not available ({exc}); using QEMU with KVM")
-    # auto / qemu: KVM if it can boot Linux, TCG otherwise (said once per process).
+    return _qemu("qemu" if name == "auto" else name, verdict)
+
+
+def _qemu(name: str, verdict: Optional[kvm.KvmVerdict] = None) -> QemuEngine:
+    """qemu-tcg, qemu-kvm, or qemu: KVM if it can boot Linux, TCG otherwise (said once per
+    process)."""
+    if name == "qemu-tcg":
+        return QemuEngine(accel="tcg")
+    verdict = verdict or kvm.probe()
+    if name == "qemu-kvm" and not verdict.can_boot_linux:
+        raise EngineSelectionError(
+            f"engine 'qemu-kvm' requested but KVM cannot boot Linux here: {verdict.reason}; "
+            f"use {ENGINE_ENV}=qemu-tcg or auto"
+        )
     if verdict.can_boot_linux:
         return QemuEngine(accel="kvm")
     _say_once(f"KVM cannot boot a Linux guest here ({verdict.reason}); using QEMU TCG (slower)")
