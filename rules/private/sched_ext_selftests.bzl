@@ -21,8 +21,12 @@ trap 'rm -rf "$work" "$work.log" "$cc_dir"' EXIT
   exit 1
 fi
 cp "$work/runner" {out}
-""".format(root = "$PWD/" + root, vmlinux = kernel.vmlinux.path, out = out.path,
-                 mapped_compilers = mapped_compilers_sh("$work")),
+""".format(
+            root = "$PWD/" + root,
+            vmlinux = kernel.vmlinux.path,
+            out = out.path,
+            mapped_compilers = mapped_compilers_sh("$work"),
+        ),
         inputs = srcs + [kernel.vmlinux, ctx.file._host_tools],
         outputs = [out],
         mnemonic = "KtstrSchedExtSelftests",
