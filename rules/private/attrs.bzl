@@ -33,6 +33,22 @@ VM_ATTRS = {
     "cmdline": attr.string(doc = "extra guest kernel command line"),
 }
 
+def _l1_label(engine, nested, by_flag):
+    # engine "" defers to --//rules:engine, which only a select() can read: //rules:l1_*
+    # are aliases that name the L1 targets when the flag says vmm-nested, else nothing.
+    if engine == "vmm-nested":
+        return Label(nested)
+    if engine == "":
+        return Label(by_flag)
+    return None
+
+# Computed defaults (private attributes only): their parameter names are attributes.
+def _l1_kernel(engine):
+    return _l1_label(engine, "//kernels:l1_host", "//rules:l1_kernel")
+
+def _l1_initramfs(engine):
+    return _l1_label(engine, "//vmm:l1_initramfs", "//rules:l1_initramfs")
+
 ENGINE_ATTRS = {
     "engine": attr.string(
         values = [""] + ENGINES,
@@ -40,8 +56,10 @@ ENGINE_ATTRS = {
     ),
     "_engine_flag": attr.label(default = Label("//rules:engine")),
     "_vmm_library": attr.label(default = Label("//vmm:libktstr_vmm.so"), allow_single_file = True),
-    "_l1_kernel": attr.label(default = Label("//kernels:l1_host"), providers = [KtstrKernelInfo]),
-    "_l1_initramfs": attr.label(default = Label("//vmm:l1_initramfs"), providers = [KtstrInitramfsInfo]),
+    # Only a vmm-nested test depends on the L1 host (a second kernel, from @linux_6_12): any
+    # other test's analysis never reaches it.
+    "_l1_kernel": attr.label(default = _l1_kernel),
+    "_l1_initramfs": attr.label(default = _l1_initramfs),
     "_qemu_version": attr.label(default = Label("@ktstr_host_tools//:qemu.txt"), allow_single_file = True),
 }
 
@@ -103,6 +121,8 @@ def engine_runfiles(ctx):
     l1_kernel, l1_initramfs = "", ""
     if engine == "vmm-nested":
         # The L1 host of the nested test bed (a second kernel build), only for this engine.
+        if KtstrKernelInfo not in ctx.attr._l1_kernel or KtstrInitramfsInfo not in ctx.attr._l1_initramfs:
+            fail("%s: engine vmm-nested needs //kernels:l1_host and //vmm:l1_initramfs" % ctx.label)
         l1_bzimage = ctx.attr._l1_kernel[KtstrKernelInfo].bzimage
         l1_archives = ctx.attr._l1_initramfs[KtstrInitramfsInfo].archives
         if len(l1_archives) != 1:
