@@ -42,7 +42,13 @@ def _l1_label(engine, nested, by_flag):
         return Label(by_flag)
     return None
 
+# The engines engine_runfiles() gives ktstr's VMM library ("" may resolve to auto).
+_VMM_ENGINES = ("", "auto", "vmm")
+
 # Computed defaults (private attributes only): their parameter names are attributes.
+def _vmm_library(engine):
+    return Label("//vmm:libktstr_vmm.so") if engine in _VMM_ENGINES else None
+
 def _l1_kernel(engine):
     return _l1_label(engine, "//kernels:l1_host", "//rules:l1_kernel")
 
@@ -55,9 +61,10 @@ ENGINE_ATTRS = {
         doc = "the engine to boot on; \"\" = --//rules:engine, then $KTSTR_ENGINE, then auto (rules/private/engines.bzl)",
     ),
     "_engine_flag": attr.label(default = Label("//rules:engine")),
-    "_vmm_library": attr.label(default = Label("//vmm:libktstr_vmm.so"), allow_single_file = True),
-    # Only a vmm-nested test depends on the L1 host (a second kernel, from @linux_6_12): any
-    # other test's analysis never reaches it.
+    # Only the engines that boot on ktstr's VMM depend on it (auto may pick it), and only a
+    # vmm-nested test on the L1 host (a second kernel, from @linux_6_12): any other test's
+    # analysis never reaches them.
+    "_vmm_library": attr.label(default = _vmm_library, allow_single_file = True),
     "_l1_kernel": attr.label(default = _l1_kernel),
     "_l1_initramfs": attr.label(default = _l1_initramfs),
     "_qemu_version": attr.label(default = Label("@ktstr_host_tools//:qemu.txt"), allow_single_file = True),
@@ -113,7 +120,7 @@ def engine_runfiles(ctx):
     engine = ctx.attr.engine or ctx.attr._engine_flag[EngineFlagInfo].value
     files = []
     vmm_library = ""
-    if engine in ("", "auto", "vmm"):
+    if engine in _VMM_ENGINES:
         # The VMM is what auto picks where KVM can boot Linux; with an explicit QEMU engine
         # the library stays out, so a VMM change does not invalidate those cached results.
         files.append(ctx.file._vmm_library)
