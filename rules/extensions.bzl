@@ -4,11 +4,12 @@ In your MODULE.bazel:
 
     bazel_dep(name = "ktstr", version = "0.1.0")   # + git_override / local_path_override
 
-    # ktstr's Python toolchain, packages and host-tools fingerprint.
+    # Nothing for Python: ktstr's module declares its private interpreter and packages
+    # (@ktstr_python, @ktstr_pip) itself, and its tools switch to that interpreter whatever
+    # toolchain your workspace registers (ktstr/interpreter.py). Only to choose another
+    # interpreter for ktstr:
     ktstr = use_extension("@ktstr//rules:extensions.bzl", "ktstr")
-    use_repo(ktstr, "ktstr_python", "ktstr_pip", "ktstr_host_tools")
-    # Only if your workspace has no CPython 3.11+ toolchain of its own:
-    register_toolchains("@ktstr_python//:toolchain")
+    ktstr.python(interpreter = "/usr/bin/python3.12")
 
     # The kernel source behind @ktstr//kernels:default. ktstr declares Debian's
     # linux-source-6.12 under this name; a root module's tag of the same name wins, e.g.
@@ -46,7 +47,7 @@ def _ktstr_impl(mctx):
 ktstr = module_extension(
     implementation = _ktstr_impl,
     tag_classes = {"python": _python},
-    doc = "ktstr's Python toolchain (@ktstr_python), packages (@ktstr_pip) and host-tools fingerprint.",
+    doc = "ktstr's private interpreter (@ktstr_python), packages (@ktstr_pip) and host-tools fingerprint.",
 )
 
 _source = tag_class(

@@ -12,7 +12,9 @@ against the md5sum dpkg recorded for it, whatever the package's version: a Debia
 release (6.12.117 -> 6.12.118) must not break a fresh machine's build. The version is
 recorded (`:source` carries it) and the build's inputs are the tarball's bytes, so a new
 release rebuilds the kernel and an unchanged one is a cache hit. Pin a `sha256` as well to
-refuse any other release. ./bazelw passes the installed versions in
+refuse any other release. When the package is not installed (or the host has no dpkg), the
+repository still loads, so `bazel query` and `bazel build --nobuild` work on any machine; the
+first action that needs the source fails, naming the package. ./bazelw passes the installed versions in
 KTSTR_KERNEL_SOURCE_STAMP, so an upgraded package re-runs this rule in an existing output
 base.
 
@@ -25,7 +27,7 @@ The repository exposes:
     :kconfig_files  every Kconfig file (to explain why an option did not stick)
 """
 
-load("//rules:private/host_tools.bzl", "ktstr_host_tools")
+load("//rules:private/host_tools.bzl", "failing_genrule", "ktstr_host_tools")
 load("//rules:private/python_repositories.bzl", "DEFAULT_PYTHON", "ktstr_pip", "ktstr_python_configure")
 
 _SOURCE_INFO_BZL = Label("//rules:private/kernel_source.bzl")
@@ -123,16 +125,22 @@ def _makefile_version(rctx):
     return version + fields.get("EXTRAVERSION", "")
 
 def _debian_tarball(rctx, package):
-    """The tarball of an installed Debian linux-source package, verified by dpkg's md5sum."""
+    """The tarball of an installed Debian linux-source package, verified by dpkg's md5sum.
+
+    Returns (path, Debian version), or (None, why) when the package is not there.
+    """
     install_hint = "apt-get install %s (./bazelw installs it)" % package
     if rctx.which("dpkg-query") == None:
-        fail(("kernel_source(%s): debian_package = %r needs a Debian host (no dpkg-query on PATH). " +
-              "Elsewhere declare the source with tarball + sha256, urls + sha256 or path " +
-              "(see kernels/README.md)") % (rctx.name, package))
+        return None, ("kernel_source(%s): debian_package = %s needs a Debian host (no dpkg-query on PATH). " +
+                      "Elsewhere declare the source with tarball + sha256, urls + sha256 or path " +
+                      "(see kernels/README.md)") % (rctx.name, package)
     res = rctx.execute(["dpkg-query", "-W", "-f=${db:Status-Abbrev}|${Version}", package])
     if res.return_code != 0 or not res.stdout.startswith("ii"):
-        fail("kernel_source(%s): Debian package %s is not installed. Install it: %s" %
-             (rctx.name, package, install_hint))
+        return None, "kernel_source(%s): Debian package %s is not installed. Install it: %s" % (
+            rctx.name,
+            package,
+            install_hint,
+        )
     deb_version = res.stdout.split("|", 1)[1].strip()
     md5sums = rctx.path("/var/lib/dpkg/info/%s.md5sums" % package)
     tarball = None
@@ -146,8 +154,13 @@ def _debian_tarball(rctx, package):
         tarball = "/usr/src/%s.tar.xz" % package
     src = rctx.path(tarball)
     if not src.exists:
-        fail("kernel_source(%s): %s (from %s %s) is missing. Reinstall: apt-get install --reinstall %s" %
-             (rctx.name, tarball, package, deb_version, package))
+        return None, "kernel_source(%s): %s (from %s %s) is missing. Reinstall: apt-get install --reinstall %s" % (
+            rctx.name,
+            tarball,
+            package,
+            deb_version,
+            package,
+        )
     if expected_md5:
         res = rctx.execute(["md5sum", str(src)], timeout = 300)
         actual_md5 = res.stdout.split(" ")[0].strip()
@@ -156,6 +169,37 @@ def _debian_tarball(rctx, package):
                   "(md5 %s, dpkg recorded %s). Reinstall: apt-get install --reinstall %s") %
                  (rctx.name, tarball, package, deb_version, actual_md5, expected_md5, package))
     return src, deb_version
+
+# A Debian source package that is not installed (or no Debian at all): the repository still
+# loads, so queries and analysis (`build --nobuild`) work on any machine; only an action that
+# needs the source fails, with the message saying what to install or declare instead.
+_MISSING_BUILD = """\
+load("{source_info_bzl}", "kernel_source_info")
+
+package(default_visibility = ["//visibility:public"])
+
+kernel_source_info(
+    name = "source",
+    tarball = ":linux-missing.tar.xz",
+    version = "missing",
+)
+
+alias(
+    name = "tarball",
+    actual = ":missing",
+)
+
+filegroup(
+    name = "kconfig_files",
+    srcs = [],
+)
+"""
+
+def _missing_source(rctx, message):
+    rctx.file("BUILD.bazel", _MISSING_BUILD.format(source_info_bzl = _absolute_label(_SOURCE_INFO_BZL)) +
+                             failing_genrule("missing", "linux-missing.tar.xz", message) +
+                             failing_genrule("tools_sources", "src/tools/sched_ext/Makefile", message))
+    rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
 
 def _kernel_source_impl(rctx):
     modes = [m for m in ("debian_package", "tarball", "urls", "path") if getattr(rctx.attr, m)]
@@ -167,6 +211,9 @@ def _kernel_source_impl(rctx):
     package_version = ""
     if mode == "debian_package":
         src, package_version = _debian_tarball(rctx, rctx.attr.debian_package)
+        if src == None:
+            _missing_source(rctx, package_version)  # the second value says why
+            return
         tarball = src.basename
         rctx.symlink(src, tarball)
         actual = _sha256_of(rctx, src)
@@ -272,8 +319,10 @@ def ktstr_dependencies(python = DEFAULT_PYTHON, kernel_source_name = "linux_6_12
     them (e.g. your own `linux_6_12` kernel_source, or the real rules_python).
 
     Args:
-      python: the host CPython ktstr's tools run on and pack into guests (KTSTR_PYTHON
-        overrides it at fetch time). Changing it changes the keys of the actions that use it.
+      python: the host CPython ktstr's tools and tests run on and pack into guests, and that
+        @ktstr_pip is installed for (KTSTR_PYTHON overrides it at fetch time), whatever
+        Python toolchain the workspace registers. Changing it changes the keys of the
+        actions that use it.
       kernel_source_name: the kernel_source repository behind @ktstr//kernels:default,
         declared here from Debian's linux-source-6.12 unless you declared it already.
       bazel4_shims: on Bazel 4/5 (offline), declare ktstr's tiny local rules_python,
@@ -299,9 +348,10 @@ def ktstr_dependencies(python = DEFAULT_PYTHON, kernel_source_name = "linux_6_12
 # A WORKSPACE-level registration, like rules_go's go_register_toolchains(): no target, no name.
 # buildifier: disable=unnamed-macro
 def ktstr_register_toolchains():
-    """Registers ktstr's Python toolchain (the interpreter of ktstr_dependencies).
+    """Registers @ktstr_python's interpreter as the workspace's Python toolchain.
 
-    Skip it if your workspace registers a CPython 3.11+ toolchain of its own: ktstr's
-    tools then run on that (its packages come from @ktstr_pip either way).
+    ktstr's own workspace does, for its own py_* targets. A monorepo does not need it:
+    ktstr's tools and tests run on ktstr's interpreter whichever Python toolchain launches
+    them (ktstr/interpreter.py), so keep your own (examples/consumer_py registers one).
     """
     native.register_toolchains("@ktstr_python//:toolchain")

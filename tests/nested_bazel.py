@@ -78,6 +78,18 @@ def shared_disk_cache(artifact: Path, required: bool = True) -> Path | None:
                 "./bazelw, or with another KTSTR_CACHE_DIR): a nested build would compile it")
 
 
+def path_without(tmp_path: Path, prefixes: tuple[str, ...]) -> Path:
+    """A PATH directory with every program of /usr/bin and /bin except those whose names
+    start with one of `prefixes`: this machine as one without them (e.g. no QEMU, no dpkg)."""
+    bindir = tmp_path / "bin-without"
+    bindir.mkdir()
+    for d in ("/usr/bin", "/bin"):
+        for prog in sorted(os.listdir(d)):
+            if not prog.startswith(prefixes) and not (bindir / prog).exists():
+                (bindir / prog).symlink_to(f"{d}/{prog}")
+    return bindir
+
+
 def run_bazel(workspace: Path, home: Path, *args: str, timeout: int = 900,
               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`bazel <args>` in batch mode as a user whose home is `home` (its own output root)."""

@@ -33,15 +33,40 @@ VM_ATTRS = {
     "cmdline": attr.string(doc = "extra guest kernel command line"),
 }
 
+def _l1_label(engine, nested, by_flag):
+    # engine "" defers to --//rules:engine, which only a select() can read: //rules:l1_*
+    # are aliases that name the L1 targets when the flag says vmm-nested, else nothing.
+    if engine in NEEDS_L1_HOST:
+        return Label(nested)
+    if engine == "":
+        return Label(by_flag)
+    return None
+
+# The engines engine_runfiles() gives ktstr's VMM library ("": nothing chosen, so auto).
+_VMM_ENGINES = [""] + NEEDS_VMM_LIBRARY
+
+# Computed defaults (private attributes only): their parameter names are attributes.
+def _vmm_library(engine):
+    return Label("//vmm:libktstr_vmm.so") if engine in _VMM_ENGINES else None
+
+def _l1_kernel(engine):
+    return _l1_label(engine, "//kernels:l1_host", "//rules:l1_kernel")
+
+def _l1_initramfs(engine):
+    return _l1_label(engine, "//vmm:l1_initramfs", "//rules:l1_initramfs")
+
 ENGINE_ATTRS = {
     "engine": attr.string(
         values = [""] + ENGINES,
         doc = "the engine to boot on; \"\" = --//rules:engine, then $KTSTR_ENGINE, then auto (rules/private/engines.bzl)",
     ),
     "_engine_flag": attr.label(default = Label("//rules:engine")),
-    "_vmm_library": attr.label(default = Label("//vmm:libktstr_vmm.so"), allow_single_file = True),
-    "_l1_kernel": attr.label(default = Label("//kernels:l1_host"), providers = [KtstrKernelInfo]),
-    "_l1_initramfs": attr.label(default = Label("//vmm:l1_initramfs"), providers = [KtstrInitramfsInfo]),
+    # Only the engines that boot on ktstr's VMM depend on it (auto may pick it), and only a
+    # vmm-nested test on the L1 host (a second kernel, from @linux_6_12): any other test's
+    # analysis never reaches them.
+    "_vmm_library": attr.label(default = _vmm_library, allow_single_file = True),
+    "_l1_kernel": attr.label(default = _l1_kernel),
+    "_l1_initramfs": attr.label(default = _l1_initramfs),
     "_qemu_version": attr.label(default = Label("@ktstr_host_tools//:qemu.txt"), allow_single_file = True),
 }
 
@@ -95,7 +120,7 @@ def engine_runfiles(ctx):
     engine = ctx.attr.engine or ctx.attr._engine_flag[EngineFlagInfo].value
     files = []
     vmm_library = ""
-    if engine in [""] + NEEDS_VMM_LIBRARY:  # "": nothing chosen, so auto
+    if engine in _VMM_ENGINES:
         # The VMM is what auto picks where KVM can boot Linux; with an explicit QEMU engine
         # the library stays out, so a VMM change does not invalidate those cached results.
         files.append(ctx.file._vmm_library)
@@ -103,6 +128,8 @@ def engine_runfiles(ctx):
     l1_kernel, l1_initramfs = "", ""
     if engine in NEEDS_L1_HOST:
         # The L1 host of the nested test bed (a second kernel build), only for this engine.
+        if KtstrKernelInfo not in ctx.attr._l1_kernel or KtstrInitramfsInfo not in ctx.attr._l1_initramfs:
+            fail("%s: engine vmm-nested needs //kernels:l1_host and //vmm:l1_initramfs" % ctx.label)
         l1_bzimage = ctx.attr._l1_kernel[KtstrKernelInfo].bzimage
         l1_archives = ctx.attr._l1_initramfs[KtstrInitramfsInfo].archives
         if len(l1_archives) != 1:

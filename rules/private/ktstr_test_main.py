@@ -2,7 +2,11 @@
 
 import sys
 
-from ktstr.cli.bazel_test import main
+from ktstr.interpreter import ensure_ktstr_python
+
+ensure_ktstr_python()  # before anything imports @ktstr_pip's packages
+
+from ktstr.cli.bazel_test import main  # noqa: E402  (after the switch)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,9 +9,8 @@ whose name says the fix, instead of at an anonymous missing repository:
 
 Add to your WORKSPACE (see ktstr's README, "Use it from your repository"):
 
-    load("@ktstr//rules:repositories.bzl", "ktstr_dependencies", "ktstr_register_toolchains")
+    load("@ktstr//rules:repositories.bzl", "ktstr_dependencies")
     ktstr_dependencies()
-    ktstr_register_toolchains()
 """
 
 load("@rules_python//python:defs.bzl", _py_binary = "py_binary", _py_library = "py_library", _py_test = "py_test")
