@@ -287,6 +287,5 @@ int main(void)
 	test_pm_timer();
 	test_debug_exit();
 	test_table();
-	printf("device_test: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary("device_test");
 }
