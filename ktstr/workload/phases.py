@@ -15,6 +15,13 @@ class PhaseKind(enum.Enum):
     IO = "io"
 
 
+def _of_kind(kind: PhaseKind) -> staticmethod[[float], Phase]:
+    """Phase's constructor of one kind: seconds -> the phase."""
+    def make(seconds: float) -> Phase:
+        return Phase(kind, seconds)
+    return staticmethod(make)
+
+
 @dataclass(frozen=True)
 class Phase:
     """One phase of a SEQUENCE worker: `seconds` of spinning, sleeping, yielding or IO."""
@@ -26,18 +33,8 @@ class Phase:
         if not self.seconds > 0:
             raise WorkloadError(f"phase {self.kind.value}: seconds must be > 0, got {self.seconds}")
 
-    @staticmethod
-    def spin(seconds: float) -> "Phase":
-        return Phase(PhaseKind.SPIN, seconds)
-
-    @staticmethod
-    def sleep(seconds: float) -> "Phase":
-        return Phase(PhaseKind.SLEEP, seconds)
-
-    @staticmethod
-    def yield_(seconds: float) -> "Phase":
-        return Phase(PhaseKind.YIELD, seconds)
-
-    @staticmethod
-    def io(seconds: float) -> "Phase":
-        return Phase(PhaseKind.IO, seconds)
+    # Phase.spin(0.05), Phase.sleep(0.05), Phase.yield_(0.01), Phase.io(0.02): one phase of a kind.
+    spin = _of_kind(PhaseKind.SPIN)
+    sleep = _of_kind(PhaseKind.SLEEP)
+    yield_ = _of_kind(PhaseKind.YIELD)
+    io = _of_kind(PhaseKind.IO)
