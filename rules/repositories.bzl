@@ -33,7 +33,7 @@ load("//rules:private/python_repositories.bzl", "DEFAULT_PYTHON", "ktstr_pip", "
 _SOURCE_INFO_BZL = Label("//rules:private/kernel_source.bzl")
 
 def _absolute_label(label):
-    # Bazel 4 prints labels of the main repository as "//pkg:x", which inside the generated
+    # Bazel 4 prints labels of the main repository as "//<pkg>:<name>", which inside the generated
     # repository would mean that repository itself; name ktstr's repository explicitly.
     text = str(label)
     return "@ktstr" + text if text.startswith("//") else text

@@ -60,7 +60,7 @@ static int port_io(struct vcpu *v, uint16_t port, int is_write, uint8_t *data)
 	case PIO_HANDLED:
 		return 0;
 	case PIO_DEBUG_EXIT:
-		serial8250_flush(&vm->com1, v->index);
+		serial8250_flush(&vm->dev.com1, v->index);
 		ktstr_end_vm(vm, KTSTR_EXIT_DEBUG_PORT, data[0], NULL);
 		return 1;
 	case PIO_POWER_OFF:
@@ -116,7 +116,7 @@ void *ktstr_vcpu_loop(void *arg)
 				memset(v->run->mmio.data, 0xff, sizeof(v->run->mmio.data));
 			break;
 		case KVM_EXIT_HLT: /* only without the in-kernel irqchip (synthetic guests) */
-			serial8250_flush(&vm->com1, v->index);
+			serial8250_flush(&vm->dev.com1, v->index);
 			if (atomic_fetch_add(&vm->halted, 1) + 1 == vm->nr_vcpus)
 				ktstr_end_vm(vm, KTSTR_EXIT_DEBUG_PORT, 0, "all vCPUs halted");
 			return NULL;

@@ -18,8 +18,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "devices/debug_exit.h"
-#include "devices/i8042.h"
 #include "kvm_stats.h"
 #include "vm.h"
 #include "x86/x86.h"
@@ -318,12 +316,8 @@ static void teardown(struct vm *vm)
 		if (v->fd >= 0)
 			close(v->fd);
 	}
-	/* The last partial lines, once every vCPU is gone. */
-	serial8250_flush_all(&vm->com1);
-	serial8250_flush_all(&vm->com2);
-	serial8250_destroy(&vm->com1);
-	serial8250_destroy(&vm->com2);
-	pm_timer_destroy(&vm->pm_timer);
+	/* Once every vCPU is gone: the UARTs' last partial lines go out here. */
+	pio_devices_exit(&vm->dev);
 	free(vm->vcpus);
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
@@ -357,34 +351,23 @@ static void wait_for_end(struct vm *vm)
 
 static int init_devices(struct vm *vm)
 {
-	/* Synthetic guests print from every vCPU at once: a line buffer each. */
-	uint32_t com1_buffers = vm->cfg->guest_path ? vm->nr_vcpus : 1;
+	const struct pio_env env = {
+		.nr_vcpus = vm->nr_vcpus,
+		.com1_fd = vm->cfg->console_fd,
+		.com2_fd = vm->cfg->com2_fd,
+		/* Synthetic guests print from every vCPU at once: a line buffer each. */
+		.com1_buffers = vm->cfg->guest_path ? vm->nr_vcpus : 1,
+		.set_irq = set_irq_line,
+		.irq_ctx = vm,
+		.now_ns = ktstr_now_ns,
+	};
+	const char *failed = "";
+	char what[96];
 
-	if (serial8250_init(&vm->com1, KTSTR_COM1_PORT, COM1_IRQ, vm->cfg->console_fd,
-			    com1_buffers) < 0 ||
-	    serial8250_init(&vm->com2, KTSTR_COM2_PORT, COM2_IRQ, vm->cfg->com2_fd, 1) < 0 ||
-	    pm_timer_init(&vm->pm_timer, vm->nr_vcpus, ktstr_now_ns) < 0) {
-		errno = ENOMEM;
-		return fail(vm, "device state (serial line buffers, PM timer latches)");
-	}
-	vm->com1.set_irq = vm->com2.set_irq = set_irq_line;
-	vm->com1.irq_ctx = vm->com2.irq_ctx = vm;
-	/* The I/O-space map: one entry per device, all with the same handler signature. */
-	if (pio_bus_add(&vm->pio, "com1", KTSTR_COM1_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io,
-			&vm->com1) ||
-	    pio_bus_add(&vm->pio, "com2", KTSTR_COM2_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io,
-			&vm->com2) ||
-	    pio_bus_add(&vm->pio, "cmos", KTSTR_CMOS_PORT, KTSTR_CMOS_PORTS, cmos_io, &vm->cmos) ||
-	    pio_bus_add(&vm->pio, "i8042", KTSTR_I8042_PORT, KTSTR_I8042_PORTS, i8042_io, NULL) ||
-	    pio_bus_add(&vm->pio, "acpi-pm1", KTSTR_ACPI_PM1_EVT_PORT, KTSTR_ACPI_PM1_PORTS,
-			acpi_pm1_io, &vm->pm1) ||
-	    pio_bus_add(&vm->pio, "pm-timer", KTSTR_PM_TIMER_PORT, KTSTR_PM_TIMER_LEN, pm_timer_io,
-			&vm->pm_timer) ||
-	    pio_bus_add(&vm->pio, "debug-exit", KTSTR_DEBUG_EXIT_PORT, 1, debug_exit_io, NULL)) {
-		errno = EEXIST;
-		return fail(vm, "port I/O map: overlapping devices");
-	}
-	return 0;
+	if (pio_devices_init(&vm->dev, &vm->pio, &env, &failed) == 0)
+		return 0;
+	snprintf(what, sizeof(what), "port-I/O device %s (its state, or its port range)", failed);
+	return fail(vm, what);
 }
 
 int ktstr_vm_run(const struct ktstr_vm_config *cfg, struct ktstr_vm_report *report)

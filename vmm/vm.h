@@ -6,15 +6,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include "devices/acpi_pm1.h"
-#include "devices/cmos.h"
+#include "devices/devices.h"
 #include "devices/pio.h"
-#include "devices/pm_timer.h"
-#include "devices/serial8250.h"
 #include "include/ktstr_vmm.h"
-
-#define COM1_IRQ 4
-#define COM2_IRQ 3
 
 struct vm;
 
@@ -36,11 +30,8 @@ struct vm {
 	size_t run_size;
 	uint32_t nr_vcpus;
 	struct vcpu *vcpus;
-	struct serial8250 com1, com2;
-	struct cmos cmos;
-	struct acpi_pm1 pm1;
-	struct pm_timer pm_timer;
-	struct pio_bus pio; /* every port-I/O device; fixed before the vCPUs start */
+	struct pio_devices dev; /* every port-I/O device's state (devices/devices.c's table) */
+	struct pio_bus pio;     /* every port-I/O device; fixed before the vCPUs start */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	/* Read by every vCPU thread without the lock: atomics. Written under the lock. */

@@ -12,13 +12,16 @@ import os
 import random
 import select
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ktstr.workload import native
-from ktstr.workload.links import SEM_OFFSET, Link
+from ktstr.workload.links import SEM_OFFSET, Link, LinkKind
+from ktstr.workload.phases import PhaseKind
 from ktstr.workload.placement import SCHED_BATCH, SCHED_EXT, SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR
-from ktstr.workload.telemetry import Telemetry
-from ktstr.workload.types import PhaseKind, WorkloadConfig, WorkType
+
+if TYPE_CHECKING:  # types.py names these loops in its records, so it imports this module
+    from ktstr.workload.telemetry import Telemetry
+    from ktstr.workload.types import WorkloadConfig
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -59,25 +62,25 @@ def _now_ns() -> int:
 
 
 def run(cfg: WorkloadConfig, index: int, link: Link | None, stop: Stop, t: Telemetry) -> None:
-    """Run cfg.work_type until stop() is true."""
-    LOOPS[cfg.work_type](cfg, index, link, stop, t)
+    """Run cfg.work_type's loop (its WorkTypeSpec names it) until stop() is true."""
+    cfg.work_type.spec.loop(cfg, index, link, stop, t)
     t.finish()
 
 
-def _spin_wait(cfg, index, link, stop, t: Telemetry) -> None:
+def spin_wait(cfg, index, link, stop, t: Telemetry) -> None:
     while not stop():
         t.spin(cfg.spin_iters)
         t.tick()
 
 
-def _yield_heavy(cfg, index, link, stop, t: Telemetry) -> None:
+def yield_heavy(cfg, index, link, stop, t: Telemetry) -> None:
     while not stop():
         t.spin(cfg.spin_iters // 20)
         os.sched_yield()
         t.tick()
 
 
-def _mixed(cfg, index, link, stop, t: Telemetry) -> None:
+def mixed(cfg, index, link, stop, t: Telemetry) -> None:
     while not stop():
         t.spin(cfg.spin_iters)
         os.sched_yield()
@@ -90,7 +93,7 @@ def _timed_sleep(t: Telemetry, seconds: float) -> None:
     t.wake(max(0.0, time.monotonic() - before - seconds))
 
 
-def _bursty(cfg, index, link, stop, t: Telemetry) -> None:
+def bursty(cfg, index, link, stop, t: Telemetry) -> None:
     while not stop():
         end = time.monotonic() + cfg.burst_ms / 1000.0
         while time.monotonic() < end and not stop():
@@ -107,7 +110,7 @@ def _io_unit(f, t: Telemetry) -> None:
     _timed_sleep(t, 0.0001)
 
 
-def _sleep_heavy(cfg, index, link, stop, t: Telemetry) -> None:
+def sleep_heavy(cfg, index, link, stop, t: Telemetry) -> None:
     path = f"/tmp/ktstr-io-{os.getpid()}"
     with open(path, "wb", buffering=0) as f:
         while not stop():
@@ -126,14 +129,14 @@ class _Cache:
         t.hot(self.buf.pass_())
 
 
-def _cache_pressure(cfg, index, link, stop, t: Telemetry) -> None:
+def cache_pressure(cfg, index, link, stop, t: Telemetry) -> None:
     cache = _Cache(cfg)
     while not stop():
         cache.touch(t)
         t.tick()
 
 
-def _cache_yield(cfg, index, link, stop, t: Telemetry) -> None:
+def cache_yield(cfg, index, link, stop, t: Telemetry) -> None:
     cache = _Cache(cfg)
     while not stop():
         cache.touch(t)
@@ -145,7 +148,7 @@ def _cache_yield(cfg, index, link, stop, t: Telemetry) -> None:
 
 def _send(link: Link) -> None:
     stamp = _now_ns()
-    if link.kind == "eventfd":
+    if link.kind is LinkKind.EVENTFD:
         os.eventfd_write(link.write_fd, stamp)
     else:
         os.write(link.write_fd, stamp.to_bytes(8, "little"))
@@ -156,7 +159,7 @@ def _recv(link: Link) -> int | None:
     ready, _, _ = select.select([link.read_fd], [], [], STOP_POLL_S)
     if not ready:
         return None
-    if link.kind == "eventfd":
+    if link.kind is LinkKind.EVENTFD:
         return os.eventfd_read(link.read_fd)
     data = os.read(link.read_fd, 8)
     if len(data) < 8:
@@ -164,10 +167,18 @@ def _recv(link: Link) -> int | None:
     return int.from_bytes(data, "little")
 
 
-def _pingpong(cfg, index, link: Link, stop, t: Telemetry) -> None:
-    """The pair's first side serves, the other answers. Each message carries the sender's
-    monotonic time (shared across processes), so the receiver measures send -> wake."""
-    cache = _Cache(cfg) if cfg.work_type is WorkType.CACHE_PIPE else None
+def pingpong(cfg, index, link: Link, stop, t: Telemetry) -> None:
+    _exchange(cfg, link, stop, t, None)
+
+
+def cache_pipe(cfg, index, link: Link, stop, t: Telemetry) -> None:
+    _exchange(cfg, link, stop, t, _Cache(cfg))
+
+
+def _exchange(cfg, link: Link, stop, t: Telemetry, cache: _Cache | None) -> None:
+    """The pair's first side serves, the other answers, with a cache pass (or a little
+    spinning) between messages. Each message carries the sender's monotonic time (shared
+    across processes), so the receiver measures send -> wake."""
     if link.role == 0:
         _send(link)
     while not stop():
@@ -183,7 +194,7 @@ def _pingpong(cfg, index, link: Link, stop, t: Telemetry) -> None:
         t.tick()
 
 
-def _futex_pingpong(cfg, index, link: Link, stop, t: Telemetry) -> None:
+def futex_pingpong(cfg, index, link: Link, stop, t: Telemetry) -> None:
     """The pair hands a turn word back and forth: store the stamp, flip the word,
     FUTEX_WAKE the partner, FUTEX_WAIT until the word comes back. A plain futex wake (no
     WF_SYNC hint, unlike a pipe), the path of mutexes and condition variables."""
@@ -206,14 +217,21 @@ def _futex_pingpong(cfg, index, link: Link, stop, t: Telemetry) -> None:
     del turn, stamp  # release the exported buffers before the mmap goes away
 
 
-def _fan_out(cfg, index, link: Link, stop, t: Telemetry) -> None:
+def fan_out(cfg, index, link: Link, stop, t: Telemetry) -> None:
+    _wake_fan_out(cfg, link, stop, t, compute=False)
+
+
+def fan_out_compute(cfg, index, link: Link, stop, t: Telemetry) -> None:
+    _wake_fan_out(cfg, link, stop, t, compute=True)
+
+
+def _wake_fan_out(cfg, link: Link, stop, t: Telemetry, compute: bool) -> None:
     """FUTEX_FAN_OUT and FAN_OUT_COMPUTE. The messenger (role 0) stamps the time, bumps the
     generation word and FUTEX_WAKEs all receivers. A receiver that was asleep when the
     generation moved records (now - stamp): the wake-to-run latency of a 1:N wake; a
     FAN_OUT_COMPUTE receiver then sleeps sleep_usec and multiplies matrices."""
     gen = ctypes.c_uint32.from_buffer(link.shared, 0)
     stamp = ctypes.c_uint64.from_buffer(link.shared, 8)
-    compute = cfg.work_type is WorkType.FAN_OUT_COMPUTE
     t.r.is_messenger = link.role == 0
     if link.role == 0:
         while not stop():
@@ -244,7 +262,7 @@ def _fan_out(cfg, index, link: Link, stop, t: Telemetry) -> None:
     del gen, stamp
 
 
-def _sequence(cfg, index, link, stop, t: Telemetry) -> None:
+def sequence(cfg, index, link, stop, t: Telemetry) -> None:
     path = f"/tmp/ktstr-seq-{os.getpid()}"
     with open(path, "wb", buffering=0) as f:
         while not stop():
@@ -269,7 +287,7 @@ def _sequence(cfg, index, link, stop, t: Telemetry) -> None:
     os.unlink(path)
 
 
-def _fork_exit(cfg, index, link, stop, t: Telemetry) -> None:
+def fork_exit(cfg, index, link, stop, t: Telemetry) -> None:
     while not stop():
         before = time.monotonic()
         pid = os.fork()
@@ -280,7 +298,7 @@ def _fork_exit(cfg, index, link, stop, t: Telemetry) -> None:
         t.tick()
 
 
-def _nice_sweep(cfg, index, link, stop, t: Telemetry) -> None:
+def nice_sweep(cfg, index, link, stop, t: Telemetry) -> None:
     """Step nice through -20..19 (negative values need CAP_SYS_NICE: skipped without it)."""
     nice = 0
     while not stop():
@@ -300,7 +318,7 @@ def _nice_sweep(cfg, index, link, stop, t: Telemetry) -> None:
         pass
 
 
-def _affinity_churn(cfg, index, link, stop, t: Telemetry) -> None:
+def affinity_churn(cfg, index, link, stop, t: Telemetry) -> None:
     allowed = sorted(os.sched_getaffinity(0))
     rng = random.Random(os.getpid())
     while not stop():
@@ -313,7 +331,7 @@ def _affinity_churn(cfg, index, link, stop, t: Telemetry) -> None:
     os.sched_setaffinity(0, allowed)
 
 
-def _policy_churn(cfg, index, link, stop, t: Telemetry) -> None:
+def policy_churn(cfg, index, link, stop, t: Telemetry) -> None:
     """OTHER -> BATCH -> IDLE -> FIFO(1) -> RR(1) -> EXT; a policy the kernel refuses (no
     CAP_SYS_NICE for RT, no sched_ext for EXT) is dropped from the cycle once."""
     policies = [(SCHED_OTHER, 0), (SCHED_BATCH, 0), (SCHED_IDLE, 0), (SCHED_FIFO, 1), (SCHED_RR, 1),
@@ -338,7 +356,7 @@ def _policy_churn(cfg, index, link, stop, t: Telemetry) -> None:
         pass  # leaving SCHED_IDLE needs CAP_SYS_NICE; the worker exits right after
 
 
-def _page_fault_churn(cfg, index, link, stop, t: Telemetry) -> None:
+def page_fault_churn(cfg, index, link, stop, t: Telemetry) -> None:
     size = cfg.region_kb * 1024
     pages = max(1, size // mmap.PAGESIZE)
     region = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
@@ -357,7 +375,7 @@ def _page_fault_churn(cfg, index, link, stop, t: Telemetry) -> None:
     region.close()
 
 
-def _mutex_contention(cfg, index, link: Link, stop, t: Telemetry) -> None:
+def mutex_contention(cfg, index, link: Link, stop, t: Telemetry) -> None:
     """Contenders share a process-shared semaphore of value 1 (glibc: atomic fast path,
     FUTEX_WAIT when taken, FUTEX_WAKE(1) on release). A contended acquire is timed."""
     sem = ctypes.c_void_p.from_buffer(link.shared, SEM_OFFSET)
@@ -377,31 +395,5 @@ def _mutex_contention(cfg, index, link: Link, stop, t: Telemetry) -> None:
     del sem, sem_p
 
 
-def _custom(cfg, index, link, stop, t: Telemetry) -> None:
+def custom(cfg, index, link, stop, t: Telemetry) -> None:
     cfg.custom(stop, t.r)
-
-
-LOOPS: dict[WorkType, Callable] = {
-    WorkType.SPIN_WAIT: _spin_wait,
-    WorkType.YIELD_HEAVY: _yield_heavy,
-    WorkType.MIXED: _mixed,
-    WorkType.BURSTY: _bursty,
-    WorkType.SLEEP_HEAVY: _sleep_heavy,
-    WorkType.PIPE_PINGPONG: _pingpong,
-    WorkType.EVENTFD_PINGPONG: _pingpong,
-    WorkType.FUTEX_PINGPONG: _futex_pingpong,
-    WorkType.CACHE_PRESSURE: _cache_pressure,
-    WorkType.CACHE_YIELD: _cache_yield,
-    WorkType.CACHE_PIPE: _pingpong,
-    WorkType.FUTEX_FAN_OUT: _fan_out,
-    WorkType.FAN_OUT_COMPUTE: _fan_out,
-    WorkType.SEQUENCE: _sequence,
-    WorkType.FORK_EXIT: _fork_exit,
-    WorkType.NICE_SWEEP: _nice_sweep,
-    WorkType.AFFINITY_CHURN: _affinity_churn,
-    WorkType.POLICY_CHURN: _policy_churn,
-    WorkType.PAGE_FAULT_CHURN: _page_fault_churn,
-    WorkType.MUTEX_CONTENTION: _mutex_contention,
-    WorkType.CUSTOM: _custom,
-}
-assert set(LOOPS) == set(WorkType), "every work type needs a loop"

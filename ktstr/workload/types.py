@@ -6,32 +6,99 @@ import enum
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Optional
 
+from ktstr.workload import loops
 from ktstr.workload.errors import WorkloadError
+from ktstr.workload.links import LinkKind
+from ktstr.workload.phases import Phase
 from ktstr.workload.placement import AffinityIntent, MemPolicy, SchedPolicy
 
 
+@dataclass(frozen=True)
+class WorkTypeSpec:
+    """Everything the framework knows about one work type, in one record: its name, the
+    original ktstr's name for it, the WorkloadConfig parameters it reads (any other is
+    refused), the loop its workers run, what its grouped workers share (which also sets the
+    group size) and what a config of it must set."""
+
+    name: str
+    original_name: str
+    params: tuple[str, ...]
+    loop: Callable[..., None]
+    link: LinkKind = LinkKind.NONE
+    # An error message when cfg lacks what this type needs (None: cfg is complete).
+    check: Optional[Callable[["WorkloadConfig"], Optional[str]]] = None
+
+
+def _needs_phases(cfg: "WorkloadConfig") -> Optional[str]:
+    return None if cfg.phases else "needs phases, e.g. phases=[Phase.spin(0.05), Phase.sleep(0.05)]"
+
+
+def _needs_custom(cfg: "WorkloadConfig") -> Optional[str]:
+    return None if callable(cfg.custom) else "needs custom=fn(stop, report): the worker's loop"
+
+
 class WorkType(enum.Enum):
-    SPIN_WAIT = "spin_wait"            # pure CPU (the original's CpuSpin)
-    YIELD_HEAVY = "yield_heavy"        # a little work, then sched_yield, forever
-    MIXED = "mixed"                    # a spin unit, then sched_yield
-    BURSTY = "bursty"                  # spin burst_ms, sleep sleep_ms
-    SLEEP_HEAVY = "sleep_heavy"        # IO-like: 16 KiB written to tmpfs, 100 us sleep (IoSync)
-    PIPE_PINGPONG = "pipe_pingpong"    # pairs bounce a byte through pipes (wake latency; PipeIo)
-    EVENTFD_PINGPONG = "eventfd_pingpong"  # pairs wake each other through eventfds
-    FUTEX_PINGPONG = "futex_pingpong"  # pairs hand a turn word back and forth (FUTEX_WAKE)
-    CACHE_PRESSURE = "cache_pressure"  # strided read-modify-write over a cache_kb buffer
-    CACHE_YIELD = "cache_yield"        # a cache pass, then sched_yield (timed)
-    CACHE_PIPE = "cache_pipe"          # a cache pass, then a pipe exchange with the partner
-    FUTEX_FAN_OUT = "futex_fan_out"    # one messenger FUTEX_WAKEs fan_out receivers
-    FAN_OUT_COMPUTE = "fan_out_compute"  # messenger wakes fan_out workers that sleep then compute
-    SEQUENCE = "sequence"              # phases (spin/sleep/yield/io) in a loop
-    FORK_EXIT = "fork_exit"            # fork a child that exits, wait for it
-    NICE_SWEEP = "nice_sweep"          # spin, then step nice through -20..19
-    AFFINITY_CHURN = "affinity_churn"  # spin, then move to a random allowed CPU
-    POLICY_CHURN = "policy_churn"      # spin, then cycle SCHED_OTHER/BATCH/IDLE(/FIFO/RR/EXT)
-    PAGE_FAULT_CHURN = "page_fault_churn"  # write-fault random pages of a region, drop them
-    MUTEX_CONTENTION = "mutex_contention"  # contenders share one futex-based lock
-    CUSTOM = "custom"                  # the test's own function is the worker's loop
+    """The work types. Each member is its record: adding one is a record here, its loop in
+    loops.py and its case in tests/scenario/test_workload.py (tools/lint/extension_points.py
+    checks that no other workload module names it)."""
+
+    spec: WorkTypeSpec
+
+    def __new__(cls, spec: WorkTypeSpec) -> "WorkType":
+        member = object.__new__(cls)
+        member._value_ = spec.name
+        member.spec = spec
+        return member
+
+    # pure CPU
+    SPIN_WAIT = WorkTypeSpec("spin_wait", "CpuSpin", ("spin_iters",), loops.spin_wait)
+    # a little work, then sched_yield, forever
+    YIELD_HEAVY = WorkTypeSpec("yield_heavy", "YieldHeavy", ("spin_iters",), loops.yield_heavy)
+    # a spin unit, then sched_yield
+    MIXED = WorkTypeSpec("mixed", "Mixed", ("spin_iters",), loops.mixed)
+    # spin burst_ms, sleep sleep_ms
+    BURSTY = WorkTypeSpec("bursty", "Bursty", ("spin_iters", "burst_ms", "sleep_ms"), loops.bursty)
+    # IO-like: 16 KiB written to tmpfs, 100 us sleep
+    SLEEP_HEAVY = WorkTypeSpec("sleep_heavy", "IoSync", (), loops.sleep_heavy)
+    # pairs bounce a byte through pipes (wake latency)
+    PIPE_PINGPONG = WorkTypeSpec("pipe_pingpong", "PipeIo", ("spin_iters",), loops.pingpong, LinkKind.PIPE)
+    # pairs wake each other through eventfds (no original name)
+    EVENTFD_PINGPONG = WorkTypeSpec("eventfd_pingpong", "", ("spin_iters",), loops.pingpong, LinkKind.EVENTFD)
+    # pairs hand a turn word back and forth (FUTEX_WAKE)
+    FUTEX_PINGPONG = WorkTypeSpec("futex_pingpong", "FutexPingPong", ("spin_iters",), loops.futex_pingpong,
+                                  LinkKind.FUTEX)
+    # strided read-modify-write over a cache_kb buffer
+    CACHE_PRESSURE = WorkTypeSpec("cache_pressure", "CachePressure", ("cache_kb", "stride"), loops.cache_pressure)
+    # a cache pass, then sched_yield (timed)
+    CACHE_YIELD = WorkTypeSpec("cache_yield", "CacheYield", ("cache_kb", "stride"), loops.cache_yield)
+    # a cache pass, then a pipe exchange with the partner
+    CACHE_PIPE = WorkTypeSpec("cache_pipe", "CachePipe", ("cache_kb", "stride"), loops.cache_pipe, LinkKind.PIPE)
+    # one messenger FUTEX_WAKEs fan_out receivers
+    FUTEX_FAN_OUT = WorkTypeSpec("futex_fan_out", "FutexFanOut", ("fan_out", "spin_iters"), loops.fan_out,
+                                 LinkKind.FANOUT)
+    # the messenger wakes fan_out workers that sleep, then compute
+    FAN_OUT_COMPUTE = WorkTypeSpec("fan_out_compute", "FanOutCompute",
+                                   ("fan_out", "cache_kb", "operations", "sleep_usec", "spin_iters"),
+                                   loops.fan_out_compute, LinkKind.FANOUT)
+    # phases (spin/sleep/yield/io) in a loop
+    SEQUENCE = WorkTypeSpec("sequence", "Sequence", ("phases", "spin_iters"), loops.sequence,
+                            check=_needs_phases)
+    # fork a child that exits, wait for it
+    FORK_EXIT = WorkTypeSpec("fork_exit", "ForkExit", (), loops.fork_exit)
+    # spin, then step nice through -20..19
+    NICE_SWEEP = WorkTypeSpec("nice_sweep", "NiceSweep", ("spin_iters",), loops.nice_sweep)
+    # spin, then move to a random allowed CPU
+    AFFINITY_CHURN = WorkTypeSpec("affinity_churn", "AffinityChurn", ("spin_iters",), loops.affinity_churn)
+    # spin, then cycle SCHED_OTHER/BATCH/IDLE(/FIFO/RR/EXT)
+    POLICY_CHURN = WorkTypeSpec("policy_churn", "PolicyChurn", ("spin_iters",), loops.policy_churn)
+    # write-fault random pages of a region, drop them
+    PAGE_FAULT_CHURN = WorkTypeSpec("page_fault_churn", "PageFaultChurn",
+                                    ("region_kb", "touches_per_cycle", "spin_iters"), loops.page_fault_churn)
+    # contenders share one futex-based lock
+    MUTEX_CONTENTION = WorkTypeSpec("mutex_contention", "MutexContention", ("contenders", "hold_iters", "work_iters"),
+                                    loops.mutex_contention, LinkKind.MUTEX)
+    # the test's own function is the worker's loop
+    CUSTOM = WorkTypeSpec("custom", "Custom", ("custom",), loops.custom, check=_needs_custom)
 
     @classmethod
     def from_name(cls, name: str) -> "WorkType":
@@ -47,82 +114,8 @@ class WorkType(enum.Enum):
                          f"(or the original ktstr's names: {', '.join(ORIGINAL_NAMES)})")
 
 
-# The original ktstr's 20 names (its ALL_NAMES) -> ours.
-ORIGINAL_NAMES = {
-    "CpuSpin": WorkType.SPIN_WAIT, "YieldHeavy": WorkType.YIELD_HEAVY, "Mixed": WorkType.MIXED,
-    "IoSync": WorkType.SLEEP_HEAVY, "Bursty": WorkType.BURSTY, "PipeIo": WorkType.PIPE_PINGPONG,
-    "FutexPingPong": WorkType.FUTEX_PINGPONG, "CachePressure": WorkType.CACHE_PRESSURE,
-    "CacheYield": WorkType.CACHE_YIELD, "CachePipe": WorkType.CACHE_PIPE,
-    "FutexFanOut": WorkType.FUTEX_FAN_OUT, "FanOutCompute": WorkType.FAN_OUT_COMPUTE,
-    "Sequence": WorkType.SEQUENCE, "ForkExit": WorkType.FORK_EXIT, "NiceSweep": WorkType.NICE_SWEEP,
-    "AffinityChurn": WorkType.AFFINITY_CHURN, "PolicyChurn": WorkType.POLICY_CHURN,
-    "PageFaultChurn": WorkType.PAGE_FAULT_CHURN, "MutexContention": WorkType.MUTEX_CONTENTION,
-    "Custom": WorkType.CUSTOM,
-}
-
-_PAIRED = frozenset({WorkType.PIPE_PINGPONG, WorkType.EVENTFD_PINGPONG, WorkType.FUTEX_PINGPONG,
-                     WorkType.CACHE_PIPE})
-_FAN_OUT = frozenset({WorkType.FUTEX_FAN_OUT, WorkType.FAN_OUT_COMPUTE})
-
-# The parameters each work type reads (WorkloadConfig fields); any other is refused.
-PARAMS: dict[WorkType, tuple[str, ...]] = {
-    WorkType.SPIN_WAIT: ("spin_iters",),
-    WorkType.YIELD_HEAVY: ("spin_iters",),
-    WorkType.MIXED: ("spin_iters",),
-    WorkType.BURSTY: ("spin_iters", "burst_ms", "sleep_ms"),
-    WorkType.SLEEP_HEAVY: (),
-    WorkType.PIPE_PINGPONG: ("spin_iters",),
-    WorkType.EVENTFD_PINGPONG: ("spin_iters",),
-    WorkType.FUTEX_PINGPONG: ("spin_iters",),
-    WorkType.CACHE_PRESSURE: ("cache_kb", "stride"),
-    WorkType.CACHE_YIELD: ("cache_kb", "stride"),
-    WorkType.CACHE_PIPE: ("cache_kb", "stride"),
-    WorkType.FUTEX_FAN_OUT: ("fan_out", "spin_iters"),
-    WorkType.FAN_OUT_COMPUTE: ("fan_out", "cache_kb", "operations", "sleep_usec", "spin_iters"),
-    WorkType.SEQUENCE: ("phases", "spin_iters"),
-    WorkType.FORK_EXIT: (),
-    WorkType.NICE_SWEEP: ("spin_iters",),
-    WorkType.AFFINITY_CHURN: ("spin_iters",),
-    WorkType.POLICY_CHURN: ("spin_iters",),
-    WorkType.PAGE_FAULT_CHURN: ("region_kb", "touches_per_cycle", "spin_iters"),
-    WorkType.MUTEX_CONTENTION: ("contenders", "hold_iters", "work_iters"),
-    WorkType.CUSTOM: ("custom",),
-}
-
-
-class PhaseKind(enum.Enum):
-    SPIN = "spin"
-    SLEEP = "sleep"
-    YIELD = "yield"
-    IO = "io"
-
-
-@dataclass(frozen=True)
-class Phase:
-    """One phase of a SEQUENCE worker: `seconds` of spinning, sleeping, yielding or IO."""
-
-    kind: PhaseKind
-    seconds: float
-
-    def __post_init__(self) -> None:
-        if not self.seconds > 0:
-            raise WorkloadError(f"phase {self.kind.value}: seconds must be > 0, got {self.seconds}")
-
-    @staticmethod
-    def spin(seconds: float) -> "Phase":
-        return Phase(PhaseKind.SPIN, seconds)
-
-    @staticmethod
-    def sleep(seconds: float) -> "Phase":
-        return Phase(PhaseKind.SLEEP, seconds)
-
-    @staticmethod
-    def yield_(seconds: float) -> "Phase":
-        return Phase(PhaseKind.YIELD, seconds)
-
-    @staticmethod
-    def io(seconds: float) -> "Phase":
-        return Phase(PhaseKind.IO, seconds)
+# The original ktstr's 20 names (its ALL_NAMES) -> ours, read off the records.
+ORIGINAL_NAMES = {wt.spec.original_name: wt for wt in WorkType if wt.spec.original_name}
 
 
 # A CUSTOM worker: fn(stop, report) runs until stop() is true and may fill the report
@@ -142,7 +135,7 @@ class WorkloadConfig:
     pool: list[int] | None = None    # the CPUs the affinity intent picks from (the cpuset)
     llc_groups: tuple[tuple[int, ...], ...] = ()  # for AffinityIntent.llc_aligned
     name: str = ""                   # the workers' comm is "<name>/<index>" (default: work type)
-    # Work type parameters (PARAMS says which type reads which).
+    # Work type parameters (each WorkTypeSpec.params says which its type reads).
     spin_iters: int = 2000           # size of one spin unit (work_units counts them)
     burst_ms: float = 20.0           # BURSTY
     sleep_ms: float = 20.0           # BURSTY
@@ -169,17 +162,16 @@ class WorkloadConfig:
     def group_size(self) -> int:
         """Workers that run together (a pair, a messenger and its receivers, a lock's
         contenders); num_workers must be a multiple."""
-        if self.work_type in _PAIRED:
-            return 2
-        if self.work_type in _FAN_OUT:
+        link = self.work_type.spec.link
+        if link is LinkKind.FANOUT:
             return self.fan_out + 1
-        if self.work_type is WorkType.MUTEX_CONTENTION:
+        if link is LinkKind.MUTEX:
             return self.contenders
-        return 1
+        return 1 if link is LinkKind.NONE else 2
 
     def with_params(self, **params: Any) -> "WorkloadConfig":
         """Set work type parameters, refusing the ones this work type does not read."""
-        allowed = PARAMS[self.work_type]
+        allowed = self.work_type.spec.params
         unknown = sorted(set(params) - set(allowed))
         if unknown:
             raise WorkloadError(f"{self.work_type.value} takes no parameter {', '.join(unknown)}; "
@@ -199,10 +191,10 @@ class WorkloadConfig:
         if self.num_workers % self.group_size:
             raise WorkloadError(f"{self.work_type.value} runs in groups of {self.group_size}: "
                              f"num_workers={self.num_workers} is not a multiple")
-        if self.work_type is WorkType.SEQUENCE and not self.phases:
-            raise WorkloadError("sequence needs phases, e.g. phases=[Phase.spin(0.05), Phase.sleep(0.05)]")
-        if self.work_type is WorkType.CUSTOM and not callable(self.custom):
-            raise WorkloadError("custom needs custom=fn(stop, report): the worker's loop")
+        check = self.work_type.spec.check
+        missing = check(self) if check else None
+        if missing:
+            raise WorkloadError(f"{self.work_type.value} {missing}")
         if not -20 <= self.nice <= 19:
             raise WorkloadError(f"nice must be in -20..19, got {self.nice}")
         self.policy.validate()

@@ -5,21 +5,12 @@
  * ejects it ("disabled (scx_bpf_error)") with the message below. ktstr's negative tests
  * expect it.
  */
-#include <scx/common.bpf.h>
-
-char _license[] SEC("license") = "GPL";
-
-UEI_DEFINE(uei);
+#include "ktstr_sched.bpf.h"
 
 #define Q 0
 #define ERROR_AFTER_NS (300ULL * 1000 * 1000)
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(key_size, sizeof(u32));
-	__uint(value_size, sizeof(u64));
-	__uint(max_entries, 1);
-} counters SEC(".maps");
+KTSTR_SCHED_PREAMBLE(1);
 
 static u64 first_dispatch_ns;
 static bool reported;
@@ -31,13 +22,9 @@ void BPF_STRUCT_OPS(err_enqueue, struct task_struct *p, u64 enq_flags)
 
 void BPF_STRUCT_OPS(err_dispatch, s32 cpu, struct task_struct *prev)
 {
-	u32 zero = 0;
-	u64 *cnt = bpf_map_lookup_elem(&counters, &zero);
-
 	if (!scx_bpf_consume(Q))
 		return;
-	if (cnt)
-		(*cnt)++;
+	ktstr_count(0, 1);
 	u64 now = bpf_ktime_get_ns();
 
 	if (!first_dispatch_ns)
@@ -49,19 +36,7 @@ void BPF_STRUCT_OPS(err_dispatch, s32 cpu, struct task_struct *prev)
 	}
 }
 
-s32 BPF_STRUCT_OPS_SLEEPABLE(err_init)
-{
-	return scx_bpf_create_dsq(Q, -1);
-}
+KTSTR_SCHED_INIT_EXIT(err, Q)
 
-void BPF_STRUCT_OPS(err_exit, struct scx_exit_info *ei)
-{
-	UEI_RECORD(uei, ei);
-}
-
-SCX_OPS_DEFINE(error_ops,
-	       .enqueue = (void *)err_enqueue,
-	       .dispatch = (void *)err_dispatch,
-	       .init = (void *)err_init,
-	       .exit = (void *)err_exit,
-	       .name = "broken_error");
+KTSTR_SCHED_OPS(error_ops, err, "broken_error", .enqueue = (void *)err_enqueue,
+		.dispatch = (void *)err_dispatch);

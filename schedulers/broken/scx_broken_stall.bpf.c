@@ -5,31 +5,18 @@
  * ejects it with "runnable task stall". ktstr's negative tests expect exactly that verdict.
  * (Time, not event counts: an emulated guest schedules far less often than real hardware.)
  */
-#include <scx/common.bpf.h>
-
-char _license[] SEC("license") = "GPL";
-
-UEI_DEFINE(uei);
+#include "ktstr_sched.bpf.h"
 
 #define Q 0
 #define HEALTHY_NS (300ULL * 1000 * 1000)
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(key_size, sizeof(u32));
-	__uint(value_size, sizeof(u64));
-	__uint(max_entries, 1);
-} counters SEC(".maps");
+KTSTR_SCHED_PREAMBLE(1);
 
 static u64 first_dispatch_ns;
 
 void BPF_STRUCT_OPS(stall_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	u32 zero = 0;
-	u64 *cnt = bpf_map_lookup_elem(&counters, &zero);
-
-	if (cnt)
-		(*cnt)++;
+	ktstr_count(0, 1);
 	scx_bpf_dispatch(p, Q, SCX_SLICE_DFL, enq_flags);
 }
 
@@ -44,20 +31,7 @@ void BPF_STRUCT_OPS(stall_dispatch, s32 cpu, struct task_struct *prev)
 	/* afterwards: never consume, so queued tasks stay runnable and starve */
 }
 
-s32 BPF_STRUCT_OPS_SLEEPABLE(stall_init)
-{
-	return scx_bpf_create_dsq(Q, -1);
-}
+KTSTR_SCHED_INIT_EXIT(stall, Q)
 
-void BPF_STRUCT_OPS(stall_exit, struct scx_exit_info *ei)
-{
-	UEI_RECORD(uei, ei);
-}
-
-SCX_OPS_DEFINE(stall_ops,
-	       .enqueue = (void *)stall_enqueue,
-	       .dispatch = (void *)stall_dispatch,
-	       .init = (void *)stall_init,
-	       .exit = (void *)stall_exit,
-	       .timeout_ms = 500,
-	       .name = "broken_stall");
+KTSTR_SCHED_OPS(stall_ops, stall, "broken_stall", .enqueue = (void *)stall_enqueue,
+		.dispatch = (void *)stall_dispatch, .timeout_ms = 500);

@@ -5,20 +5,11 @@
  * access 'map_value_or_null'"; the verifier cell must fail it with that line and the log's
  * end (//schedulers:verifier_rejection_test).
  */
-#include <scx/common.bpf.h>
-
-char _license[] SEC("license") = "GPL";
-
-UEI_DEFINE(uei);
+#include "ktstr_sched.bpf.h"
 
 #define Q 0
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(key_size, sizeof(u32));
-	__uint(value_size, sizeof(u64));
-	__uint(max_entries, 1);
-} counters SEC(".maps");
+KTSTR_SCHED_PREAMBLE(1);
 
 void BPF_STRUCT_OPS(rej_enqueue, struct task_struct *p, u64 enq_flags)
 {
@@ -35,19 +26,7 @@ void BPF_STRUCT_OPS(rej_dispatch, s32 cpu, struct task_struct *prev)
 	scx_bpf_consume(Q);
 }
 
-s32 BPF_STRUCT_OPS_SLEEPABLE(rej_init)
-{
-	return scx_bpf_create_dsq(Q, -1);
-}
+KTSTR_SCHED_INIT_EXIT(rej, Q)
 
-void BPF_STRUCT_OPS(rej_exit, struct scx_exit_info *ei)
-{
-	UEI_RECORD(uei, ei);
-}
-
-SCX_OPS_DEFINE(rejected_ops,
-	       .enqueue = (void *)rej_enqueue,
-	       .dispatch = (void *)rej_dispatch,
-	       .init = (void *)rej_init,
-	       .exit = (void *)rej_exit,
-	       .name = "broken_verifier");
+KTSTR_SCHED_OPS(rejected_ops, rej, "broken_verifier", .enqueue = (void *)rej_enqueue,
+		.dispatch = (void *)rej_dispatch);

@@ -7,32 +7,15 @@
  * by 100 / weight (so nice levels and cgroup weights matter). A task that slept keeps at
  * most half a slice of credit, so sleepers cannot bank time and then monopolise a CPU.
  */
-#include <scx/common.bpf.h>
-
-char _license[] SEC("license") = "GPL";
-
-UEI_DEFINE(uei);
+#include "ktstr_sched.bpf.h"
 
 #define SHARED_DSQ 0
 
 enum { CNT_DIRECT, CNT_QUEUED, CNT_CONSUMED, NR_CNT };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(key_size, sizeof(u32));
-	__uint(value_size, sizeof(u64));
-	__uint(max_entries, NR_CNT);
-} counters SEC(".maps");
+KTSTR_SCHED_PREAMBLE(NR_CNT);
 
 static u64 clock_vtime;
-
-static void bump(u32 which)
-{
-	u64 *cnt = bpf_map_lookup_elem(&counters, &which);
-
-	if (cnt)
-		(*cnt)++;
-}
 
 static bool earlier(u64 a, u64 b)
 {
@@ -45,7 +28,7 @@ s32 BPF_STRUCT_OPS(ktstr_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 	s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 
 	if (idle) {
-		bump(CNT_DIRECT);
+		ktstr_count(CNT_DIRECT, 1);
 		scx_bpf_dispatch(p, SCX_DSQ_LOCAL, SCX_SLICE_DFL, 0);
 	}
 	return cpu;
@@ -58,14 +41,14 @@ void BPF_STRUCT_OPS(ktstr_enqueue, struct task_struct *p, u64 enq_flags)
 
 	if (earlier(vtime, floor))
 		vtime = floor;
-	bump(CNT_QUEUED);
+	ktstr_count(CNT_QUEUED, 1);
 	scx_bpf_dispatch_vtime(p, SHARED_DSQ, SCX_SLICE_DFL, vtime, enq_flags);
 }
 
 void BPF_STRUCT_OPS(ktstr_dispatch, s32 cpu, struct task_struct *prev)
 {
 	if (scx_bpf_consume(SHARED_DSQ))
-		bump(CNT_CONSUMED);
+		ktstr_count(CNT_CONSUMED, 1);
 }
 
 void BPF_STRUCT_OPS(ktstr_running, struct task_struct *p)
@@ -86,23 +69,9 @@ void BPF_STRUCT_OPS(ktstr_enable, struct task_struct *p)
 	p->scx.dsq_vtime = clock_vtime;
 }
 
-s32 BPF_STRUCT_OPS_SLEEPABLE(ktstr_init)
-{
-	return scx_bpf_create_dsq(SHARED_DSQ, -1);
-}
+KTSTR_SCHED_INIT_EXIT(ktstr, SHARED_DSQ)
 
-void BPF_STRUCT_OPS(ktstr_exit, struct scx_exit_info *ei)
-{
-	UEI_RECORD(uei, ei);
-}
-
-SCX_OPS_DEFINE(ktstr_ops,
-	       .select_cpu = (void *)ktstr_select_cpu,
-	       .enqueue = (void *)ktstr_enqueue,
-	       .dispatch = (void *)ktstr_dispatch,
-	       .running = (void *)ktstr_running,
-	       .stopping = (void *)ktstr_stopping,
-	       .enable = (void *)ktstr_enable,
-	       .init = (void *)ktstr_init,
-	       .exit = (void *)ktstr_exit,
-	       .name = "ktstr");
+KTSTR_SCHED_OPS(ktstr_ops, ktstr, "ktstr", .select_cpu = (void *)ktstr_select_cpu,
+		.enqueue = (void *)ktstr_enqueue, .dispatch = (void *)ktstr_dispatch,
+		.running = (void *)ktstr_running, .stopping = (void *)ktstr_stopping,
+		.enable = (void *)ktstr_enable);

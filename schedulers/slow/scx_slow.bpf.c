@@ -7,11 +7,7 @@
  * burns is taken from the tasks, so throughput drops and gaps and wake latencies grow. It never
  * stalls: the burn is bounded and every dispatch still consumes a task.
  */
-#include <scx/common.bpf.h>
-
-char _license[] SEC("license") = "GPL";
-
-UEI_DEFINE(uei);
+#include "ktstr_sched.bpf.h"
 
 #define SHARED_DSQ 0
 #define SLOW_SLICE_NS (250 * 1000ULL)
@@ -20,20 +16,7 @@ UEI_DEFINE(uei);
 
 enum { CNT_DISPATCHED, CNT_BURN_LOOPS, NR_CNT };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(key_size, sizeof(u32));
-	__uint(value_size, sizeof(u64));
-	__uint(max_entries, NR_CNT);
-} counters SEC(".maps");
-
-static void add(u32 which, u64 n)
-{
-	u64 *cnt = bpf_map_lookup_elem(&counters, &which);
-
-	if (cnt)
-		*cnt += n;
-}
+KTSTR_SCHED_PREAMBLE(NR_CNT);
 
 struct burn_ctx {
 	u64 until;
@@ -66,25 +49,12 @@ void BPF_STRUCT_OPS(slow_dispatch, s32 cpu, struct task_struct *prev)
 	struct burn_ctx b = { .until = bpf_ktime_get_ns() + BURN_NS };
 
 	bpf_loop(BURN_MAX_LOOPS, burn_step, &b, 0);
-	add(CNT_BURN_LOOPS, b.loops);
+	ktstr_count(CNT_BURN_LOOPS, b.loops);
 	if (scx_bpf_consume(SHARED_DSQ))
-		add(CNT_DISPATCHED, 1);
+		ktstr_count(CNT_DISPATCHED, 1);
 }
 
-s32 BPF_STRUCT_OPS_SLEEPABLE(slow_init)
-{
-	return scx_bpf_create_dsq(SHARED_DSQ, -1);
-}
+KTSTR_SCHED_INIT_EXIT(slow, SHARED_DSQ)
 
-void BPF_STRUCT_OPS(slow_exit, struct scx_exit_info *ei)
-{
-	UEI_RECORD(uei, ei);
-}
-
-SCX_OPS_DEFINE(slow_ops,
-	       .select_cpu = (void *)slow_select_cpu,
-	       .enqueue = (void *)slow_enqueue,
-	       .dispatch = (void *)slow_dispatch,
-	       .init = (void *)slow_init,
-	       .exit = (void *)slow_exit,
-	       .name = "slow");
+KTSTR_SCHED_OPS(slow_ops, slow, "slow", .select_cpu = (void *)slow_select_cpu,
+		.enqueue = (void *)slow_enqueue, .dispatch = (void *)slow_dispatch);

@@ -121,6 +121,26 @@ def test_the_original_twenty_names_map_to_work_types():
     assert WorkType.from_name("pagefaultchurn") is WorkType.PAGE_FAULT_CHURN
 
 
+def test_each_record_names_real_parameters_and_a_loop():
+    """A WorkTypeSpec's params are WorkloadConfig fields (with_params sets them by name), its
+    loop is a function, and its link sets the group size."""
+    config_fields = set(WorkloadConfig.__dataclass_fields__)
+    for wt in WorkType:
+        assert set(wt.spec.params) <= config_fields, wt
+        assert callable(wt.spec.loop), wt
+    assert WorkloadConfig(work_type=WorkType.SPIN_WAIT).group_size == 1
+    assert WorkloadConfig(work_type=WorkType.EVENTFD_PINGPONG).group_size == 2
+    assert WorkloadConfig(work_type=WorkType.FUTEX_FAN_OUT).with_params(fan_out=3).group_size == 4
+    assert WorkloadConfig(work_type=WorkType.MUTEX_CONTENTION).with_params(contenders=5).group_size == 5
+
+
+def test_a_record_check_names_what_is_missing():
+    with pytest.raises(ValueError, match="sequence needs phases"):
+        WorkloadConfig(work_type=WorkType.SEQUENCE).validate()
+    with pytest.raises(ValueError, match="custom needs custom=fn"):
+        WorkloadConfig(work_type=WorkType.CUSTOM).validate()
+
+
 def test_parameters_a_work_type_does_not_read_are_refused():
     with pytest.raises(ValueError, match="spin_wait takes no parameter fan_out; its parameters: spin_iters"):
         WorkloadConfig(work_type=WorkType.SPIN_WAIT).with_params(fan_out=3)

@@ -1,6 +1,6 @@
 """@ktstr_buildifier: buildifier from the npm registry's @bazel/buildifier package (which
 ships the static binaries), pinned by the package tarball's sha256. Only ktstr's own
-workspace uses it (//tests/lint:buildifier_test); consumers never fetch it."""
+workspace uses it (//tools/lint:buildifier_test); consumers never fetch it."""
 
 _VERSION = "8.2.1"
 _SHA256 = "b96ea9b13003036c801f52bee6f9b0314738f8432e5cb9d814c89f59292604ee"

@@ -1,16 +1,20 @@
 """The docs name only things that exist: every repo path, ktstr module (or attribute) and
 constant / environment variable that README.md, docs/*.md and kernels/README.md put in
-backticks, every Bazel package they name, the base kernel command line, the run.json example
-and the frame table."""
+backticks, every Bazel package and target they (or a comment in the code) name, every entry
+of ARCHITECTURE.md's layout block, the base kernel command line, the run.json example and the
+frame table."""
 
 from __future__ import annotations
 
 import functools
 import importlib
+import io
 import json
 import re
+import tokenize
 from dataclasses import fields
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import pytest
 
@@ -129,6 +133,149 @@ def test_every_named_bazel_package_exists():
                 if not (root() / pkg / "BUILD.bazel").is_file() and not (root() / pkg / "BUILD").is_file():
                     missing.append(f"{doc.relative_to(root())}: `{token}` (package //{pkg})")
     assert not missing, "docs name Bazel packages that do not exist:\n" + "\n".join(missing)
+
+
+# A label of this repository, //<package>:<name> (not @repo//..., not a URL's scheme://host:port).
+LABEL = re.compile(r"(?<![@\w/:])//([\w/.-]*):([\w.+-]*[\w+-])")
+WILDCARDS = frozenset({"all", "all-targets", "*"})
+PSEUDO_PACKAGES = frozenset({"visibility"})  # //visibility:public names no package
+COMMENTED = ("**/*.py", "**/*.bzl", "**/BUILD.bazel", "**/*.c", "**/*.h")
+
+
+def _build_file(base: Path, pkg: str) -> Path | None:
+    return next((p for p in (base / pkg / "BUILD.bazel", base / pkg / "BUILD") if p.is_file()), None)
+
+
+# A generated name's template: `name = "%s_shell" % x`, `name = name + "_plan"`, `name = "fuzz_" + target`.
+_TEMPLATES = (r'name\s*=\s*"([^"]*%[sd][^"]*)"\s*%',
+              r'name\s*=\s*name\s*\+\s*"([\w.-]+)"',
+              r'name\s*=\s*"([\w.-]+)"\s*\+')
+
+
+def _templates(text: str) -> set[str]:
+    """Name templates, with %s for the part that comes from elsewhere."""
+    found = set(re.findall(_TEMPLATES[0], text))
+    found.update("%s" + x for x in re.findall(_TEMPLATES[1], text))
+    found.update(x + "%s" for x in re.findall(_TEMPLATES[2], text))
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def _macro_templates(base: Path) -> frozenset[str]:
+    """The templates of the macros (every .bzl file): the sub-targets they make of a name."""
+    return frozenset(t for path in base.glob("**/*.bzl")
+                     if not path.parts[len(base.parts)].startswith(("bazel-", ".")) and "third_party" not in path.parts
+                     for t in _templates(path.read_text(errors="replace")))
+
+
+def _generated(base: Path, build_text: str, name: str) -> bool:
+    """Whether a macro or a comprehension of this BUILD file makes `name` (no Bazel query): a
+    template's %s filled with a string the BUILD file holds (a macro's name, a list item)."""
+    strings = sorted(set(re.findall(r'"([\w.+-]+)"', build_text)), key=len, reverse=True)
+    if not strings:
+        return False
+    word = "(?:" + "|".join(map(re.escape, strings)) + ")"
+    for template in _macro_templates(base) | _templates(build_text):
+        pattern = "".join({"%s": word, "%d": r"\d+"}.get(part, re.escape(part))
+                          for part in re.split(r"(%[sd])", template))
+        if re.fullmatch(pattern, name):
+            return True
+    return False
+
+
+def target_exists(base: Path, pkg: str, name: str) -> bool:
+    """A rule the package's BUILD file names (as any string: comprehensions take their names from
+    lists), a file of the package, or a name a macro or a comprehension makes."""
+    if pkg in PSEUDO_PACKAGES:
+        return True
+    build = _build_file(base, pkg)
+    if build is None:
+        return False
+    text = build.read_text()
+    if name in WILDCARDS or f'"{name}"' in text or (base / pkg / name).exists():
+        return True
+    return _generated(base, text, name)
+
+
+def _comments(path: Path) -> Iterator[str]:
+    """A source file's comments (Python's docstrings too: prose like a comment)."""
+    text = path.read_text(errors="replace")
+    if path.suffix in (".c", ".h"):
+        yield from re.findall(r"/\*.*?\*/", text, re.S)
+        return
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT or (tok.type == tokenize.STRING and tok.string.startswith(('"""', "'''"))):
+                yield tok.string
+    except (tokenize.TokenError, SyntaxError):
+        yield from (line for line in text.splitlines() if line.lstrip().startswith("#"))
+
+
+def stale_labels(base: Path, texts: Iterable[tuple[str, str]]) -> list[str]:
+    """(where, text) -> every label in the texts that names no target."""
+    return [f"{where}: //{pkg}:{name}" for where, text in texts for pkg, name in LABEL.findall(text)
+            if not target_exists(base, pkg, name)]
+
+
+def _commented_texts(base: Path) -> Iterator[tuple[str, str]]:
+    for pattern in COMMENTED:
+        for path in sorted(base.glob(pattern)):
+            rel = path.relative_to(base)
+            if rel.parts[0].startswith(("bazel-", ".")) or "third_party" in rel.parts:
+                continue
+            for comment in _comments(path):
+                yield rel.as_posix(), comment
+
+
+def test_every_bazel_target_a_doc_or_comment_names_exists():
+    base = root()
+    docs = [(doc.relative_to(base).as_posix(), token) for doc in _docs() for token in _spans(doc)]
+    stale = stale_labels(base, [*docs, *_commented_texts(base)])
+    assert not stale, "docs or comments name Bazel targets that do not exist:\n" + "\n".join(stale)
+
+
+def test_a_stale_target_in_a_comment_fails(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/BUILD.bazel").write_text('py_test(name = "kept")\n[x(name = "%s_shell" % s) for s in ["a"]]\n')
+    (tmp_path / "pkg/data.txt").write_text("")
+    (tmp_path / "pkg/tool.py").write_text('"""Run //pkg:kept."""\n# was //pkg:renamed_test, see //pkg:a_shell\n'
+                                          'URL = "grpc://HOST:PORT"  # //pkg:data.txt, //other:x\n')
+    found = stale_labels(tmp_path, _commented_texts(tmp_path))
+    assert found == ["pkg/tool.py: //pkg:renamed_test", "pkg/tool.py: //other:x"]
+
+
+def layout_entries(doc_text: str) -> Iterator[str]:
+    """The paths ARCHITECTURE.md's layout block lists: an entry is the text before the first
+    double space of a line indented 0 (from the root) or 2 (under the last top-level directory)."""
+    block = re.search(r"## Layout.*?```\n(.*?)```", doc_text, re.S)
+    assert block, "docs/ARCHITECTURE.md lost its layout block"
+    parent = ""
+    for line in block.group(1).splitlines():
+        indent = len(line) - len(line.lstrip())
+        if not line.strip() or indent > 2:
+            continue  # a description's continuation
+        for token in re.split(r"\s{2,}", line.strip())[0].split(" "):
+            yield token if indent == 0 else parent + token
+            if indent == 0 and token.endswith("/"):
+                parent = token
+
+
+def missing_layout_entries(base: Path, doc_text: str) -> list[str]:
+    return [e for e in layout_entries(doc_text) if not any(base.glob(e.rstrip("/")))]
+
+
+def test_architecture_layout_block_lists_what_exists():
+    missing = missing_layout_entries(root(), (root() / "docs/ARCHITECTURE.md").read_text())
+    assert not missing, f"docs/ARCHITECTURE.md's layout names paths that do not exist: {missing}"
+
+
+def test_a_stale_layout_entry_fails(tmp_path):
+    (tmp_path / "ktstr").mkdir()
+    (tmp_path / "ktstr/errors.py").write_text("")
+    (tmp_path / "README.md").write_text("")
+    doc = ("## Layout\n\n```\nREADME.md gone.toml\nktstr/     the package\n  errors.py   the root\n"
+           "              errors.py is here (a description)\n  moved.py    was here\n```\n")
+    assert missing_layout_entries(tmp_path, doc) == ["gone.toml", "ktstr/moved.py"]
 
 
 def test_base_cmdline_is_quoted_verbatim():

@@ -10,22 +10,6 @@
 #include "fuzz.h"
 #include "topology_input.h"
 
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
 /* The table at a guest address, checked to lie in the ACPI area with a zero checksum. */
 static const uint8_t *table(const uint8_t *mem, uint64_t addr)
 {
@@ -33,7 +17,7 @@ static const uint8_t *table(const uint8_t *mem, uint64_t addr)
 	uint32_t len;
 
 	FUZZ_ASSERT(addr >= KTSTR_ACPI_ADDR && addr + 36 <= KTSTR_ACPI_END);
-	len = rd32(mem + addr + 4);
+	len = ktstr_rd32(mem + addr + 4);
 	FUZZ_ASSERT(len >= 36 && addr + len <= KTSTR_ACPI_END);
 	for (uint32_t i = 0; i < len; i++)
 		sum += mem[addr + i];
@@ -44,7 +28,7 @@ static const uint8_t *table(const uint8_t *mem, uint64_t addr)
 static void check_madt(const uint8_t *t, uint32_t cpus)
 {
 	static uint8_t seen[1u << 16];
-	uint32_t n = 0, len = rd32(t + 4);
+	uint32_t n = 0, len = ktstr_rd32(t + 4);
 
 	memset(seen, 0, sizeof(seen));
 	for (uint32_t off = 44; off < len; off += t[off + 1]) {
@@ -54,7 +38,7 @@ static void check_madt(const uint8_t *t, uint32_t cpus)
 		if (t[off] == 0)
 			apic = t[off + 3];
 		else if (t[off] == 9)
-			apic = rd32(t + off + 4);
+			apic = ktstr_rd32(t + off + 4);
 		else
 			continue;
 		FUZZ_ASSERT(apic < sizeof(seen) && !seen[apic]);
@@ -67,13 +51,13 @@ static void check_madt(const uint8_t *t, uint32_t cpus)
 static void check_srat(const uint8_t *t, uint64_t mem_size, uint32_t nodes)
 {
 	uint64_t ram = 0;
-	uint32_t len = rd32(t + 4);
+	uint32_t len = ktstr_rd32(t + 4);
 
 	for (uint32_t off = 48; off < len; off += t[off + 1]) {
 		FUZZ_ASSERT(t[off + 1] >= 2 && off + t[off + 1] <= len);
 		if (t[off] == 1) { /* memory affinity */
-			FUZZ_ASSERT(rd32(t + off + 2) < nodes);
-			ram += rd64(t + off + 16);
+			FUZZ_ASSERT(ktstr_rd32(t + off + 2) < nodes);
+			ram += ktstr_rd64(t + off + 16);
 		}
 	}
 	FUZZ_ASSERT(ram == mem_size);
@@ -102,12 +86,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	FUZZ_ASSERT(ok); /* the builder took what the check refuses */
 	FUZZ_ASSERT(!memcmp(mem + KTSTR_ACPI_ADDR, "RSD PTR ", 8));
-	xsdt = table(mem, rd64(mem + KTSTR_ACPI_ADDR + 24));
-	for (uint32_t off = 36; off + 8 <= rd32(xsdt + 4); off += 8) {
-		const uint8_t *tb = table(mem, rd64(xsdt + off));
+	xsdt = table(mem, ktstr_rd64(mem + KTSTR_ACPI_ADDR + 24));
+	for (uint32_t off = 36; off + 8 <= ktstr_rd32(xsdt + 4); off += 8) {
+		const uint8_t *tb = table(mem, ktstr_rd64(xsdt + off));
 
 		if (!memcmp(tb, "FACP", 4))
-			table(mem, rd64(tb + 140)); /* the DSDT */
+			table(mem, ktstr_rd64(tb + 140)); /* the DSDT */
 		else if (!memcmp(tb, "APIC", 4))
 			check_madt(tb, cpus);
 		else if (!memcmp(tb, "SRAT", 4))

@@ -57,7 +57,7 @@ QEMU_TCG_MAX = [(0, 0, 0xD, 0x68747541, 0x444D4163, 0x69746E65), (1, 0, 0x000F06
 
 
 def pio(*ops) -> bytes:
-    """ops: (device index in init_devices order, write, vCPU, offset, data, clock step)."""
+    """ops: (device index in the device table's order (devices/devices.c), write, vCPU, offset, data, clock step)."""
     return b"".join(bytes([dev | (w << 3) | (cpu << 4), off, data, step]) for dev, w, cpu, off, data, step in ops)
 
 

@@ -2,19 +2,15 @@
 /*
  * libFuzzer target: every port-I/O device's handlers through the device table, as the vCPU
  * loop drives them (the devices/ files), with a fake interrupt line and a fake clock, no KVM. The
- * bus is built as vm.c's init_devices builds it. Input: a sequence of 4-byte accesses
+ * bus is built from the one device table (devices/devices.c), as vm.c builds it. Input: a
+ * sequence of 4-byte accesses
  * [device (low 3 bits) | write (bit 3) | vCPU (bits 4-7)][port offset][data][clock step],
  * the offset taken modulo the device's length + 2 so neighbours and holes are hit too.
  * Invariants: the IRQ line changes only as THRE/IER/OUT2 say, each VM-ending result comes
  * only from its one register, a port with no device floats high.
  */
-#include "../devices/acpi_pm1.h"
-#include "../devices/cmos.h"
-#include "../devices/debug_exit.h"
+#include "../devices/devices.h"
 #include "../devices/i8042.h"
-#include "../devices/pio.h"
-#include "../devices/pm_timer.h"
-#include "../devices/serial8250.h"
 #include "../include/ktstr_vmm.h"
 #include "fuzz.h"
 
@@ -30,9 +26,9 @@ static uint64_t fake_clock(void)
 
 static void fake_irq(void *ctx, uint32_t irq, int level)
 {
-	int *line = ctx;
+	int *line = &irq_level[irq == 4 ? 0 : 1];
 
-	FUZZ_ASSERT((line == &irq_level[0] && irq == 4) || (line == &irq_level[1] && irq == 3));
+	FUZZ_ASSERT(ctx == irq_level && (irq == 4 || irq == 3));
 	FUZZ_ASSERT(level != *line); /* the device only reports changes */
 	*line = level;
 }
@@ -42,33 +38,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct fuzz_input in = { data, len, 0 };
-	struct serial8250 com1, com2;
-	struct cmos cmos = { 0 };
-	struct acpi_pm1 pm1 = { 0 };
-	struct pm_timer timer;
+	/* output dropped (fd -1), one line buffer per vCPU on COM1 */
+	const struct pio_env env = { .nr_vcpus = VCPUS,
+				     .com1_fd = -1,
+				     .com2_fd = -1,
+				     .com1_buffers = VCPUS,
+				     .set_irq = fake_irq,
+				     .irq_ctx = irq_level,
+				     .now_ns = fake_clock };
+	struct pio_devices devs;
 	struct pio_bus bus = { 0 };
+	const char *failed = NULL;
 
 	fake_ns = 0;
 	irq_level[0] = irq_level[1] = 0;
-	/* paired init/exit, as vm.c: output dropped (fd -1), one line buffer per vCPU on COM1 */
-	FUZZ_ASSERT(serial8250_init(&com1, KTSTR_COM1_PORT, 4, -1, VCPUS) == 0);
-	FUZZ_ASSERT(serial8250_init(&com2, KTSTR_COM2_PORT, 3, -1, 1) == 0);
-	FUZZ_ASSERT(pm_timer_init(&timer, VCPUS, fake_clock) == 0);
-	com1.set_irq = com2.set_irq = fake_irq;
-	com1.irq_ctx = &irq_level[0];
-	com2.irq_ctx = &irq_level[1];
-	FUZZ_ASSERT(
-		!pio_bus_add(&bus, "com1", KTSTR_COM1_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io,
-			     &com1) &&
-		!pio_bus_add(&bus, "com2", KTSTR_COM2_PORT, KTSTR_SERIAL8250_PORTS, serial8250_io,
-			     &com2) &&
-		!pio_bus_add(&bus, "cmos", KTSTR_CMOS_PORT, KTSTR_CMOS_PORTS, cmos_io, &cmos) &&
-		!pio_bus_add(&bus, "i8042", KTSTR_I8042_PORT, KTSTR_I8042_PORTS, i8042_io, NULL) &&
-		!pio_bus_add(&bus, "acpi-pm1", KTSTR_ACPI_PM1_EVT_PORT, KTSTR_ACPI_PM1_PORTS,
-			     acpi_pm1_io, &pm1) &&
-		!pio_bus_add(&bus, "pm-timer", KTSTR_PM_TIMER_PORT, KTSTR_PM_TIMER_LEN, pm_timer_io,
-			     &timer) &&
-		!pio_bus_add(&bus, "debug-exit", KTSTR_DEBUG_EXIT_PORT, 1, debug_exit_io, NULL));
+	FUZZ_ASSERT(pio_devices_init(&devs, &bus, &env, &failed) == 0);
 	while (in.pos < in.len) {
 		uint8_t op = fuzz_u8(&in), off = fuzz_u8(&in), byte = fuzz_u8(&in);
 		const struct pio_device *d = &bus.devices[(op & 7) % bus.nr];
@@ -86,13 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		FUZZ_ASSERT(r != PIO_POWER_OFF || port == KTSTR_ACPI_PM1_CNT_PORT + 1);
 		if (!owner && !is_write)
 			FUZZ_ASSERT(byte == 0xff);
-		if (owner && owner->dev == &com1 && !is_write && port == KTSTR_COM1_PORT + 5)
+		if (owner && owner->dev == &devs.com1 && !is_write && port == KTSTR_COM1_PORT + 5)
 			FUZZ_ASSERT(byte == 0x60); /* LSR: always ready, nothing received */
 	}
-	serial8250_flush_all(&com1);
-	serial8250_flush_all(&com2);
-	serial8250_destroy(&com1);
-	serial8250_destroy(&com2);
-	pm_timer_destroy(&timer);
+	pio_devices_exit(&devs);
 	return 0;
 }

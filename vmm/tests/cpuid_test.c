@@ -31,6 +31,5 @@ int main(void)
 	CHECK(signature(0x19, 0x01, 1) == KTSTR_AMD_FAMILY_19H_SIGNATURE);
 	/* the L3 Linux needs to see before it looks for LLCs at all */
 	CHECK((KTSTR_AMD_L3_INFO >> 18) == 64 && (KTSTR_AMD_L3_INFO & 0xff) == 64);
-	printf("cpuid_test: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary("cpuid_test");
 }

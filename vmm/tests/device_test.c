@@ -11,6 +11,7 @@
 #include "../devices/acpi_pm1.h"
 #include "../devices/cmos.h"
 #include "../devices/debug_exit.h"
+#include "../devices/devices.h"
 #include "../devices/i8042.h"
 #include "../devices/pio.h"
 #include "../devices/pm_timer.h"
@@ -237,6 +238,45 @@ static void test_debug_exit(void)
 	CHECK(in8(&bus, KTSTR_DEBUG_EXIT_PORT) == 0xff);
 }
 
+static uint64_t zero_clock(void)
+{
+	return 0;
+}
+
+/* The device table: every descriptor mapped and brought up, and taken down in pairs; a
+ * device whose range is taken fails by name and leaves nothing up. */
+static void test_table(void)
+{
+	const struct pio_env env = { .nr_vcpus = 2,
+				     .com1_fd = -1,
+				     .com2_fd = -1,
+				     .com1_buffers = 2,
+				     .set_irq = record_irq,
+				     .irq_ctx = &irq_level,
+				     .now_ns = zero_clock };
+	struct pio_devices devs;
+	struct pio_bus bus = { 0 };
+	const char *failed = NULL;
+
+	CHECK(pio_devices_init(&devs, &bus, &env, &failed) == 0 && failed == NULL);
+	CHECK(bus.nr == pio_device_count && devs.up == pio_device_count);
+	for (uint32_t i = 0; i < pio_device_count; i++) {
+		const struct pio_device *d = pio_bus_find(&bus, pio_device_table[i].base);
+
+		CHECK(d && !strcmp(d->name, pio_device_table[i].name));
+	}
+	CHECK(pio_bus_find(&bus, KTSTR_COM1_PORT)->dev == &devs.com1);
+	CHECK(devs.com1.nr_buffers == 2 && devs.com2.nr_buffers == 1 && devs.pm_timer.latched);
+	pio_devices_exit(&devs);
+	CHECK(devs.up == 0);
+
+	/* Planted: something already owns the CMOS ports. */
+	memset(&bus, 0, sizeof(bus));
+	CHECK(pio_bus_add(&bus, "squatter", KTSTR_CMOS_PORT, 1, nothing, NULL) == 0);
+	CHECK(pio_devices_init(&devs, &bus, &env, &failed) == -1);
+	CHECK(failed && !strcmp(failed, "cmos") && devs.up == 0);
+}
+
 int main(void)
 {
 	test_bus();
@@ -246,6 +286,6 @@ int main(void)
 	test_acpi_pm1();
 	test_pm_timer();
 	test_debug_exit();
-	printf("device_test: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	test_table();
+	return check_summary("device_test");
 }

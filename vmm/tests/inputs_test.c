@@ -364,6 +364,5 @@ int main(void)
 	test_topology_wrap();
 	test_memory_wrap();
 	test_builders_refuse();
-	printf("inputs_test: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary("inputs_test");
 }

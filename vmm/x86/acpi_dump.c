@@ -10,19 +10,6 @@
 #include <unistd.h>
 #include "x86.h"
 
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static int write_table(const char *dir, const char *sig, const uint8_t *p, uint32_t len)
 {
 	char path[4096];
@@ -44,7 +31,7 @@ static int write_table(const char *dir, const char *sig, const uint8_t *p, uint3
 static const uint8_t *table_at(const uint8_t *mem, uint64_t addr)
 {
 	if (addr < KTSTR_ACPI_ADDR || addr + 36 > KTSTR_ACPI_END ||
-	    addr + rd32(mem + addr + 4) > KTSTR_ACPI_END)
+	    addr + ktstr_rd32(mem + addr + 4) > KTSTR_ACPI_END)
 		return NULL;
 	return mem + addr;
 }
@@ -78,21 +65,21 @@ int ktstr_acpi_dump(const struct ktstr_topology *topo, uint64_t memory_mib, cons
 	}
 	if (write_table(dir, "RSDP", mem + KTSTR_ACPI_ADDR, 36) < 0)
 		goto out;
-	xsdt = table_at(mem, rd64(mem + KTSTR_ACPI_ADDR + 24));
-	if (!xsdt || write_table(dir, (const char *)xsdt, xsdt, rd32(xsdt + 4)) < 0)
+	xsdt = table_at(mem, ktstr_rd64(mem + KTSTR_ACPI_ADDR + 24));
+	if (!xsdt || write_table(dir, (const char *)xsdt, xsdt, ktstr_rd32(xsdt + 4)) < 0)
 		goto out;
-	for (uint32_t off = 36; off + 8 <= rd32(xsdt + 4); off += 8) {
-		t = table_at(mem, rd64(xsdt + off));
-		if (!t || write_table(dir, (const char *)t, t, rd32(t + 4)) < 0)
+	for (uint32_t off = 36; off + 8 <= ktstr_rd32(xsdt + 4); off += 8) {
+		t = table_at(mem, ktstr_rd64(xsdt + off));
+		if (!t || write_table(dir, (const char *)t, t, ktstr_rd32(t + 4)) < 0)
 			goto out;
 		if (!memcmp(t, "FACP", 4)) {
-			const uint8_t *dsdt = table_at(mem, rd64(t + 140));
+			const uint8_t *dsdt = table_at(mem, ktstr_rd64(t + 140));
 
-			const uint8_t *facs = table_at(mem, rd32(t + 36));
+			const uint8_t *facs = table_at(mem, ktstr_rd32(t + 36));
 
-			if (!dsdt || write_table(dir, "DSDT", dsdt, rd32(dsdt + 4)) < 0)
+			if (!dsdt || write_table(dir, "DSDT", dsdt, ktstr_rd32(dsdt + 4)) < 0)
 				goto out;
-			if (!facs || write_table(dir, "FACS", facs, rd32(facs + 4)) < 0)
+			if (!facs || write_table(dir, "FACS", facs, ktstr_rd32(facs + 4)) < 0)
 				goto out;
 		}
 	}

@@ -5,6 +5,7 @@
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "../include/ktstr_vmm.h"
 
 #define KTSTR_MAX_VCPUS 512
@@ -100,6 +101,24 @@ static inline int ktstr_ram_ranges(uint64_t mem_size, struct ktstr_ram_range ran
 	ranges[1].start = KTSTR_HIGH_RAM_START;
 	ranges[1].size = mem_size - KTSTR_MMIO_GAP_START;
 	return 2;
+}
+
+/* A little-endian field of an ACPI table, read where it stands (unaligned): for the readers
+ * of the tables (--dump-acpi, the acpi fuzz target). */
+static inline uint32_t ktstr_rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint64_t ktstr_rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
 }
 
 /* ACPI tables (RSDP, XSDT, FADT, DSDT, MADT, SRAT, SLIT) for the topology, written into guest
