@@ -16,6 +16,7 @@ from typing import Optional
 
 from ktstr.errors import KtstrError
 from ktstr.host import children, runner
+from ktstr.host.engines.select import AUTO
 from ktstr.host.junit import write_junit
 from ktstr.host.report import console_tail, terminal_report
 from ktstr.host.request import RunRequest
@@ -91,7 +92,7 @@ def _execute(req: RunRequest, junit_path: Optional[Path], log_hint: Optional[str
         why = f"could not start the VM: {exc}"
         outcomes = [TestOutcome(name, Status.INCONCLUSIVE, why) for name in req.payload.names()] or [
             TestOutcome("run", Status.INCONCLUSIVE, why)]
-        report = RunReport(suite=req.suite, engine=req.engine.name or "auto", outcomes=outcomes)
+        report = RunReport(suite=req.suite, engine=req.engine.name or AUTO, outcomes=outcomes)
     write_result(report, req.out_dir / RESULT_NAME)
     console = console_tail(report, req.out_dir)
     if junit_path is not None:

@@ -34,8 +34,9 @@ VM_ATTRS = {
 }
 
 def _l1_label(engine, nested, by_flag):
-    # engine "" defers to --//rules:engine, which only a select() can read: //rules:l1_*
-    # are aliases that name the L1 targets when the flag says vmm-nested, else nothing.
+    # engine "" defers to --//rules:engine, which only a select() can read: //rules:l1_kernel
+    # and //rules:l1_initramfs are aliases that name the L1 targets when the flag says
+    # vmm-nested, else nothing.
     if engine in NEEDS_L1_HOST:
         return Label(nested)
     if engine == "":

@@ -9,12 +9,16 @@ returns its violations, one line each, naming the file and what to do instead
   ktstr/wire nothing names the constant, calls encode_frame or imports the protobuf module;
 - a run.json field is one `RunConfig` field (ktstr/wire/run_config.py): RunConfig is built only
   by ktstr/host/plan.py, read back only by the guest, and no other dataclass restates its
-  fields (the ones that still do are KNOWN_RUN_JSON_MIRRORS, to be emptied by issue 24 item 2);
+  fields (the ones that still do are KNOWN_RUN_JSON_MIRRORS: it can only shrink);
 - a VMM device is its file pair and its descriptor row (vmm/devices/devices.c): its handler is
   named nowhere else but its unit test, and only the table maps devices on the bus;
 - a check is one `Assert` field (ktstr/checks/assertions.py): no other module lists checks;
 - a kernel variant is one `ktstr_kernel` in kernels/BUILD.bazel with its fragment: no other
-  Starlark or Python file names the fragment.
+  Starlark or Python file names the fragment;
+- an engine is one `EngineSpec` (ktstr/host/engines/select.py) and its module beside it: no
+  other module of ktstr names an engine or tests an engine's type; callers ask the spec's
+  capability fields (Starlark's copy, rules/private/engines.bzl, is compared by
+  tools/lint/cross_lists.py).
 """
 
 from __future__ import annotations
@@ -167,25 +171,36 @@ RUN_CONFIG_READER = "ktstr/guest/"
 # Dataclasses that still restate RunConfig's fields (file, class): the configuration spine of
 # issue 24 (item 2) removes them. An entry that no longer restates any fails the test, so the
 # list only shrinks.
-KNOWN_RUN_JSON_MIRRORS = frozenset({("ktstr/host/payloads.py", "Scenarios")})
+KNOWN_RUN_JSON_MIRRORS: frozenset[tuple[str, str]] = frozenset()
 # A class restating this many of RunConfig's own (non-generic) fields mirrors it.
 MIRROR_FIELDS = 2
 # Words many records use for their own meaning, not as a copy of run.json's field.
 GENERIC_FIELDS = frozenset({"suite", "topology", "tests", "scheduler", "mode", "command", "version"})
 
 
+def _run_config_classes(root: Path) -> list[ast.ClassDef]:
+    """RunConfig and the classes of its module it inherits from (GuestOptions): together the
+    one declaration of run.json's fields."""
+    tree = ast.parse((root / RUN_CONFIG_HOME).read_text())
+    cls = _class(tree, "RunConfig")
+    if cls is None:
+        return []
+    bases = [_class(tree, b.id) for b in cls.bases if isinstance(b, ast.Name)]
+    return [cls, *(b for b in bases if b is not None)]
+
+
 def run_json_fields(root: Path) -> frozenset[str]:
-    cls = _class(ast.parse((root / RUN_CONFIG_HOME).read_text()), "RunConfig")
-    return frozenset(_annotated_fields(cls)) if cls else frozenset()
+    return frozenset(f for c in _run_config_classes(root) for f in _annotated_fields(c))
 
 
 def run_json_mirrors(root: Path) -> dict[tuple[str, str], list[str]]:
     """(file, class) -> the RunConfig fields it restates, for every other dataclass of ktstr."""
     fields = run_json_fields(root) - GENERIC_FIELDS
+    homes = {c.name for c in _run_config_classes(root)}
     out = {}
     for rel, tree in _py_files(root, "ktstr"):
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-            if rel == RUN_CONFIG_HOME and cls.name == "RunConfig":
+            if rel == RUN_CONFIG_HOME and cls.name in homes:
                 continue
             shared = sorted(set(_annotated_fields(cls)) & fields)
             if len(shared) >= MIRROR_FIELDS:
@@ -330,6 +345,40 @@ def kernel_variant_violations(root: Path) -> Violations:
     return out
 
 
+# --- engines --------------------------------------------------------------------------------
+
+ENGINE_HOME = "ktstr/host/engines"
+ENGINE_SPECS = f"{ENGINE_HOME}/select.py"
+
+
+def engine_names(root: Path) -> frozenset[str]:
+    """The names of the EngineSpec records."""
+    tree = ast.parse((root / ENGINE_SPECS).read_text())
+    return frozenset(
+        n.args[0].value for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "EngineSpec"
+        and n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str))
+
+
+def engine_violations(root: Path) -> Violations:
+    names = engine_names(root)
+    if not names:
+        return [f"{ENGINE_SPECS}: no EngineSpec records"]
+    out = []
+    for rel, tree in _py_files(root, "ktstr"):
+        if rel.startswith(ENGINE_HOME + "/"):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names:
+                out.append(f"{rel}:{node.lineno}: names engine {node.value!r}: an engine is known by its "
+                           f"EngineSpec ({ENGINE_SPECS}); ask its capability fields")
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance"
+                    and len(node.args) == 2 and "Engine" in ast.unparse(node.args[1])):
+                out.append(f"{rel}:{node.lineno}: tests an engine's type: ask its EngineSpec's capability "
+                           "fields instead")
+    return out
+
+
 ROWS: dict[str, Callable[[Path], Violations]] = {
     "a frame type": frame_type_violations,
     "a run.json field": run_json_violations,
@@ -337,4 +386,5 @@ ROWS: dict[str, Callable[[Path], Violations]] = {
     "a work type": work_type_violations,
     "a check": check_violations,
     "a kernel variant": kernel_variant_violations,
+    "an engine": engine_violations,
 }

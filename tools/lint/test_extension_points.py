@@ -19,7 +19,7 @@ def test_each_concept_has_one_home(row):
 def test_the_table_has_a_row_for_each_check():
     table = (root() / "docs/ARCHITECTURE.md").read_text().split("## To add X, touch these files")[1]
     table = table.split("\n## ")[0]
-    for row in [*ep.ROWS, "an engine"]:
+    for row in ep.ROWS:
         assert f"\n| {row} |" in table, f"no row '{row}' in ARCHITECTURE.md's table"
 
 
@@ -33,6 +33,7 @@ def test_the_rows_read_real_homes():
     assert ep.device_handlers(base)["cmos_io"] == "cmos"
     assert "max_spread_pct" in ep.check_names(base)
     assert len(ep.kernel_variants(base)["debug"]) == 1  # its fragment beside the base
+    assert {"qemu-tcg", "vmm-nested"} <= ep.engine_names(base)
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -149,3 +150,25 @@ def test_a_kernel_fragment_named_outside_its_variant_fails(tmp_path):
         "tools/bench.py: names lockdep.kconfig: a kernel variant is used by its label (//kernels:lockdep), "
         "its fragment is named only in kernels/BUILD.bazel",
     ]
+
+
+ENGINE_SPECS = '''
+    ENGINE_SPECS = {s.name: s for s in (
+        EngineSpec("qemu-tcg", needs_kvm=False),
+        EngineSpec("vmm", needs_kvm=True),
+    )}
+'''
+
+
+def test_an_engine_named_or_type_tested_outside_its_spec_fails(tmp_path):
+    repo = _tree(tmp_path, {
+        "ktstr/host/engines/select.py": ENGINE_SPECS,
+        "ktstr/host/engines/qemu.py": "NAME = 'qemu-tcg'\n",  # its own module: fine
+        "ktstr/host/runner.py": "def shell(req):\n    return req.engine.name == 'vmm'\n",
+        "ktstr/cli/main.py": "def f(e):\n    return isinstance(e, QemuEngine)\n",
+        "ktstr/cli/ok.py": "def f(e):\n    return e.spec().needs_kvm\n",
+    })
+    found = ep.engine_violations(repo)
+    assert len(found) == 2, found
+    assert found[0].startswith("ktstr/cli/main.py:2: tests an engine's type")
+    assert found[1].startswith("ktstr/host/runner.py:2: names engine 'vmm'")

@@ -52,6 +52,7 @@ ENGINE_SPECS: dict[str, EngineSpec] = {s.name: s for s in (
     EngineSpec("vmm-nested", needs_kvm=False, needs_vmm_library=False, needs_l1_host=True, shell_engine=""),
 )}
 ENGINE_NAMES = tuple(ENGINE_SPECS)
+AUTO = "auto"  # what an unset name resolves to (after $KTSTR_ENGINE)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class EngineSelectionError(KtstrError, ValueError):
 
 def requested_engine(explicit: Optional[str] = None) -> str:
     """The engine name asked for: explicit argument, else $KTSTR_ENGINE, else auto."""
-    name = (explicit or os.environ.get(ENGINE_ENV) or "auto").strip()
+    name = (explicit or os.environ.get(ENGINE_ENV) or AUTO).strip()
     if name not in ENGINE_NAMES:
         raise EngineSelectionError(
             f"unknown engine {name!r} (from {'argument' if explicit else ENGINE_ENV}); "
