@@ -39,6 +39,14 @@ def _py_files(root: Path, under: str) -> Iterator[tuple[str, ast.Module]]:
         yield rel, ast.parse(path.read_text(), filename=rel)
 
 
+def _nodes_outside(root: Path, home: str) -> Iterator[tuple[str, ast.AST]]:
+    """(file, node) for every AST node of ktstr's modules outside the home folder."""
+    for rel, tree in _py_files(root, "ktstr"):
+        if not rel.startswith(home):
+            for node in ast.walk(tree):
+                yield rel, node
+
+
 def _class(tree: ast.Module, name: str) -> ast.ClassDef | None:
     return next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name), None)
 
@@ -141,25 +149,22 @@ def frame_type_violations(root: Path) -> Violations:
     if not names:
         return [f"{FRAMES_HOME}: no MESSAGE_NAMES table of frame type constants"]
     out = []
-    for rel, tree in _py_files(root, "ktstr"):
-        if rel.startswith("ktstr/wire/"):
-            continue
-        for node in ast.walk(tree):
-            why = ""
-            if isinstance(node, ast.ImportFrom) and node.module:
-                imported = {a.name for a in node.names}
-                if node.module.endswith("ktstr_pb2") or "ktstr_pb2" in imported:
-                    why = "imports the protobuf module"
-                elif node.module == "ktstr.wire.frames" and imported & (names | {"encode_frame"}):
-                    why = f"imports {', '.join(sorted(imported & (names | {'encode_frame'})))}"
-            elif isinstance(node, ast.Import) and any(a.name.endswith("ktstr_pb2") for a in node.names):
+    for rel, node in _nodes_outside(root, "ktstr/wire/"):
+        why = ""
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported = {a.name for a in node.names}
+            if node.module.endswith("ktstr_pb2") or "ktstr_pb2" in imported:
                 why = "imports the protobuf module"
-            elif isinstance(node, ast.Attribute) and node.attr in names | {"encode_frame"} \
-                    and isinstance(node.value, ast.Name) and node.value.id == "frames":
-                why = f"names frames.{node.attr}"
-            if why:
-                out.append(f"{rel}:{getattr(node, 'lineno', 0)}: {why}: frames are built and read only through "
-                           f"the wire types (ktstr/wire/messages.py; FrameWriter.send(message))")
+            elif node.module == "ktstr.wire.frames" and imported & (names | {"encode_frame"}):
+                why = f"imports {', '.join(sorted(imported & (names | {'encode_frame'})))}"
+        elif isinstance(node, ast.Import) and any(a.name.endswith("ktstr_pb2") for a in node.names):
+            why = "imports the protobuf module"
+        elif isinstance(node, ast.Attribute) and node.attr in names | {"encode_frame"} \
+                and isinstance(node.value, ast.Name) and node.value.id == "frames":
+            why = f"names frames.{node.attr}"
+        if why:
+            out.append(f"{rel}:{getattr(node, 'lineno', 0)}: {why}: frames are built and read only through "
+                       f"the wire types (ktstr/wire/messages.py; FrameWriter.send(message))")
     return out
 
 
@@ -365,17 +370,14 @@ def engine_violations(root: Path) -> Violations:
     if not names:
         return [f"{ENGINE_SPECS}: no EngineSpec records"]
     out = []
-    for rel, tree in _py_files(root, "ktstr"):
-        if rel.startswith(ENGINE_HOME + "/"):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names:
-                out.append(f"{rel}:{node.lineno}: names engine {node.value!r}: an engine is known by its "
-                           f"EngineSpec ({ENGINE_SPECS}); ask its capability fields")
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance"
-                    and len(node.args) == 2 and "Engine" in ast.unparse(node.args[1])):
-                out.append(f"{rel}:{node.lineno}: tests an engine's type: ask its EngineSpec's capability "
-                           "fields instead")
+    for rel, node in _nodes_outside(root, ENGINE_HOME + "/"):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names:
+            out.append(f"{rel}:{node.lineno}: names engine {node.value!r}: an engine is known by its "
+                       f"EngineSpec ({ENGINE_SPECS}); ask its capability fields")
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance"
+                and len(node.args) == 2 and "Engine" in ast.unparse(node.args[1])):
+            out.append(f"{rel}:{node.lineno}: tests an engine's type: ask its EngineSpec's capability "
+                       "fields instead")
     return out
 
 
