@@ -23,7 +23,7 @@ from ktstr.guest.scx_dump import ScxDump
 from ktstr.wire.frames import FrameWriter
 from ktstr.wire.marks import TEST_MARK
 from ktstr.wire.messages import GuestTestResult, Hello, Log, RunEnd, TestStart, WireMessage
-from ktstr.wire.run_config import RunConfig, TestRef
+from ktstr.wire.run_config import READY_MARK, RunConfig, TestRef, read_delivered
 from ktstr.wire.status import Status
 
 if TYPE_CHECKING:
@@ -52,6 +52,10 @@ class Reporter:
         attrs[4] = attrs[5] = termios.B115200
         termios.tcsetattr(self.fd, termios.TCSANOW, attrs)
         self.writer = FrameWriter(self.fd, key)
+
+    def sign_with(self, key: bytes) -> None:
+        """A restored clone's key, read from the port after the restore (await_run_json)."""
+        self.writer.key = key
 
     def forget(self) -> None:
         """In a forked child: close the channel and drop the key."""
@@ -258,6 +262,20 @@ def _read_config() -> RunConfig:
             pass
 
 
+def await_run_json(rep: Reporter) -> tuple[RunConfig, bytes]:
+    """A snapshot's template (mode "ready"): say so on the result port, then wait there. The
+    host snapshots the VM at this read; each restored clone is sent its own run.json, with
+    its own key, over the port (ktstr.wire.run_config.delivery), which only this process
+    holds (opened close-on-exec, its node removed). Nothing has started yet: no test,
+    scheduler or frame, so the clone's stream begins at sequence 0 under its own key."""
+    import termios
+
+    os.write(rep.fd, READY_MARK)
+    termios.tcdrain(rep.fd)
+    config = read_delivered(lambda n: os.read(rep.fd, n))
+    return dataclasses.replace(config, result_key=""), bytes.fromhex(config.result_key)
+
+
 def main() -> int:
     try:
         config = _read_config()
@@ -285,6 +303,14 @@ def main() -> int:
         print(f"ktstr-agent: cannot open result port: {exc}", flush=True)
         system.power_off()
         return 1
+    if config.mode == "ready":
+        try:
+            config, key = await_run_json(rep)
+        except Exception as exc:  # noqa: BLE001 - PID 1 must not die: an exit panics the guest
+            print(f"ktstr-agent: no run.json after the restore: {type(exc).__name__}: {exc}", flush=True)
+            system.power_off()
+            return 1
+        rep.sign_with(key)
     for p in problems:
         rep.log(f"mount problem: {p}")
     error = ""
