@@ -9,6 +9,7 @@ ends as a result frame; a panic or hang is for the host to see.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.util
 import json
 import os
@@ -262,6 +263,20 @@ def _read_config() -> RunConfig:
             pass
 
 
+# What run() and a test import on first use: imported in the template, once, the clones
+# start with them loaded (Python's imports are a large part of a start under TCG).
+WARM_IMPORTS = ("ktstr", "ktstr.canned", "ktstr.checks.assertions", "ktstr.checks.result", "ktstr.guest.scheduler",
+                "ktstr.guest.test_process", "ktstr.scenario.cgroups", "ktstr.scenario.ctx", "ktstr.topology")
+
+
+def _warm_imports() -> None:
+    for name in WARM_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - the clone imports it again and reports what fails
+            print(f"ktstr-agent: {name} does not import in the template: {type(exc).__name__}: {exc}", flush=True)
+
+
 def await_run_json(rep: Reporter) -> tuple[RunConfig, bytes]:
     """A snapshot's template (mode "ready"): say so on the result port, then wait there. The
     host snapshots the VM at this read; each restored clone is sent its own run.json, with
@@ -270,6 +285,7 @@ def await_run_json(rep: Reporter) -> tuple[RunConfig, bytes]:
     scheduler or frame, so the clone's stream begins at sequence 0 under its own key."""
     import termios
 
+    _warm_imports()
     os.write(rep.fd, READY_MARK)
     termios.tcdrain(rep.fd)
     config = read_delivered(lambda n: os.read(rep.fd, n))
