@@ -288,8 +288,28 @@ def await_run_json(rep: Reporter) -> tuple[RunConfig, bytes]:
     _warm_imports()
     os.write(rep.fd, READY_MARK)
     termios.tcdrain(rep.fd)
-    config = read_delivered(lambda n: os.read(rep.fd, n))
+    config, seed = read_delivered(lambda n: os.read(rep.fd, n))
+    _reseed(seed)
     return dataclasses.replace(config, result_key=""), bytes.fromhex(config.result_key)
+
+
+RNDRESEEDCRNG = 0x5207  # linux/random.h: _IO('R', 0x07)
+
+
+def _reseed(seed: bytes) -> None:
+    """A clone's own randomness: the host's seed mixed into the kernel's pool and the CRNG
+    reseeded from it (else every clone would draw the template's stream), then Python's
+    random module, which the template may have seeded already."""
+    import fcntl
+    import random
+
+    try:
+        with open("/dev/urandom", "wb", buffering=0) as f:
+            f.write(seed)
+            fcntl.ioctl(f.fileno(), RNDRESEEDCRNG)
+    except OSError as exc:
+        print(f"ktstr-agent: cannot reseed the kernel's CRNG: {exc}", flush=True)
+    random.seed(seed)
 
 
 def main() -> int:

@@ -40,7 +40,7 @@ from ktstr.errors import KtstrError
 from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.qemu import Launch, QemuEngine, node_sizes_mib
 from ktstr.host.run_layer import RUN_JSON_PATH, write_run_layer
-from ktstr.wire.run_config import READY_MARK, RunConfig, delivery
+from ktstr.wire.run_config import READY_MARK, SEED_BYTES, RunConfig, delivery
 
 # The agent's ready point: before any scheduler is loaded (each clone's run.json names its
 # own). Part of the key: a snapshot taken at another point is another snapshot.
@@ -319,7 +319,7 @@ class Fanout:
 
     def restore(self, snap: Snapshot, spec: BootSpec, config: RunConfig) -> BootResult:
         """One clone of `snap` that runs `config` (its own key), judged as a boot of `spec`."""
-        sent = delivery(config)
+        sent = delivery(config, os.urandom(SEED_BYTES))
         qmp_path, qmp_args = _qmp_socket()
 
         def deliver(proc: subprocess.Popen[bytes], com2_input: int) -> None:

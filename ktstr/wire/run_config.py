@@ -159,21 +159,26 @@ class RunConfig:
 # What the template's agent writes on the result port when it waits for its run.json: the
 # host snapshots the VM when it reads this. Raw bytes, not a frame: no key exists yet.
 READY_MARK = b"KTSTR-READY-FOR-RUN-JSON\n"
-# A delivered run.json: this magic, its length (u32, little endian), the JSON text.
+# A delivered run.json: this magic, its length (u32, little endian), the JSON text, then
+# SEED_BYTES of the host's randomness: every clone starts with the template's random state,
+# which the agent reseeds with them (the guest's CRNG, Python's random).
 DELIVERY_MAGIC = b"KTRJ"
 MAX_DELIVERY = 1 << 20
+SEED_BYTES = 32
 
 
-def delivery(config: RunConfig) -> bytes:
-    """The bytes the host writes into a restored clone's result port: its run.json."""
+def delivery(config: RunConfig, seed: bytes) -> bytes:
+    """The bytes the host writes into a restored clone's result port: its run.json and seed."""
+    if len(seed) != SEED_BYTES:
+        raise RunConfigError(f"a clone's seed is {SEED_BYTES} bytes, got {len(seed)}")
     if config.mode in ("ready", "shell"):
         raise RunConfigError(f"run.json mode {config.mode!r} cannot be delivered to a restored clone: "
                              f"a clone runs tests or a command")
     text = json.dumps(config.to_json(), sort_keys=True).encode()
-    return DELIVERY_MAGIC + len(text).to_bytes(4, "little") + text
+    return DELIVERY_MAGIC + len(text).to_bytes(4, "little") + text + seed
 
 
-def read_delivered(read: Callable[[int], bytes]) -> RunConfig:
+def read_delivered(read: Callable[[int], bytes]) -> tuple[RunConfig, bytes]:
     """The agent's side of `delivery`: `read(n)` returns at most n bytes (b"" at the end).
     A RunConfigError names what was wrong with what arrived."""
 
@@ -199,7 +204,7 @@ def read_delivered(read: Callable[[int], bytes]) -> RunConfig:
     config = RunConfig.from_json(data)
     if config.mode in ("ready", "shell"):
         raise RunConfigError(f"the delivered run.json has mode {config.mode!r}: a clone runs tests or a command")
-    return config
+    return config, exactly(SEED_BYTES, "seed")
 
 
 def _refuse_unknown(what: str, data: dict[str, Any], known: set[str]) -> None:

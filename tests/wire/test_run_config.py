@@ -73,13 +73,18 @@ def test_agent_survives_a_bad_run_json(tmp_path, monkeypatch, capsys):
 def test_a_delivered_run_json_reads_back_with_its_key():
     """A restored clone's run.json goes over its result port (ktstr.host.snapshot): the
     bytes the host writes are what the agent reads, key included."""
-    from ktstr.wire.run_config import delivery, read_delivered
+    from ktstr.wire.run_config import RunConfigError, delivery, read_delivered
 
     config = RunConfig(suite="s", topology="1n1l2c1t", tests=[TestRef("t", "/ktstr/tests/t.py")],
                        result_key="ab" * 32)
-    data = delivery(config)
+    seed = bytes(range(32))
+    data = delivery(config, seed)
     read = _reader(data)
-    assert read_delivered(lambda n: read(min(n, 3))) == config  # a tty hands it over in pieces
+    assert read_delivered(lambda n: read(min(n, 3))) == (config, seed)  # a tty hands it over in pieces
+    with pytest.raises(RunConfigError, match="ended in its seed"):
+        read_delivered(_reader(data[:-1]))
+    with pytest.raises(RunConfigError, match="seed is 32 bytes, got 3"):
+        delivery(config, b"abc")
 
 
 def _reader(data: bytes):
@@ -110,7 +115,7 @@ def test_a_clone_runs_tests_or_a_command_only(mode):
 
     config = RunConfig(suite="s", topology="1n1l1c1t", mode=mode)
     with pytest.raises(RunConfigError, match="clone"):
-        delivery(config)
+        delivery(config, bytes(32))
     text = json.dumps(config.to_json()).encode()
     with pytest.raises(RunConfigError, match="clone runs tests or a command"):
         read_delivered(_reader(DELIVERY_MAGIC + len(text).to_bytes(4, "little") + text))
