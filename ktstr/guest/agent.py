@@ -9,6 +9,7 @@ ends as a result frame; a panic or hang is for the host to see.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.util
 import os
 import sys
@@ -22,7 +23,7 @@ from ktstr.guest.scx_dump import ScxDump
 from ktstr.wire.frames import FrameWriter
 from ktstr.wire.marks import TEST_MARK
 from ktstr.wire.messages import GuestTestResult, Hello, Log, RunEnd, TestStart, WireMessage
-from ktstr.wire.run_config import RunConfig, TestRef
+from ktstr.wire.run_config import READY_MARK, RunConfig, TestRef, read_delivered
 from ktstr.wire.status import Status
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ class Reporter:
         attrs[4] = attrs[5] = termios.B115200
         termios.tcsetattr(self.fd, termios.TCSANOW, attrs)
         self.writer = FrameWriter(self.fd, key)
+
+    def sign_with(self, key: bytes) -> None:
+        """A restored clone's key, read from the port after the restore (await_run_json)."""
+        self.writer.key = key
 
     def forget(self) -> None:
         """In a forked child: close the channel and drop the key."""
@@ -256,6 +261,55 @@ def _read_config() -> RunConfig:
             pass
 
 
+# What run() and a test import on first use: imported in the template, once, the clones
+# start with them loaded (Python's imports are a large part of a start under TCG).
+WARM_IMPORTS = ("ktstr", "ktstr.canned", "ktstr.checks.assertions", "ktstr.checks.result", "ktstr.guest.scheduler",
+                "ktstr.guest.test_process", "ktstr.scenario.cgroups", "ktstr.scenario.ctx", "ktstr.topology")
+
+
+def _warm_imports() -> None:
+    for name in WARM_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - the clone imports it again and reports what fails
+            print(f"ktstr-agent: {name} does not import in the template: {type(exc).__name__}: {exc}", flush=True)
+
+
+def await_run_json(rep: Reporter) -> tuple[RunConfig, bytes]:
+    """A snapshot's template (mode "ready"): say so on the result port, then wait there. The
+    host snapshots the VM at this read; each restored clone is sent its own run.json, with
+    its own key, over the port (ktstr.wire.run_config.delivery), which only this process
+    holds (opened close-on-exec, its node removed). Nothing has started yet: no test,
+    scheduler or frame, so the clone's stream begins at sequence 0 under its own key."""
+    import termios
+
+    _warm_imports()
+    os.write(rep.fd, READY_MARK)
+    termios.tcdrain(rep.fd)
+    config, seed = read_delivered(lambda n: os.read(rep.fd, n))
+    _reseed(seed)
+    return dataclasses.replace(config, result_key=""), bytes.fromhex(config.result_key)
+
+
+RNDRESEEDCRNG = 0x5207  # linux/random.h: _IO('R', 0x07)
+
+
+def _reseed(seed: bytes) -> None:
+    """A clone's own randomness: the host's seed mixed into the kernel's pool and the CRNG
+    reseeded from it (else every clone would draw the template's stream), then Python's
+    random module, which the template may have seeded already."""
+    import fcntl
+    import random
+
+    try:
+        with open("/dev/urandom", "wb", buffering=0) as f:
+            f.write(seed)
+            fcntl.ioctl(f.fileno(), RNDRESEEDCRNG)
+    except OSError as exc:
+        print(f"ktstr-agent: cannot reseed the kernel's CRNG: {exc}", flush=True)
+    random.seed(seed)
+
+
 def main() -> int:
     try:
         config = _read_config()
@@ -283,6 +337,14 @@ def main() -> int:
         print(f"ktstr-agent: cannot open result port: {exc}", flush=True)
         system.power_off()
         return 1
+    if config.mode == "ready":
+        try:
+            config, key = await_run_json(rep)
+        except Exception as exc:  # noqa: BLE001 - PID 1 must not die: an exit panics the guest
+            print(f"ktstr-agent: no run.json after the restore: {type(exc).__name__}: {exc}", flush=True)
+            system.power_off()
+            return 1
+        rep.sign_with(key)
     for p in problems:
         rep.log(f"mount problem: {p}")
     error = ""

@@ -67,6 +67,12 @@ def run_config(suite: str, topology: str, tests: Sequence[DeclaredTest], schedul
                      **(options or GuestOptions()).option_values())
 
 
+def ready_config(topology: str) -> RunConfig:
+    """The run.json of a snapshot's template boot (ktstr.host.snapshot): no tests and no key;
+    its agent waits at the ready point for each clone's own run.json."""
+    return RunConfig(suite="snapshot", topology=topology, mode="ready")
+
+
 def layer_files(tests: Sequence[DeclaredTest], scheduler: SchedulerSpec) -> list[LayerFile | HostPath]:
     """The test sources and the scheduler (binary, runtime files, shared libraries)."""
     files: dict[str, LayerFile] = {}

@@ -11,12 +11,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ktstr.errors import KtstrError
 
 VERSION = 1
-MODES = ("tests", "shell", "exec")
+# "ready": a snapshot's template boot (ktstr.host.snapshot). The agent mounts, opens the
+# result port, writes READY_MARK on it and waits there for the run.json each restored
+# clone is sent over the same port (`delivery` / `read_delivered`).
+MODES = ("tests", "shell", "exec", "ready")
 # Exec mode reports as one test of this name, its command's exit status in this stat of
 # its TestResult (ktstr.guest.shell.run_command sends it, ktstr.cli.one_liner reads it).
 EXEC_TEST = "exec"
@@ -143,11 +146,16 @@ class RunConfig(GuestOptions):
     @classmethod
     def read(cls, path: str) -> RunConfig:
         """run.json from its file (the guest agent's one read of it)."""
-        with open(path) as f:
-            try:
-                data = json.load(f)
-            except ValueError as exc:
-                raise RunConfigError(f"{path} is not JSON ({exc}): write it with RunConfig.to_json") from None
+        with open(path, "rb") as f:
+            return cls.parse(f.read(), path)
+
+    @classmethod
+    def parse(cls, text: bytes, where: str) -> RunConfig:
+        """run.json from its bytes; `where` names them in the error."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise RunConfigError(f"{where} is not JSON ({exc}): write it with RunConfig.to_json") from None
         return cls.from_json(data)
 
     @classmethod
@@ -173,6 +181,57 @@ class RunConfig(GuestOptions):
             return cls(**values)
         except TypeError as exc:  # a required field missing
             raise RunConfigError(f"run.json: {exc}") from None
+
+
+# What the template's agent writes on the result port when it waits for its run.json: the
+# host snapshots the VM when it reads this. Raw bytes, not a frame: no key exists yet.
+READY_MARK = b"KTSTR-READY-FOR-RUN-JSON\n"
+# A delivered run.json: this magic, its length (u32, little endian), the JSON text, then
+# SEED_BYTES of the host's randomness: every clone starts with the template's random state,
+# which the agent reseeds with them (the guest's CRNG, Python's random).
+DELIVERY_MAGIC = b"KTRJ"
+MAX_DELIVERY = 1 << 20
+SEED_BYTES = 32
+
+
+def delivery(config: RunConfig, seed: bytes) -> bytes:
+    """The bytes the host writes into a restored clone's result port: its run.json and seed."""
+    if len(seed) != SEED_BYTES:
+        raise RunConfigError(f"a clone's seed is {SEED_BYTES} bytes, got {len(seed)}")
+    if config.mode in ("ready", "shell"):
+        raise RunConfigError(f"run.json mode {config.mode!r} cannot be delivered to a restored clone: "
+                             f"a clone runs tests or a command")
+    text = json.dumps(config.to_json(), sort_keys=True).encode()
+    return DELIVERY_MAGIC + len(text).to_bytes(4, "little") + text + seed
+
+
+def read_delivered(read: Callable[[int], bytes]) -> tuple[RunConfig, bytes]:
+    """The agent's side of `delivery`: `read(n)` returns at most n bytes (b"" at the end).
+    A RunConfigError names what was wrong with what arrived."""
+
+    def exactly(n: int, what: str) -> bytes:
+        got = b""
+        while len(got) < n:
+            chunk = read(n - len(got))
+            if not chunk:
+                raise RunConfigError(f"the delivered run.json ended in its {what} ({len(got)} of {n} bytes)")
+            got += chunk
+        return got
+
+    head = exactly(8, "header")
+    if head[:4] != DELIVERY_MAGIC:
+        raise RunConfigError(f"the delivered run.json starts with {head!r}, not {DELIVERY_MAGIC!r}")
+    length = int.from_bytes(head[4:], "little")
+    if length > MAX_DELIVERY:
+        raise RunConfigError(f"the delivered run.json says {length} bytes, more than {MAX_DELIVERY}")
+    try:
+        data = json.loads(exactly(length, "body"))
+    except ValueError as exc:
+        raise RunConfigError(f"the delivered run.json is not JSON: {exc}") from None
+    config = RunConfig.from_json(data)
+    if config.mode in ("ready", "shell"):
+        raise RunConfigError(f"the delivered run.json has mode {config.mode!r}: a clone runs tests or a command")
+    return config, exactly(SEED_BYTES, "seed")
 
 
 def _refuse_unknown(what: str, data: dict[str, Any], known: set[str]) -> None:

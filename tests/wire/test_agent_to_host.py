@@ -76,3 +76,29 @@ def test_what_the_agent_sends_the_host_reads(tmp_path, monkeypatch):
     assert r["fails_a_claim"].reason == "claim failed: n * 2 = 6, expected <= 5"
     assert r["raises"].reason == "test raised RuntimeError: boom"
     assert r["skips"].reason == "no SMT here"
+
+
+def test_a_template_agent_waits_for_its_run_json_on_the_port(monkeypatch):
+    """Mode "ready" (a snapshot's template): the agent writes READY_MARK on its result port
+    and reads its run.json, with the key, from the same port (a pty here), so a restored
+    clone gets its own; no frame is sent before the key, so the clone's stream starts at 0."""
+    import os
+    import tty
+
+    from ktstr.wire.run_config import READY_MARK, delivery
+
+    host, guest = os.openpty()
+    tty.setraw(guest)
+    rep = FileReporter(guest)
+    config = RunConfig(suite="s", topology="1n1l2c1t", tests=[TestRef("t", "/f.py")], result_key="cd" * 32)
+    os.write(host, delivery(config, bytes(32)))
+    reseeded = []
+    monkeypatch.setattr(agent, "_reseed", reseeded.append)  # the guest's CRNG, not this host's
+    monkeypatch.setattr(agent, "_warm_imports", lambda: None)
+    got, key = agent.await_run_json(rep)
+    assert reseeded == [bytes(32)]
+    assert os.read(host, 100) == READY_MARK
+    assert key == bytes.fromhex("cd" * 32) and got.result_key == ""
+    assert got.tests == config.tests and rep.writer.seq == 0
+    os.close(host)
+    os.close(guest)

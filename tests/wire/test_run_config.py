@@ -91,3 +91,54 @@ def test_run_config_read_refuses_a_file_that_is_not_json(tmp_path):
     path.write_text("{")
     with pytest.raises(RunConfigError, match="run.json is not JSON"):
         RunConfig.read(str(path))
+
+
+def test_a_delivered_run_json_reads_back_with_its_key():
+    """A restored clone's run.json goes over its result port (ktstr.host.snapshot): the
+    bytes the host writes are what the agent reads, key included."""
+    from ktstr.wire.run_config import RunConfigError, delivery, read_delivered
+
+    config = RunConfig(suite="s", topology="1n1l2c1t", tests=[TestRef("t", "/ktstr/tests/t.py")],
+                       result_key="ab" * 32)
+    seed = bytes(range(32))
+    data = delivery(config, seed)
+    read = _reader(data)
+    assert read_delivered(lambda n: read(min(n, 3))) == (config, seed)  # a tty hands it over in pieces
+    with pytest.raises(RunConfigError, match="ended in its seed"):
+        read_delivered(_reader(data[:-1]))
+    with pytest.raises(RunConfigError, match="seed is 32 bytes, got 3"):
+        delivery(config, b"abc")
+
+
+def _reader(data: bytes):
+    """read(n) over bytes, as os.read on the port: at most n."""
+    import io
+
+    return io.BytesIO(data).read
+
+
+@pytest.mark.parametrize("data, error", [
+    (b"XXXX\x02\x00\x00\x00{}", "starts with"),
+    (b"KTRJ\x10\x00", "ended in its header"),
+    (b"KTRJ\x10\x00\x00\x00{}", "ended in its body"),
+    (b"KTRJ\xff\xff\xff\xff", "more than"),
+    (b"KTRJ\x02\x00\x00\x00{x", "not JSON"),
+])
+def test_a_bad_delivery_is_a_named_error(data, error):
+    from ktstr.wire.run_config import RunConfigError, read_delivered
+
+    with pytest.raises(RunConfigError, match=error):
+        read_delivered(_reader(data))
+
+
+@pytest.mark.parametrize("mode", ["ready", "shell"])
+def test_a_clone_runs_tests_or_a_command_only(mode):
+    """A clone told "ready" would wait forever; a shell needs the console's input."""
+    from ktstr.wire.run_config import DELIVERY_MAGIC, RunConfigError, delivery, read_delivered
+
+    config = RunConfig(suite="s", topology="1n1l1c1t", mode=mode)
+    with pytest.raises(RunConfigError, match="clone"):
+        delivery(config, bytes(32))
+    text = json.dumps(config.to_json()).encode()
+    with pytest.raises(RunConfigError, match="clone runs tests or a command"):
+        read_delivered(_reader(DELIVERY_MAGIC + len(text).to_bytes(4, "little") + text))

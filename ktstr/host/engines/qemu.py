@@ -18,8 +18,9 @@ import shutil
 import signal
 import subprocess
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from ktstr.errors import KtstrError
 from ktstr.host import children
@@ -50,13 +51,14 @@ def node_sizes_mib(topo: Topology, memory_mib: int) -> list[int]:
     return [per_node if node < n - 1 else memory_mib - per_node * (n - 1) for node in range(n)]
 
 
-def shared_ram_args(topo: Topology, memory_mib: int, fds: list[int]) -> list[str]:
+def shared_ram_args(topo: Topology, memory_mib: int, fds: list[int], share: bool = True) -> list[str]:
     """Guest RAM in the host's memfds (share=on), one backend per node, so the host can
-    read it while the guest runs. QEMU opens /proc/self/fd/N: the fds are inherited."""
+    read it while the guest runs. QEMU opens /proc/self/fd/N: the fds are inherited.
+    share=False: a private copy-on-write mapping of the files (a snapshot's clone)."""
     sizes = node_sizes_mib(topo, memory_mib)
     if len(fds) != len(sizes):
         raise QemuConfigError(f"{len(sizes)} RAM backend(s) need as many fds, got {len(fds)}")
-    return [f"memory-backend-file,id=mem{i},size={size}M,mem-path=/proc/self/fd/{fd},share=on"
+    return [f"memory-backend-file,id=mem{i},size={size}M,mem-path=/proc/self/fd/{fd},share={'on' if share else 'off'}"
             for i, (size, fd) in enumerate(zip(sizes, fds, strict=True))]
 
 
@@ -68,7 +70,8 @@ def serial_paths(spec: BootSpec, pipes: Optional[GuestPipes]) -> tuple[str, str]
     return f"/proc/self/fd/{pipes.console}", f"/proc/self/fd/{pipes.results}"
 
 
-def topology_args(topo: Topology, memory_mib: int, ram_fds: Optional[list[int]] = None) -> list[str]:
+def topology_args(topo: Topology, memory_mib: int, ram_fds: Optional[list[int]] = None,
+                  share: bool = True) -> list[str]:
     """-smp / -m / -numa arguments for a topology; raises ValueError naming the bad input.
     `ram_fds`: back guest RAM with these files (shared_ram_args) instead of anonymous memory."""
     n, llcs, c, t = topo.numa_nodes, topo.llcs, topo.cores_per_llc, topo.threads_per_core
@@ -86,7 +89,7 @@ def topology_args(topo: Topology, memory_mib: int, ram_fds: Optional[list[int]] 
         "-smp", f"cpus={cpus},sockets={n},dies={dies},cores={c},threads={t}",
         "-m", f"{memory_mib}M",
     ]
-    backends = (shared_ram_args(topo, memory_mib, ram_fds) if ram_fds is not None else
+    backends = (shared_ram_args(topo, memory_mib, ram_fds, share) if ram_fds is not None else
                 [f"memory-backend-ram,id=mem{i},size={size}M"
                  for i, size in enumerate(node_sizes_mib(topo, memory_mib))])
     if n > 1:
@@ -103,7 +106,41 @@ def topology_args(topo: Topology, memory_mib: int, ram_fds: Optional[list[int]] 
     return args
 
 
+@dataclass(frozen=True)
+class Launch:
+    """What a snapshot's boots add to a plain one (ktstr.host.snapshot makes them): more
+    arguments (-qmp, -incoming), the initrd to name instead of the spec's (a clone names its
+    template's: the command lines must match), COM2 as a two-way pipe, and a step run once
+    QEMU is up (`started(proc, com2_input)`, the write end of COM2's input or -1); what it
+    raises stops the VM with its text.
+    Guest RAM is always in files here (explicit memory backends, the same in the template and
+    its clones): `ram_fds` (the caller's, shared, or private copy-on-write mappings with
+    `ram_private`), or the observer's memfds, which `fill_ram` fills first (a monitored clone)."""
+
+    args: tuple[str, ...] = ()
+    initrd: Optional[Path] = None
+    com2_input: bool = False
+    started: Optional[Callable[[subprocess.Popen[bytes], int], None]] = None
+    ram_fds: tuple[int, ...] = ()
+    ram_private: bool = False
+    fill_ram: Optional[Callable[[list[int]], None]] = None
+
+
+def _two_way_com2(work_dir: Path, com2_input: int, results: int) -> str:
+    """A pipe chardev for COM2: QEMU opens <base>.in and <base>.out, here links to the
+    inherited descriptors (resolved in QEMU's own /proc/self)."""
+    base = work_dir / "com2"
+    for suffix, fd in ((".in", com2_input), (".out", results)):
+        link = Path(f"{base}{suffix}")
+        link.unlink(missing_ok=True)
+        link.symlink_to(f"/proc/self/fd/{fd}")
+    return f"pipe,id=com2,path={base}"
+
+
 class QemuEngine:
+    # Can boot to the agent's ready point, snapshot, and restore clones (ktstr.host.snapshot).
+    snapshots = True
+
     def __init__(self, accel: str = "tcg", fallback_reason: Optional[str] = None,
                  qemu: Optional[str] = None) -> None:
         if accel not in ("kvm", "tcg"):
@@ -118,19 +155,20 @@ class QemuEngine:
         return self.accel == "tcg"
 
     def command(self, spec: BootSpec, initrd: Path, ram_fds: Optional[list[int]] = None,
-                pipes: Optional[GuestPipes] = None) -> list[str]:
-        """`pipes`: COM1 and COM2 into these inherited descriptors (BootIO's) instead of the files."""
+                pipes: Optional[GuestPipes] = None, com2_chardev: str = "", share: bool = True) -> list[str]:
+        """`pipes`: COM1 and COM2 into these inherited descriptors (BootIO's) instead of the files.
+        `com2_chardev`: COM2's chardev instead (a Launch's two-way pipe)."""
         com1, com2 = serial_paths(spec, pipes)
         return [
             self.qemu,
             "-M", f"pc,accel={self.accel}",
             "-cpu", KVM_CPU if self.accel == "kvm" else TCG_CPU,
-            *topology_args(spec.topology, spec.memory_mib, ram_fds),
+            *topology_args(spec.topology, spec.memory_mib, ram_fds, share),
             "-nodefaults", "-no-user-config", "-nographic", "-vga", "none",
             "-monitor", "none", "-net", "none",
             "-chardev", f"file,id=com1,path={com1}",
             "-serial", "chardev:com1",
-            "-chardev", f"file,id=com2,path={com2}",
+            "-chardev", com2_chardev or f"file,id=com2,path={com2}",
             "-serial", "chardev:com2",
             "-no-reboot",
             "-kernel", str(spec.kernel),
@@ -142,7 +180,7 @@ class QemuEngine:
         if shutil.which(self.qemu) is None:
             raise BootInputError(f"{self.qemu} not found on PATH (install qemu-system-x86 or set {QEMU_BINARY_ENV})")
 
-    def run(self, spec: BootSpec) -> BootResult:
+    def run(self, spec: BootSpec, launch: Optional[Launch] = None) -> BootResult:
         io = BootIO(self.name, spec)
         detail = [f"accel={self.accel}"]
         if self.fallback_reason:
@@ -152,21 +190,33 @@ class QemuEngine:
             io.check_inputs()
             self._check_binary()
             initrd = io.prepare()
+            if launch is not None and launch.initrd is not None:
+                initrd = launch.initrd
+            sizes = [m << 20 for m in node_sizes_mib(spec.topology, spec.memory_mib)]
+            share = True
             if spec.observer is not None:
-                sizes = [m << 20 for m in node_sizes_mib(spec.topology, spec.memory_mib)]
                 ram_fds = spec.observer.ram_fds(sizes, pc_ram_split(sum(sizes)))
-            cmd = self.command(spec, initrd, ram_fds)
+                if launch is not None and launch.fill_ram is not None:
+                    launch.fill_ram(ram_fds)
+            elif launch is not None:
+                ram_fds, share = list(launch.ram_fds), not launch.ram_private
+            cmd = self.command(spec, initrd, ram_fds, share=share) + list(launch.args if launch else ())
         except (OSError, ValueError) as exc:  # BootInputError, a TopologyError, ...
             if spec.observer is not None:
                 spec.observer.vm_stopped()
             return io.error(str(exc), detail)
         qemu_log = spec.work_dir / "qemu.log"
         (spec.work_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
+        com2_in = (-1, -1)
+        if launch is not None and launch.com2_input:
+            com2_in = os.pipe()
         with open(qemu_log, "wb") as log, io.following() as pipes:
+            chardev = _two_way_com2(spec.work_dir, com2_in[0], pipes.results) if com2_in[0] >= 0 else ""
+            passed = (*(ram_fds or ()), *pipes.pass_fds(), *(fd for fd in com2_in[:1] if fd >= 0))
             # Its own session (a Ctrl-C must not reach it before the runner decides), dying
             # with the runner however that ends (ktstr.host.children). COM1/COM2 into the pipes.
-            proc = children.spawn(self.command(spec, initrd, ram_fds, pipes), stdin=subprocess.DEVNULL,
-                                  stdout=log, stderr=log, pass_fds=(*(ram_fds or ()), *pipes.pass_fds()))
+            cmd = self.command(spec, initrd, ram_fds, pipes, chardev, share) + list(launch.args if launch else ())
+            proc = children.spawn(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=passed)
             # A timer kills at the deadline; the wait itself blocks in waitpid (polling with
             # Popen.wait(timeout=...) would add up to 50 ms to every run).
             deadline = _Deadline(proc, spec.timeout_s)
@@ -174,10 +224,19 @@ class QemuEngine:
             if spec.observer is not None:
                 spec.observer.vm_started(deadline.stop)
             try:
+                if launch is not None and launch.started is not None:
+                    try:
+                        launch.started(proc, com2_in[1])
+                    except (OSError, KtstrError) as exc:
+                        detail.append(f"snapshot step failed: {exc}")
+                        deadline.stop(f"snapshot step failed: {exc}")
                 proc.wait()
             finally:
                 deadline.cancel()
                 children.release(proc)
+                for fd in com2_in:
+                    if fd >= 0:
+                        os.close(fd)
                 if spec.observer is not None:
                     spec.observer.vm_stopped()
         console = io.console_tail()
