@@ -70,3 +70,21 @@ def test_target_patterns_and_flag_labels_resolve(consumer):
     errors = [line for line in proc.stderr.splitlines() if line.startswith("ERROR:")]
     assert errors and all("no_such_target" in e for e in errors), proc.stderr[-3000:]
     assert "//sched:fifo_test" in proc.stdout and "@ktstr//rules:engine" in proc.stdout
+
+
+def test_kernel_source_override_replaces_debians(consumer):
+    # examples/ci/kernel_source.WORKSPACE where it says: after ktstr's load, before
+    # ktstr_dependencies(); @linux_6_12 is then the kernel.org tarball (declared, not fetched).
+    ws, home = consumer
+    fragment = (WORKFLOW.parent / "kernel_source.WORKSPACE").read_text()
+    workspace = ws / "WORKSPACE"
+    original = workspace.read_text()
+    assert "\nktstr_dependencies()" in original
+    workspace.write_text(original.replace("\nktstr_dependencies()", "\n" + fragment + "\nktstr_dependencies()", 1))
+    try:
+        proc = run_bazel(ws, home, "query", "--output=build", "//external:linux_6_12")
+    finally:
+        workspace.write_text(original)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "https://cdn.kernel.org/pub/linux/kernel/v6.x/linux-6.12" in proc.stdout
+    assert "debian_package" not in proc.stdout, proc.stdout
