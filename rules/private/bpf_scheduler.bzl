@@ -43,6 +43,7 @@ def _bpf_scheduler_impl(ctx):
         env = ACTION_ENV,
         progress_message = "Building BPF scheduler %s" % ctx.label,
     )
+
     # Not executable: `bazel run` of a scheduler would attach it to the host's kernel. It runs
     # in a VM: a ktstr_shell target, or `bazel run @ktstr//:ktstr -- shell --scheduler <loader>`.
     # The loader stays in the runfiles of whatever has the target in its data.
