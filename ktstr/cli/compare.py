@@ -8,17 +8,21 @@ import json
 import sys
 from pathlib import Path
 
+from ktstr.cli.help import add_subcommand
 from ktstr.errors import KtstrError
 
 EXIT_OK, EXIT_REGRESSION, EXIT_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> None:
-    c = sub.add_parser("compare", help="compare two sets of runs (A = baseline, B = candidate)",
-                       description="Per-test, per-metric deltas between the runs of A and B, with "
-                                   "an exact Mann-Whitney test over the runs of each side. A and B "
-                                   "are result.json files or directories (run outputs, "
-                                   "bazel-testlogs/<pkg>/<target> with --runs_per_test=N).")
+    c = add_subcommand(sub, "compare", "compare two sets of runs (A = baseline, B = candidate)", [
+        "ktstr compare ktstr-out/run-A ktstr-out/run-B",
+        "bazel run @ktstr//:ktstr -- compare bazel-testlogs/sched/base_test bazel-testlogs/sched/new_test "
+        "--json cmp.json",
+    ], "Per-test, per-metric deltas between the runs of A and B, with an exact Mann-Whitney test over the "
+       "runs of each side. A and B are result.json files or directories (run outputs, "
+       "bazel-testlogs/<pkg>/<target> with --runs_per_test=N). Exit 0: no regression, 1: regression, "
+       "2: bad input, 3: inconclusive.")
     c.add_argument("a", help="baseline: result.json, a run directory, or bazel-testlogs/<pkg>/<target>")
     c.add_argument("b", help="candidate, same forms")
     c.add_argument("--a", dest="more_a", action="append", default=[], help="another baseline path")

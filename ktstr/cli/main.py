@@ -1,11 +1,14 @@
-"""`ktstr` command line.
+"""`ktstr` command line: `bazel run @ktstr//:ktstr -- <subcommand>`, the `ktstr` console
+script (pyproject.toml), or `python -m ktstr.cli`.
 
-  ktstr run  --kernel bzImage --initramfs base.cpio [--scheduler BIN ...] tests.py...
-  ktstr shell --kernel bzImage --initramfs base.cpio [--scheduler BIN] [--topology T]
-  ktstr list tests.py...
+  ktstr run  [--kernel bzImage] [--initramfs base.cpio] [--scheduler BIN ...] tests.py...
+  ktstr shell [--kernel bzImage] [--initramfs base.cpio] [--scheduler BIN] [--topology T]
+  ktstr list tests.py... | --catalogue
   ktstr show out/result.json
   ktstr compare A B   (baseline runs vs candidate runs; see ktstr/compare)
-  ktstr verifier --kernel bzImage --shim libktstr_verifier.so --scheduler NAME=BIN...
+  ktstr verifier [--kernel bzImage] --shim libktstr_verifier.so --scheduler NAME=BIN...
+
+--kernel and --initramfs default to the build's (ktstr.cli.bazel_run) under `bazel run`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ktstr.cli.bazel_run import enter_working_directory, initramfs_or_default, kernel_or_default
+from ktstr.cli.help import add_subcommand
 from ktstr.errors import KtstrError
 from ktstr.host import runner
 from ktstr.host.discovery import DiscoveryError, list_all
@@ -32,6 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     from ktstr.cli.session import claim_out_dir, execute
 
     try:
+        _vm_inputs(args)
         out = claim_out_dir(args.out)
         req = RunRequest.from_cli(args, out, out / "work")
     except KtstrError as exc:  # a DiscoveryError, RequestError, ...
@@ -50,6 +56,7 @@ def _shell(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ktstr-shell-") as tmp:
         work = Path(tmp)
         try:
+            _vm_inputs(args)
             vm_shape_args(args)
             req = RunRequest.from_cli(args, work / "out", work)
             if args.exec is not None:
@@ -58,6 +65,14 @@ def _shell(args: argparse.Namespace) -> int:
         except (KtstrError, OSError) as exc:  # OSError: the machine's (a file, QEMU), not a bug
             print(f"ktstr shell: {exc}", file=sys.stderr)
             return 2
+
+
+def _vm_inputs(args: argparse.Namespace) -> None:
+    """--kernel (every VM subcommand) and the base --initramfs (run, shell) from the build when
+    not given; selftests' layers are extras, so none is added there."""
+    args.kernel = kernel_or_default(args.kernel, args.command)
+    if args.command in ("run", "shell"):
+        args.initramfs = initramfs_or_default(args.initramfs, args.command)
 
 
 def _add_scheduler_args(p: argparse.ArgumentParser) -> None:
@@ -71,7 +86,7 @@ def _add_scheduler_args(p: argparse.ArgumentParser) -> None:
 def _add_vm_args(p: argparse.ArgumentParser, topology_help: str) -> None:
     """The VM options every subcommand that boots one takes, with the one set of defaults
     (ktstr.host.request)."""
-    p.add_argument("--kernel", required=True, help="bzImage")
+    p.add_argument("--kernel", help="bzImage (default under `bazel run @ktstr//:ktstr`: @ktstr//kernels:default's)")
     p.add_argument("--topology", help=topology_help)
     p.add_argument("--memory-mib", type=int, help=f"guest memory (default: max({MIN_MEMORY_MIB}, "
                                                   f"{MEMORY_PER_CPU_MIB} per vCPU); selftests {SELFTESTS.memory_mib})")
@@ -141,15 +156,26 @@ def _add_run_outputs(p: argparse.ArgumentParser, job: JobDefaults) -> None:
     p.add_argument("--console", action="store_true", help="stream the guest console to stderr")
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ktstr", description="sched_ext test harness")
-    sub = p.add_subparsers(dest="command", required=True)
+BASE_HELP = "base initramfs cpio (repeat for more layers, in order; default under `bazel run`: @ktstr//initramfs:base)"
 
-    r = sub.add_parser("run", help="run @ktstr_test functions in a VM")
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ktstr", description="sched_ext test harness: boot VMs with a scheduler attached, run tests, "
+                                  "compare runs. `ktstr <subcommand> --help` for each.",
+        epilog="examples:\n  bazel run @ktstr//:ktstr -- list --catalogue\n  ktstr shell --cpus 4 --exec 'nproc'",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+
+    r = add_subcommand(sub, "run", "run @ktstr_test functions in a VM", [
+        "ktstr run sched/scenarios.py",
+        "ktstr run --scheduler bazel-bin/schedulers/scx_ktstr/scx_ktstr --filter cgroup sched/scenarios.py",
+        "bazel run @ktstr//:ktstr -- run --topology tiny-2llc --out /tmp/r my_tests.py",
+    ], "Boot the test functions of SOURCES in VMs (one per topology) and report a verdict per test; "
+       "logs and result.json go to --out (default ktstr-out/run-<time>-<random>).")
     r.add_argument("sources", nargs="+", help="test .py files")
     _add_vm_args(r, "e.g. 1n2l4c1t or a preset such as tiny-2llc (default: each test's own, else 1n1l2c1t)")
-    r.add_argument("--initramfs", action="append", required=True,
-                   help="base initramfs cpio (repeat for more layers, in order)")
+    r.add_argument("--initramfs", action="append", help=BASE_HELP)
     r.add_argument("--test", help="run only this test function")
     r.add_argument("--filter", help="comma list of test names/substrings")
     _add_scheduler_args(r)
@@ -160,7 +186,10 @@ def parser() -> argparse.ArgumentParser:
     _add_run_outputs(r, TEST)
     r.set_defaults(func=_run)
 
-    st = sub.add_parser("selftests", help="run the upstream sched_ext selftests runner in a VM")
+    st = add_subcommand(sub, "selftests", "run the upstream sched_ext selftests runner in a VM", [
+        "ktstr selftests --runner bazel-bin/schedulers/sched_ext_selftests_runner/runner "
+        "--runner-arg=-t --runner-arg=create_dsq",
+    ])
     _add_vm_args(st, "guest topology (default 1n1l2c1t)")
     st.add_argument("--runner", required=True, help="the selftests 'runner' binary")
     st.add_argument("--runner-arg", action="append", default=[], help="e.g. -t create_dsq")
@@ -168,9 +197,13 @@ def parser() -> argparse.ArgumentParser:
     _add_run_outputs(st, SELFTESTS)
     st.set_defaults(func=_run)
 
-    sh = sub.add_parser("shell", help="boot a test VM (topology, scheduler) with a shell on this terminal")
+    sh = add_subcommand(sub, "shell", "boot a test VM (topology, scheduler) with a shell on this terminal", [
+        "bazel run @ktstr//:ktstr -- shell --cpus 4",
+        "ktstr shell --kernel bzImage --initramfs base.cpio --topology 2n2l2c1t --exec 'nproc; cat /proc/cmdline'",
+    ], "A shell in the VM a test would get (Ctrl-D powers it off; Ctrl-A X quits QEMU), or with --exec "
+       "one command, its output here and its exit status ours.")
     _add_vm_args(sh, "e.g. 2n4l2c1t or a preset (default 1n1l2c1t)")
-    sh.add_argument("--initramfs", action="append", required=True, help="base initramfs cpio (repeatable)")
+    sh.add_argument("--initramfs", action="append", help=BASE_HELP)
     _add_scheduler_args(sh)
     sh.add_argument("--exec", metavar="CMD", help="run CMD with /bin/sh -c in the VM instead of a shell: its "
                                                   "output on stdout, its exit status ours (ktstr.cli.one_liner)")
@@ -178,14 +211,20 @@ def parser() -> argparse.ArgumentParser:
     sh.add_argument("--memory", help="guest memory with a unit, e.g. 2G or 512M (as vng; or --memory-mib)")
     sh.set_defaults(func=_shell)
 
-    ls = sub.add_parser("list", help="list @ktstr_test functions, or the scenario catalogue")
-    ls.add_argument("sources", nargs="*")
-    ls.add_argument("--catalogue", action="store_true", help="list the 81 catalogue scenarios")
+    ls = add_subcommand(sub, "list", "list @ktstr_test functions, or the scenario catalogue", [
+        "ktstr list sched/scenarios.py",
+        "bazel run @ktstr//:ktstr -- list --catalogue --category cgroup",
+    ])
+    ls.add_argument("sources", nargs="*", help="test .py files")
+    ls.add_argument("--catalogue", action="store_true", help="list the catalogue scenarios")
     ls.add_argument("--category", default="", help="with --catalogue: only this category")
     ls.set_defaults(func=_list)
 
-    s = sub.add_parser("show", help="print the report of a result.json")
-    s.add_argument("result")
+    s = add_subcommand(sub, "show", "print the report of a result.json", [
+        "ktstr show ktstr-out",
+        "ktstr show ktstr-out/run-20260101-120000-ab12cd/result.json",
+    ], "Print a run's report again: the verdicts, failed claims, console tail and monitor summary.")
+    s.add_argument("result", help="a result.json, a run directory, or ktstr-out (its latest run)")
     s.set_defaults(func=_show)
 
     from ktstr.cli.compare import add_parser as add_compare
@@ -199,6 +238,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
     try:
+        enter_working_directory()  # `bazel run`: relative paths are the user's, not the runfiles'
         status: int = args.func(args)
     except KtstrError as exc:  # ours, with its message for the user: never a traceback
         print(f"ktstr {args.command}: {exc}", file=sys.stderr)

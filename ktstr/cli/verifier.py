@@ -1,6 +1,6 @@
 """`ktstr verifier`: a verifier cell outside Bazel.
 
-  ktstr verifier --kernel bzImage --shim bazel-bin/schedulers/libktstr_verifier.so \\
+  ktstr verifier [--kernel bzImage] --shim bazel-bin/schedulers/libktstr_verifier.so \\
       --scheduler scx_simple=path/to/scx_simple --budget scx_simple:insns=5000 [--out DIR]
 """
 
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from ktstr.cli.help import add_subcommand
 from ktstr.errors import KtstrError
 from ktstr.wire.defaults import VERIFIER, timeout_help
 
@@ -20,7 +21,11 @@ class VerifierArgsError(KtstrError, ValueError):
 
 
 def add_parser(sub: "argparse._SubParsersAction", add_vm_args: Callable[[argparse.ArgumentParser, str], None]) -> None:
-    v = sub.add_parser("verifier", help="load schedulers' BPF programs in a VM and record the verifier's figures")
+    v = add_subcommand(sub, "verifier", "load schedulers' BPF programs in a VM and record the verifier's figures", [
+        "ktstr verifier --shim bazel-bin/schedulers/libktstr_verifier.so "
+        "--scheduler scx_simple=bazel-bin/schedulers/sched_ext/scx_simple --budget scx_simple:insns=5000",
+    ], "Boot a VM, load each scheduler's BPF programs under the LD_PRELOAD recorder and report the "
+       "verifier's instruction counts against the budgets.")
     add_vm_args(v, "guest topology (default 1n1l2c1t)")
     v.add_argument("--shim", required=True, help="the LD_PRELOAD recorder: bazel-bin/schedulers/libktstr_verifier.so")
     v.add_argument("--scheduler", action="append", required=True, metavar="NAME=BINARY",
@@ -44,6 +49,7 @@ def _pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ktstr.cli.bazel_run import kernel_or_default
     from ktstr.cli.session import claim_out_dir, execute
     from ktstr.host.request import RunRequest
     from ktstr.cli.bazel_verifier import present
@@ -56,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         unknown = sorted(set(budgets) - set(binaries))
         if unknown:
             raise VerifierArgsError(f"--budget for {', '.join(unknown)}, which no --scheduler names")
+        args.kernel = kernel_or_default(args.kernel, "verifier")
         out = claim_out_dir(args.out)
     except KtstrError as exc:
         print(f"ktstr verifier: {exc}", file=sys.stderr)

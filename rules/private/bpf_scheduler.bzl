@@ -43,16 +43,22 @@ def _bpf_scheduler_impl(ctx):
         env = ACTION_ENV,
         progress_message = "Building BPF scheduler %s" % ctx.label,
     )
+
+    # Not executable: `bazel run` of a scheduler would attach it to the host's kernel. It runs
+    # in a VM: a ktstr_shell target, or `bazel run @ktstr//:ktstr -- shell --scheduler <loader>`.
+    # The loader stays in the runfiles of whatever has the target in its data.
     return [
-        DefaultInfo(files = depset([out]), executable = out),
+        DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
         OutputGroupInfo(bpf_object = depset([bpf_obj])),
         scheduler_info(ctx, out),
     ]
 
 ktstr_bpf_scheduler_rule = rule(
     implementation = _bpf_scheduler_impl,
-    executable = True,
-    doc = "A sched_ext scheduler from sources: one <name>.bpf.c plus its userspace loader.",
+    doc = """A sched_ext scheduler from sources: one <name>.bpf.c plus its userspace loader.
+
+Not a `bazel run` target (it would attach to the host's kernel): boot it in a VM with a
+ktstr_shell target, or `bazel run @ktstr//:ktstr -- shell --scheduler bazel-bin/<pkg>/<name>/<name>`.""",
     attrs = merge_attrs(SCHEDULER_ATTRS, {
         "bpf_srcs": attr.label_list(allow_files = [".bpf.c"], mandatory = True, doc = "exactly one <name>.bpf.c: the BPF side; <name> names its skeleton"),
         "srcs": attr.label_list(allow_files = [".c"], mandatory = True, doc = "the userspace loader's .c files"),

@@ -37,4 +37,14 @@ def test_consumer_workspace_builds_and_passes(tmp_path):
     testlog = consumer / "bazel-testlogs" / "sched" / "fifo_test" / "test.log"
     text = testlog.read_text()
     assert "fifo_is_fair" in text and "pinned_halves_wake_quickly" in text, text[-3000:]
+    # ktstr's CLI from a subdirectory of the consumer: `bazel run @ktstr//:ktstr` builds no
+    # kernel here (its default kernel and initramfs are the ones fifo_test just used), and a
+    # relative path is the caller's directory's ($BUILD_WORKING_DIRECTORY).
+    proc = run_bazel(consumer / "sched", tmp_path / "home", "run", f"--disk_cache={disk_cache}",
+                     "@ktstr//:ktstr", "--", "list", "--catalogue", timeout=900)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert "catalogue entries; curated" in proc.stdout, proc.stdout[-2000:]
+    proc = run_bazel(consumer / "sched", tmp_path / "home", "run", f"--disk_cache={disk_cache}",
+                     "@ktstr//:ktstr", "--", "list", "fifo_tests.py", timeout=900)
+    assert proc.returncode == 0 and "fifo_tests.py:fifo_is_fair" in proc.stdout, (proc.stdout + proc.stderr)[-4000:]
 
