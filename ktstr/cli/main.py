@@ -26,7 +26,7 @@ from ktstr.errors import KtstrError
 from ktstr.host import runner
 from ktstr.host.discovery import DiscoveryError, list_all
 from ktstr.host.engines import ENGINE_NAMES
-from ktstr.host.payloads import Scenarios
+from ktstr.host.jobs import Scenarios
 from ktstr.wire.defaults import (DEFAULT_TOPOLOGY, MEMORY_PER_CPU_MIB, MIN_MEMORY_MIB, SELFTESTS, TEST, JobDefaults,
                                  timeout_help)
 from ktstr.host.request import RunRequest

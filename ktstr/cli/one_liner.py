@@ -21,7 +21,7 @@ from typing import BinaryIO, Callable, Optional, Sequence
 from ktstr.errors import KtstrError
 from ktstr.host import runner
 from ktstr.wire.results import TestOutcome
-from ktstr.host.payloads import Exec
+from ktstr.host.jobs import Exec
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook
 from ktstr.wire.marks import EXEC_BEGIN, EXEC_END

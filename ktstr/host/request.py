@@ -16,7 +16,7 @@ from ktstr.host.discovery import list_all, select
 from ktstr.host.engines import EngineOptions
 from ktstr.host.engines.vmm_nested import L1Host
 from ktstr.host.expectations import Expectation, expect_fail, may_fail
-from ktstr.host.payloads import Command, Payload, Scenarios
+from ktstr.host.jobs import Command, GuestJob, Scenarios
 from ktstr.topology import Topology
 from ktstr.wire.run_config import EEVDF, GuestOptions, SchedulerSpec
 
@@ -36,7 +36,7 @@ class RunRequest:
     suite: str
     kernel: Path
     initrds: list[Path]
-    payload: Payload  # Scenarios, Command, or any Payload (ktstr.verifier.cell.VerifierCells)
+    payload: GuestJob  # Scenarios, Command, or any GuestJob (ktstr.verifier.cell.VerifierCells)
     topology: str = ""  # "" = each test's own (decorator), else plan.DEFAULT_TOPOLOGY
     # None/0: the payload's job defaults (ktstr.wire.defaults), per boot's topology
     memory_mib: Optional[int] = None
@@ -73,7 +73,7 @@ class RunRequest:
 
     @classmethod
     def from_bazel_config(cls, cfg: dict[str, Any], env: dict[str, str],
-                          payload: Optional[Payload] = None) -> RunRequest:
+                          payload: Optional[GuestJob] = None) -> RunRequest:
         """From the JSON config a VM target wrote (paths relative to the runfiles root, the
         cwd) and Bazel's test environment: outputs to $TEST_UNDECLARED_OUTPUTS_DIR, scratch in
         $TEST_TMPDIR, --test_filter via $TESTBRIDGE_TEST_ONLY. `payload`: the target kind's
@@ -111,7 +111,7 @@ class RunRequest:
 
     @classmethod
     def from_cli(cls, args: argparse.Namespace, out_dir: Path, work_dir: Path,
-                 payload: Optional[Payload] = None) -> RunRequest:
+                 payload: Optional[GuestJob] = None) -> RunRequest:
         """From `ktstr run`, `ktstr selftests`, `ktstr shell` or (with its cells as `payload`)
         `ktstr verifier` arguments (ktstr.cli); what they leave out is the job kind's default."""
         suite = getattr(args, "suite", None) or ""
@@ -137,7 +137,7 @@ class RunRequest:
         )
 
 
-def _payload_from_cli(args: argparse.Namespace, suite: str) -> tuple[Payload, str]:
+def _payload_from_cli(args: argparse.Namespace, suite: str) -> tuple[GuestJob, str]:
     """The selftests runner or the scenarios of `ktstr run` / `ktstr shell`, and the suite."""
     if getattr(args, "runner", None):
         return Command(Path(args.runner), tuple(args.runner_arg)), suite or "sched_ext_selftests"
@@ -150,7 +150,7 @@ def _payload_from_cli(args: argparse.Namespace, suite: str) -> tuple[Payload, st
             suite or (Path(sources[0]).stem if sources else "shell"))
 
 
-def _payload_from_config(cfg: dict[str, Any], test_filter: str, timeout: float) -> Payload:
+def _payload_from_config(cfg: dict[str, Any], test_filter: str, timeout: float) -> GuestJob:
     """ktstr_selftests_test's runner or ktstr_test's scenarios, with their options."""
     if cfg.get("selftests_runner"):
         args = list(cfg.get("selftests_args") or [])

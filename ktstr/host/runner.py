@@ -2,7 +2,7 @@
 
 Every boot ends as verdicts for all of its tests, whatever happened to the VM. The request
 (request.py), the plan and the guest's files (plan.py), what runs and how it is judged
-(payloads.py) and the engines (engines/) live elsewhere; this module only sequences them.
+(jobs.py) and the engines (engines/) live elsewhere; this module only sequences them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ktstr.host.children import CUT_SHORT, NOT_RUN
 from ktstr.host.engines import BootResult, BootSpec, Engine, ExitKind
 from ktstr.host.expectations import judge
 from ktstr.host.hooks import BootHook, BootWatch
-from ktstr.host.payloads import Scenarios
+from ktstr.host.jobs import Scenarios
 from ktstr.host.plan import PlannedBoot, run_config
 from ktstr.host.plan import layer_files as scenario_layer_files
 from ktstr.host.report import dump_file, scheduler_log_file

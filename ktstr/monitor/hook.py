@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ktstr.host.engines import BootResult, BootSpec
 from ktstr.wire.results import TestOutcome
-from ktstr.host.payloads import Scenarios
+from ktstr.host.jobs import Scenarios
 from ktstr.host.plan import PlannedBoot
 from ktstr.host.request import RunRequest
 from ktstr.monitor.run import MonitorPlan, finish, plan, thresholds_resolver

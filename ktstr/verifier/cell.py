@@ -1,4 +1,4 @@
-"""Verifier cells as a payload of the runner (ktstr/host/payloads.py): one VM of the cell's
+"""Verifier cells as a payload of the runner (ktstr/host/jobs.py): one VM of the cell's
 kernel loads each scheduler's BPF programs in turn (through the shim, stopping each loader
 before it attaches) and the host judges the records.
 
@@ -204,7 +204,7 @@ def figures_json(outcomes: Sequence[TestOutcome]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class VerifierCells:
-    """The runner's payload for a verifier cell (see ktstr/host/payloads.py's Payload)."""
+    """The runner's payload for a verifier cell (see ktstr/host/jobs.py's GuestJob)."""
 
     JOB: ClassVar[JobDefaults] = VERIFIER
 

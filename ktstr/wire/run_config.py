@@ -93,7 +93,7 @@ class TestRef:
 class GuestOptions:
     """The run.json fields a target (or the command line) chooses for every boot of a run:
     declared here once. RunConfig carries them; the host's payloads hold one GuestOptions
-    (ktstr.host.payloads) and the request builder fills it (ktstr.host.request)."""
+    (ktstr.host.jobs) and the request builder fills it (ktstr.host.request)."""
 
     duration_s: Optional[float] = None  # None: each test's own
     # Check overrides from the Bazel target (ktstr_test(checks = {...})): name -> value,

@@ -13,7 +13,7 @@ import pytest
 from ktstr.host import runner
 from ktstr.host.discovery import list_tests, select
 from ktstr.host.engines.qemu import QemuEngine
-from ktstr.host.payloads import Scenarios
+from ktstr.host.jobs import Scenarios
 from ktstr.host.request import RunRequest
 from ktstr.host.snapshot import Fanout
 from ktstr.wire.status import Status

@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from ktstr.cli.bazel_test import _bazel_log_hint, request_from_config
-from ktstr.host.payloads import Command
+from ktstr.host.jobs import Command
 from ktstr.wire.results import BootRecord, RunReport, TestOutcome, write_result
 from ktstr.wire.run_config import SchedulerSpec
 from ktstr.cli.main import main

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from ktstr.host.discovery import DeclaredTest
-from ktstr.host.payloads import Command, Scenarios
+from ktstr.host.jobs import Command, Scenarios
 from ktstr.host.plan import PlannedBoot, layer_files, plan_boots, run_config
 from ktstr.host.request import RunRequest
 from ktstr.host.run_layer import RUN_JSON_PATH, cpio_newc

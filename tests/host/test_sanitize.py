@@ -6,7 +6,7 @@ import pytest
 from ktstr.cli.main import main
 from ktstr.host import runner
 from ktstr.host.engines import BootResult, ExitKind
-from ktstr.host.payloads import Command
+from ktstr.host.jobs import Command
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook
 from ktstr.sanitize import MAX_NAME_CHARS, file_name, xml_text

@@ -13,7 +13,7 @@ from typing import Union
 from ktstr.host.discovery import DeclaredTest
 from ktstr.host.engines import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.boot_io import BootIO
-from ktstr.host.payloads import Scenarios
+from ktstr.host.jobs import Scenarios
 from ktstr.host.request import RunRequest
 from ktstr.initramfs.cpio import read_entries
 from ktstr.wire import ktstr_pb2 as pb

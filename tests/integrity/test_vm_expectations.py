@@ -12,7 +12,7 @@ import pytest
 from ktstr.host import runner
 from ktstr.host.discovery import list_tests, select
 from ktstr.host.expectations import may_fail
-from ktstr.host.payloads import Scenarios
+from ktstr.host.jobs import Scenarios
 from ktstr.host.request import RunRequest
 from ktstr.wire.status import Status
 

@@ -13,7 +13,7 @@ import pytest
 from ktstr.host import runner
 from ktstr.host.discovery import list_tests
 from ktstr.host.engines import EngineOptions
-from ktstr.host.payloads import Scenarios
+from ktstr.host.jobs import Scenarios
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook
 from ktstr.wire.status import Status as Verdict

@@ -29,7 +29,7 @@ from ktstr.host import runner  # noqa: E402
 from ktstr.host.discovery import list_tests  # noqa: E402
 from ktstr.host.engines import Engine  # noqa: E402
 from ktstr.host.engines.qemu import QemuEngine  # noqa: E402
-from ktstr.host.payloads import Scenarios  # noqa: E402
+from ktstr.host.jobs import Scenarios  # noqa: E402
 from ktstr.host.request import RunRequest  # noqa: E402
 from ktstr.host.snapshot import Fanout  # noqa: E402
 from ktstr.wire.status import Status  # noqa: E402

@@ -86,14 +86,14 @@ def test_a_run_json_field_restated_or_built_elsewhere_fails(tmp_path):
         "ktstr/wire/run_config.py": RUN_CONFIG,
         "ktstr/host/plan.py": "def run_config():\n    return RunConfig(suite='s')\n",
         "ktstr/guest/agent.py": "cfg = RunConfig.from_json({})\n",
-        "ktstr/host/payloads.py": "class Scenarios:\n    suite: str\n    watchdog_timeout_s: float\n"
+        "ktstr/host/jobs.py": "class Scenarios:\n    suite: str\n    watchdog_timeout_s: float\n"
                                   "    vm_timeout_s: float\n",
         "ktstr/host/request.py": "cfg = RunConfig(suite='again')\nback = RunConfig.from_json({})\n",
     })
     found = ep.run_json_violations(repo, known=frozenset({("ktstr/host/gone.py", "Old")}))
     assert found[0].startswith("ktstr/host/request.py:1: builds a RunConfig")
     assert found[1].startswith("ktstr/host/request.py:2: reads run.json")
-    assert found[2] == ("ktstr/host/payloads.py: Scenarios restates run.json fields (vm_timeout_s, "
+    assert found[2] == ("ktstr/host/jobs.py: Scenarios restates run.json fields (vm_timeout_s, "
                         "watchdog_timeout_s): a run.json field is declared once, in RunConfig "
                         "(ktstr/wire/run_config.py)")
     assert found[3].startswith("ktstr/host/gone.py: Old no longer restates")

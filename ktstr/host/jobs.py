@@ -1,8 +1,11 @@
-"""What a VM runs, as types: Python scenarios (the guest agent runs @ktstr_test functions),
-a command (a program such as the upstream sched_ext selftests runner, judged from its
-console), or a one-liner (`ktstr shell --exec CMD`: the agent runs a shell command and
-reports its exit status). The runner's boot loop asks a payload for its boots, the layer each boot gets and
-the outcomes of each boot; a new kind of payload is a new class here.
+"""What a VM runs, as types (GuestJob): Python scenarios (the guest agent runs @ktstr_test
+functions), a command (a program such as the upstream sched_ext selftests runner, judged
+from its console), or a one-liner (`ktstr shell --exec CMD`: the agent runs a shell command
+and reports its exit status). The runner's boot loop asks a job for its boots, the layer
+each boot gets and the outcomes of each boot; a new kind of job is a new class here.
+
+Named GuestJob, not Payload: ktstr.scenario.model.Payload is the original ktstr's word for a
+benchmark program a scenario runs (ktstr/payloads.py), part of the public API.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from ktstr.wire.defaults import SELFTESTS, TEST, JobDefaults
 from ktstr.wire.run_config import EEVDF, EXEC_TEST, GuestOptions, SchedulerSpec
 
 
-class Payload(Protocol):
+class GuestJob(Protocol):
     # The job kind's defaults (ktstr.wire.defaults): what an unset timeout or memory means.
     JOB: ClassVar[JobDefaults]
 
@@ -30,7 +33,7 @@ class Payload(Protocol):
         """The test names known before booting (for verdicts when no VM could start)."""
         ...
 
-    def shard(self, index: int, total: int) -> Optional[Payload]:
+    def shard(self, index: int, total: int) -> Optional[GuestJob]:
         """This payload's part in Bazel shard `index` of `total`; None when it has none."""
         ...
 
