@@ -6,7 +6,7 @@ only what they use, which matters for start-up time in an emulated guest).
 
 from importlib import import_module
 
-_API = {"AffinityIntent", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats",
+_API = {"AffinityIntent", "Assert", "AssertResult", "Backdrop", "CgroupDef", "CgroupStats", "Claims",
         "CpusetSpec", "Ctx", "HoldSpec", "MemPolicy", "Off", "Op", "Payload", "Phase", "SchedPolicy",
         "Step", "SysTopology", "Topology", "Verdict", "Work", "WorkType", "WorkloadConfig",
         "WorkloadHandle", "claim", "declare_scheduler", "execute_defs", "execute_steps",

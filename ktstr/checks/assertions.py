@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import Any, Optional
 
-from ktstr.checks.claims import Verdict
+from ktstr.checks.claims import Claims
 from ktstr.errors import KtstrError
 from ktstr.checks.result import AssertResult
 from ktstr.checks.stats import CgroupStats
@@ -141,7 +141,7 @@ class Assert:
         result = AssertResult()
         for name, why in self.unchecked:
             result.note_not_checked(f"{name}: {why}")
-        v = Verdict()
+        v = Claims()
         for cg, cpuset in cgroups:
             result.stats.update(cg.as_metrics())
             if cg.incomplete_workers:

@@ -1,6 +1,6 @@
 """Pointwise claims whose labels come from code, never from free strings.
 
-    v = Verdict()
+    v = Claims()
     v.claim(cg).max_gap_ms.at_most(100)          # label "max_gap_ms" (the field's name)
     claim(v, cg.wake_latency_tail_ratio()).between(1.0, 5.0)
                                                  # label: the source text of the expression
@@ -27,26 +27,26 @@ def _fmt(x: Any) -> str:
 
 
 class Claim:
-    def __init__(self, verdict: "Verdict", label: str, value: Any) -> None:
+    def __init__(self, verdict: "Claims", label: str, value: Any) -> None:
         self._v, self.label, self.value = verdict, label, value
 
-    def _record(self, ok: bool, bound: str) -> "Verdict":
+    def _record(self, ok: bool, bound: str) -> "Claims":
         self._v.records.append(ClaimRecord(self.label, _fmt(self.value), bound, bool(ok)))
         return self._v
 
-    def at_least(self, bound: float) -> "Verdict":
+    def at_least(self, bound: float) -> "Claims":
         return self._record(self.value >= bound, f">= {_fmt(bound)}")
 
-    def at_most(self, bound: float) -> "Verdict":
+    def at_most(self, bound: float) -> "Claims":
         return self._record(self.value <= bound, f"<= {_fmt(bound)}")
 
-    def between(self, lo: float, hi: float) -> "Verdict":
+    def between(self, lo: float, hi: float) -> "Claims":
         return self._record(lo <= self.value <= hi, f"in [{_fmt(lo)}, {_fmt(hi)}]")
 
-    def equals(self, expected: Any) -> "Verdict":
+    def equals(self, expected: Any) -> "Claims":
         return self._record(self.value == expected, f"== {_fmt(expected)}")
 
-    def is_finite(self) -> "Verdict":
+    def is_finite(self) -> "Claims":
         ok = isinstance(self.value, (int, float)) and math.isfinite(self.value)
         return self._record(ok, "finite")
 
@@ -55,7 +55,7 @@ class _Fields:
     """`v.claim(obj).field` -> a Claim labelled with the field's name (prefixed with the
     object's `name` attribute when it has one, e.g. 'cg_0.max_gap_ms')."""
 
-    def __init__(self, verdict: "Verdict", obj: Any) -> None:
+    def __init__(self, verdict: "Claims", obj: Any) -> None:
         self._v, self._obj = verdict, obj
 
     def __getattr__(self, field: str) -> Claim:
@@ -66,7 +66,9 @@ class _Fields:
         return Claim(self._v, f"{owner}.{field}" if owner else field, value)
 
 
-class Verdict:
+class Claims:
+    """A test's claims, collected (`v = Claims(); claim(v, x).at_most(5); v.into_result()`)."""
+
     def __init__(self) -> None:
         self.records: list[ClaimRecord] = []
 
@@ -82,7 +84,12 @@ class Verdict:
         return result
 
 
-def claim(verdict: Verdict, value: Any) -> Claim:
+# The original ktstr's name for it. "Verdict" here means the PASS/FAIL of a test
+# (ktstr.wire.status.Status), so ktstr's own code says Claims.
+Verdict = Claims
+
+
+def claim(verdict: Claims, value: Any) -> Claim:
     """Claim on an expression; the label is the expression's source text at the call site."""
     return Claim(verdict, _caller_expression(), value)
 

@@ -1,6 +1,6 @@
 """A test's memory_mib sizes the VM it runs in (the host groups tests into VMs by it)."""
 
-from ktstr import CgroupDef, Verdict, claim, execute_defs, ktstr_test
+from ktstr import CgroupDef, Claims, claim, execute_defs, ktstr_test
 
 
 def _mem_total_mib() -> int:
@@ -11,7 +11,7 @@ def _mem_total_mib() -> int:
 @ktstr_test(llcs=1, cores=2, duration=0.5, memory_mib=768)
 def gets_768_mib(ctx):
     result = execute_defs(ctx, [CgroupDef("cg_0").workers(1)])
-    v = Verdict()
+    v = Claims()
     claim(v, _mem_total_mib()).between(600, 768)
     return v.into_result(result)
 
@@ -19,6 +19,6 @@ def gets_768_mib(ctx):
 @ktstr_test(llcs=1, cores=2, duration=0.5, memory_mib=1536)
 def gets_1536_mib(ctx):
     result = execute_defs(ctx, [CgroupDef("cg_0").workers(1)])
-    v = Verdict()
+    v = Claims()
     claim(v, _mem_total_mib()).between(1300, 1536)
     return v.into_result(result)

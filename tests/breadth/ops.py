@@ -8,7 +8,7 @@ import os
 import sys
 import time
 
-from ktstr import (Backdrop, CgroupDef, HoldSpec, Off, Op, Payload, Step, Verdict, Work, WorkType, claim,
+from ktstr import (Backdrop, CgroupDef, HoldSpec, Off, Op, Payload, Step, Claims, Work, WorkType, claim,
                    execute_steps, ktstr_test)
 
 # A payload: the guest's Python measuring something and printing it, as benchmarks do.
@@ -30,7 +30,7 @@ def nested_cgroups_with_cpusets(ctx):
         Step([Op.move_tasks("cg_1", "cg_2/sub")], HoldSpec.frac(0.25)),
     ]
     result = execute_steps(ctx, steps)
-    v = Verdict()
+    v = Claims()
     claim(v, result.stats["cg_0/sub_a.num_workers"]).equals(1)
     claim(v, result.stats["cg_2/sub.num_workers"]).equals(2)  # the moved workers' reports
     return v.into_result(result)
@@ -49,7 +49,7 @@ def host_workers_groups_and_loops(ctx):
              HoldSpec.loop(0.3, 0.7)),  # a replacement takes ~0.5 s under TCG: >= 2 in 2.1 s
     ]
     result = execute_steps(ctx, steps)
-    v = Verdict()
+    v = Claims()
     claim(v, result.stats["cg_0.num_workers"]).equals(2)
     claim(v, result.stats["host.num_workers"]).equals(1)
     claim(v, result.stats["churn.num_workers"]).at_least(3)  # replaced by the loop
@@ -67,7 +67,7 @@ def payloads_and_backdrop(ctx):
     killed mid-scenario by KillPayload (it and its child gone, recorded as killed, killed at
     the op and not at the end); a backdrop cgroup, a backdrop op (spawning another) and a
     backdrop payload killed at the end; KillPayload of a payload never started fails."""
-    v = Verdict()
+    v = Claims()
     try:
         execute_steps(ctx, [Step([Op.kill_payload("never_started")])])
         refused = ""
@@ -139,7 +139,7 @@ def nice_and_policy_ops(ctx):
              Step([Op.set_nice("changed", 5), Op.set_policy("changed", os.SCHED_BATCH)], HoldSpec.frac(0.6))]
     result = execute_steps(ctx, steps)
     seen = {tag: sorted(_read(p) for p in glob.glob(f"/tmp/ktstr-observed-{tag}-*")) for tag in ("changed", "control")}
-    v = Verdict()
+    v = Claims()
     claim(v, seen["changed"]).equals([f"5 {os.SCHED_BATCH}"] * 2)
     claim(v, seen["control"]).equals([f"0 {os.SCHED_OTHER}"])
     return v.into_result(result)

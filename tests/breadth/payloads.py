@@ -2,7 +2,7 @@
 (rt-tests), stress-ng and ktstr's schbench run beside ktstr workers; their metrics are
 extracted and bounded."""
 
-from ktstr import CgroupDef, HoldSpec, Op, Step, Verdict, claim, execute_steps, ktstr_test, payloads
+from ktstr import CgroupDef, HoldSpec, Op, Step, Claims, claim, execute_steps, ktstr_test, payloads
 
 
 # hackbench forks its 40 tasks at once on one CPU; under TCG the balancer needs more than the
@@ -23,7 +23,7 @@ def benchmarks_beside_workers(ctx):
              HoldSpec.frac(0.5)),
     ]
     result = execute_steps(ctx, steps)
-    v = Verdict()
+    v = Claims()
     claim(v, result.stats["payload.hackbench.time_s"]).at_least(0.0)
     claim(v, result.stats["payload.cyclictest.avg_us"]).at_least(1.0)
     claim(v, result.stats["payload.stress_ng_cpu.bogo_ops_per_s"]).at_least(0.0)

@@ -2,7 +2,7 @@
 work units, schedstat deltas, wake samples where a worker blocks, the fan-out messenger, and
 which implementation ran the hot loops (native libktstr_hot.so, never the Python fallback)."""
 
-from ktstr import (AffinityIntent, CgroupDef, MemPolicy, Off, Phase, SchedPolicy, Verdict, Work,
+from ktstr import (AffinityIntent, CgroupDef, MemPolicy, Off, Phase, SchedPolicy, Claims, Work,
                    WorkType, claim, execute_defs, ktstr_test)
 
 
@@ -27,7 +27,7 @@ def cpu_and_cache_types(ctx):
                                                                    Phase.yield_(0.02), Phase.io(0.02))),
         CgroupDef("custom").workers(1).work(WorkType.CUSTOM, custom=_spin_counter),
     ])
-    v = Verdict()
+    v = Claims()
     s = result.stats
     for cg in ("mixed", "cache", "cache_yield", "cache_pipe", "faults", "seq", "custom"):
         v.claim(_Stats(s, cg)).total_work_units.at_least(1)
@@ -61,7 +61,7 @@ def wake_path_types(ctx):
                                            work_iters=100),
         CgroupDef("eventfd").workers(2).work(WorkType.EVENTFD_PINGPONG),
     ])
-    v = Verdict()
+    v = Claims()
     s = result.stats
     claim(v, s["fanout.wake_samples"]).at_least(1)
     claim(v, s["compute.wake_samples"]).at_least(1)
@@ -92,7 +92,7 @@ def placement(ctx):
         CgroupDef("single").workers(2).affinity(AffinityIntent.single_cpu()),
         CgroupDef("llc").workers(2).cpuset(llc1).affinity(AffinityIntent.llc_aligned()),
     ])
-    v = Verdict()
+    v = Claims()
     claim(v, result.stats["single.num_cpus"]).equals(1)
     claim(v, result.stats["rt.num_workers"]).equals(2)
     return v.into_result(result)

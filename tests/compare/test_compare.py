@@ -16,7 +16,7 @@ from ktstr.compare.judge import IMPROVEMENT, INSUFFICIENT, NO_CHANGE, NOT_FINITE
 from ktstr.compare.load import CompareInputError, load_side
 from ktstr.compare.significance import bootstrap_median_delta, mann_whitney_greater, median
 from ktstr.wire.results import RunReport, TestOutcome
-from ktstr.wire.status import Status as Verdict
+from ktstr.wire.status import Status
 
 
 def _brute_force_p(a, b):
@@ -74,8 +74,8 @@ def test_bootstrap_is_seeded_and_covers_the_shift():
 def _result(stats_by_test, verdicts=None, suite="s"):
     outcomes = []
     for name, stats in stats_by_test.items():
-        v = (verdicts or {}).get(name, Verdict.PASS)
-        outcomes.append(TestOutcome(name=name, verdict=v, reason="why" if v == Verdict.FAIL else "ok",
+        v = (verdicts or {}).get(name, Status.PASS)
+        outcomes.append(TestOutcome(name=name, verdict=v, reason="why" if v == Status.FAIL else "ok",
                                     stats=dict(stats)))
     return RunReport(suite=suite, engine="qemu-tcg", outcomes=outcomes).to_json()
 
@@ -164,7 +164,7 @@ def test_more_metrics_need_a_smaller_p(tmp_path):
 
 def test_more_failures_in_b_is_a_regression(tmp_path):
     a = _write_runs(tmp_path / "a", [1000, 1000, 1000])
-    b = _write_runs(tmp_path / "b", [1000, 1000, 1000], verdicts={"fair": Verdict.FAIL})
+    b = _write_runs(tmp_path / "b", [1000, 1000, 1000], verdicts={"fair": Status.FAIL})
     c = compare(load_side([a]), load_side([b]))
     assert c.outcome == "REGRESSION"
     assert c.tests[0].verdict_regression.startswith("B failed 3/3 runs, A 0/3: why")

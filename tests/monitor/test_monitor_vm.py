@@ -16,7 +16,7 @@ from ktstr.host.engines import EngineOptions
 from ktstr.host.jobs import Scenarios
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook
-from ktstr.wire.status import Status as Verdict
+from ktstr.wire.status import Status
 
 HERE = Path(__file__).resolve().parent
 KERNEL = Path("kernels/default/bzImage")
@@ -36,7 +36,7 @@ def test_monitor_agrees_with_the_guests_own_view(tmp_path):
         out_dir=tmp_path / "out", work_dir=tmp_path / "work", kernel_layout=LAYOUT)
     report = runner.run(req, hook=MonitorHook())
     (outcome,) = report.outcomes
-    assert outcome.verdict == Verdict.PASS, (outcome.reason, outcome.details)
+    assert outcome.verdict == Status.PASS, (outcome.reason, outcome.details)
     mon = json.loads((tmp_path / "out" / "monitor.json").read_text())
     assert mon["status"] == "sampled", mon["reason"]
     assert (tmp_path / "out" / "timeline.png").read_bytes()[:4] == b"\x89PNG"

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ktstr.checks import Assert, AssertResult, CgroupStats, Off, Verdict, claim, median, percentile
+from ktstr.checks import Assert, AssertResult, CgroupStats, Off, Claims, claim, median, percentile
 from ktstr.checks.assertions import CheckBoundError
 from ktstr.workload.types import WorkerReport
 
@@ -62,7 +62,7 @@ def test_merge_last_set_value_wins_and_false_disables():
 
 def test_field_claims_take_the_field_name():
     cg = CgroupStats.from_reports("cg_0", [report(iterations=7)])
-    v = Verdict()
+    v = Claims()
     v.claim(cg).total_iterations.at_least(1000)
     v.claim(cg).max_gap_ms.between(0, 10)
     r = v.into_result()
@@ -73,7 +73,7 @@ def test_field_claims_take_the_field_name():
 
 def test_expression_claims_take_the_source_text():
     cg = CgroupStats.from_reports("cg", [report(wakes=(10, 20, 30))])
-    v = Verdict()
+    v = Claims()
     claim(v, cg.wake_latency_tail_ratio() * 10).at_most(1.0)
     claim(v, float("nan")).is_finite()
     r = v.into_result()
@@ -82,7 +82,7 @@ def test_expression_claims_take_the_source_text():
 
 
 def test_equals_and_passing_claims_are_recorded():
-    v = Verdict()
+    v = Claims()
     claim(v, 2 + 2).equals(4)
     assert v.records[0].passed and v.into_result().passed
 

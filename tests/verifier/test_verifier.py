@@ -17,7 +17,7 @@ from ktstr.verifier.budget import BudgetError, check, parse_budget
 from ktstr.verifier.cell import CellScheduler, VerifierCells, figures_json, figures_table, init_script, judge
 from ktstr.verifier.records import parse_stream
 from ktstr.wire.frames import LOG, encode_frame
-from ktstr.wire.status import Status as Verdict
+from ktstr.wire.status import Status
 from ktstr.wire.verifier import FIGURES, VerifierRecord, begin_frame, decode_records, end_frames
 
 HERE = Path(__file__).resolve().parent
@@ -118,12 +118,12 @@ def test_judge_pass_fail_and_budget():
     sched = CellScheduler("s", Path("/bin/true"), budget="insns=1000,total_insns=1500")
     ok = _stream([("s_enqueue", True, 900, 10), ("s_dispatch", True, 500, 30)])
     o = judge(sched, ok.schedulers["s"], _BOOT, [])
-    assert o.verdict == Verdict.PASS, o.reason
+    assert o.verdict == Status.PASS, o.reason
     assert o.reason.startswith("2 programs verified: 1400 insns processed (largest s_enqueue: 900)")
     assert o.stats["s_dispatch.peak_states"] == 30 and o.stats["total.insns"] == 1400
     over = _stream([("s_enqueue", True, 1200, 10), ("s_dispatch", True, 500, 30)])
     o = judge(sched, over.schedulers["s"], _BOOT, [])
-    assert o.verdict == Verdict.FAIL
+    assert o.verdict == Status.FAIL
     assert o.reason == "verifier budget insns=1000 exceeded: s_enqueue has 1200"
     assert o.details == ["verifier budget total_insns=1500 exceeded: 1700 over 2 programs"]
     rejected = _stream([("s_enqueue", False, 0, 0)], attached=False, status=1)
@@ -152,7 +152,7 @@ def test_payload_judges_every_scheduler_and_keeps_the_figures_in_stats(tmp_path)
     (boot,) = cells.plan("")
     assert boot == PlannedBoot("1n1l2c1t", [])
     outcomes, _guest = cells.judge(boot, BootResult(ExitKind.POWEROFF, 1.0, b"", stream, "", "qemu-tcg"))
-    assert [o.verdict for o in outcomes] == [Verdict.PASS, Verdict.FAIL]
+    assert [o.verdict for o in outcomes] == [Status.PASS, Status.FAIL]
     assert outcomes[0].details == ["budget: insns=10000"]
     assert "never started the loader" in outcomes[1].reason
     figures = figures_json(outcomes)

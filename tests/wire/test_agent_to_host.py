@@ -11,14 +11,14 @@ from ktstr.wire.run_config import RunConfig, TestRef
 from ktstr.wire.status import Status
 
 TESTS = '''
-from ktstr import Verdict, claim
+from ktstr import Claims, claim
 from ktstr.checks.result import AssertResult
 
 def passes(ctx):
     return AssertResult(stats={"cg_0.iterations": 7})
 
 def fails_a_claim(ctx):
-    v = Verdict()
+    v = Claims()
     n = 3
     claim(v, n * 2).at_most(5)
     return v.into_result()

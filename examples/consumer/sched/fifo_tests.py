@@ -1,6 +1,6 @@
 """The consumer team's own scenarios for scx_fifo (they run inside the VM)."""
 
-from ktstr import CgroupDef, CpusetSpec, Verdict, WorkType, claim, execute_defs, ktstr_test
+from ktstr import CgroupDef, CpusetSpec, Claims, WorkType, claim, execute_defs, ktstr_test
 
 
 @ktstr_test(llcs=1, cores=2, duration=1.5)
@@ -19,7 +19,7 @@ def pinned_halves_wake_quickly(ctx):
         CgroupDef(f"pp_{i}").workers(2).work(WorkType.PIPE_PINGPONG).cpuset(CpusetSpec.split(i, 2))
         for i in range(2)
     ])
-    v = Verdict()
+    v = Claims()
     claim(v, result.stats["pp_0.p99_wake_latency_us"]).at_most(100_000)
     claim(v, result.stats["pp_1.p99_wake_latency_us"]).at_most(100_000)
     return v.into_result(result)   # a failed claim carries its label, value and bound
