@@ -32,7 +32,7 @@ class CpioError(KtstrError, ValueError):
 
 
 @dataclass(frozen=True)
-class Entry:
+class CpioEntry:
     path: str  # archive path, no leading slash
     mode: int  # full st_mode (type bits + permissions)
     data: bytes = b""  # file contents (regular files given as bytes) or symlink target
@@ -62,7 +62,7 @@ class Archive:
     content is an error (it would depend on order); adding it identically is a no-op."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, Entry] = {}
+        self._entries: dict[str, CpioEntry] = {}
 
     def __contains__(self, dest: str) -> bool:
         return normalize(dest) in self._entries
@@ -73,7 +73,7 @@ class Archive:
     def paths(self) -> list[str]:
         return sorted(self._entries)
 
-    def _put(self, entry: Entry) -> None:
+    def _put(self, entry: CpioEntry) -> None:
         self._imply_parents(entry.path)
         old = self._entries.get(entry.path)
         if old is not None and old != entry:
@@ -90,18 +90,18 @@ class Archive:
             parent = "/".join(parts[:i])
             existing = self._entries.get(parent)
             if existing is None:
-                self._entries[parent] = Entry(parent, stat.S_IFDIR | 0o755)
+                self._entries[parent] = CpioEntry(parent, stat.S_IFDIR | 0o755)
             elif not stat.S_ISDIR(existing.mode):
                 raise CpioError(f"initramfs path /{parent} is a {_describe(existing)} but "
                                 f"/{path} needs it to be a directory")
 
     def add_dir(self, dest: str, mode: int = 0o755) -> None:
-        self._put(Entry(normalize(dest), stat.S_IFDIR | (mode & 0o7777)))
+        self._put(CpioEntry(normalize(dest), stat.S_IFDIR | (mode & 0o7777)))
 
     def add_bytes(self, dest: str, data: Union[bytes, str], mode: int = 0o644) -> None:
         if isinstance(data, str):
             data = data.encode()
-        self._put(Entry(normalize(dest), stat.S_IFREG | (mode & 0o7777), data=data))
+        self._put(CpioEntry(normalize(dest), stat.S_IFREG | (mode & 0o7777), data=data))
 
     def add_file(self, dest: str, source: Union[str, Path], mode: int | None = None) -> None:
         """A host file; its mode is kept (without setuid bits) unless `mode` is given."""
@@ -113,13 +113,13 @@ class Archive:
         if not stat.S_ISREG(st.st_mode):
             raise CpioError(f"initramfs source {source} for /{normalize(dest)} is not a regular file")
         perm = (st.st_mode & 0o755) if mode is None else (mode & 0o7777)
-        self._put(Entry(normalize(dest), stat.S_IFREG | perm, source=source))
+        self._put(CpioEntry(normalize(dest), stat.S_IFREG | perm, source=source))
 
     def add_symlink(self, dest: str, target: str) -> None:
-        self._put(Entry(normalize(dest), stat.S_IFLNK | 0o777, data=target.encode()))
+        self._put(CpioEntry(normalize(dest), stat.S_IFLNK | 0o777, data=target.encode()))
 
     def add_char_device(self, dest: str, major: int, minor: int, mode: int = 0o600) -> None:
-        self._put(Entry(normalize(dest), stat.S_IFCHR | (mode & 0o7777), rdev=(major, minor)))
+        self._put(CpioEntry(normalize(dest), stat.S_IFCHR | (mode & 0o7777), rdev=(major, minor)))
 
     def add_standard_devices(self) -> None:
         """/dev/console and /dev/null: init's stdio before devtmpfs is mounted."""
@@ -180,10 +180,10 @@ class Archive:
             entry = self._entries[path]
             _write_entry(f, ino, entry)
             ino += 1
-        _write_header(f, 0, Entry(_TRAILER, 0), 0)
+        _write_header(f, 0, CpioEntry(_TRAILER, 0), 0)
 
 
-def _describe(e: Entry) -> str:
+def _describe(e: CpioEntry) -> str:
     if stat.S_ISDIR(e.mode):
         return "directory"
     if stat.S_ISLNK(e.mode):
@@ -198,7 +198,7 @@ def _pad(f: BinaryIO, n: int) -> None:
         f.write(b"\0" * (4 - n % 4))
 
 
-def _write_header(f: BinaryIO, ino: int, entry: Entry, size: int) -> None:
+def _write_header(f: BinaryIO, ino: int, entry: CpioEntry, size: int) -> None:
     name = entry.path.encode() + b"\0"
     nlink = 2 if stat.S_ISDIR(entry.mode) else 1
     fields = (ino, entry.mode, 0, 0, nlink, 0, size, 0, 0, entry.rdev[0], entry.rdev[1],
@@ -209,7 +209,7 @@ def _write_header(f: BinaryIO, ino: int, entry: Entry, size: int) -> None:
     _pad(f, len(header) + len(name))
 
 
-def _write_entry(f: BinaryIO, ino: int, entry: Entry) -> None:
+def _write_entry(f: BinaryIO, ino: int, entry: CpioEntry) -> None:
     if entry.source:
         size = os.stat(entry.source).st_size
         _write_header(f, ino, entry, size)

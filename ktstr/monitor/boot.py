@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from ktstr.monitor.checks import LiveChecks, MonitorFailure, MonitorThresholds, judge_windows
+from ktstr.monitor.thresholds import LiveChecks, MonitorFailure, MonitorThresholds, judge_windows
 from ktstr.monitor.layout import KernelLayout
 from ktstr.monitor.memory import GuestMemory, KernelMemory, MemoryReadError
 from ktstr.monitor.sampler import DEFAULT_HZ_KVM, DEFAULT_HZ_TCG, Sample, Sampler

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 from ktstr.host.engines import BootResult, BootSpec, ExitKind
 from ktstr.monitor.boot import BootMonitor, MonitorReport, skipped
-from ktstr.monitor.checks import MonitorThresholds
+from ktstr.monitor.thresholds import MonitorThresholds
 from ktstr.monitor.layout import KernelLayout, LayoutError
 from ktstr.monitor.plot import timeline_png
 from ktstr.monitor.verdict import apply_monitor

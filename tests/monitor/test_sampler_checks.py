@@ -10,7 +10,7 @@ import time
 import pytest
 
 from ktstr.monitor.boot import BootMonitor, ConsoleMarks
-from ktstr.monitor.checks import (LiveChecks, MonitorConfigError, MonitorThresholds,
+from ktstr.monitor.thresholds import (LiveChecks, MonitorConfigError, MonitorThresholds,
                                   judge_windows)
 from ktstr.monitor.memory import GuestMemory, KernelMemory
 from ktstr.monitor.plot import timeline_png

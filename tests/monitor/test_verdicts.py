@@ -14,7 +14,7 @@ from ktstr.host.discovery import DeclaredTest
 from ktstr.wire.results import BootRecord, RunReport, TestOutcome, write_result
 from ktstr.wire.status import Status
 from ktstr.monitor.boot import MonitorReport
-from ktstr.monitor.checks import MonitorConfigError, MonitorFailure
+from ktstr.monitor.thresholds import MonitorConfigError, MonitorFailure
 from ktstr.monitor.run import finish, plan, thresholds_resolver
 from ktstr.monitor.sampler import CpuSample, Sample
 from ktstr.monitor.verdict import apply_monitor

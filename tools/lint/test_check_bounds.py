@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from ktstr.catalogue import CATALOGUE
 from ktstr.checks.assertions import Assert, CheckBoundError, vacuous
 from ktstr.host.discovery import list_tests
-from ktstr.monitor.checks import MonitorThresholds
+from ktstr.monitor.thresholds import MonitorThresholds
 from tools.lint.source_tree import root
 
 # Where tests, schedulers and targets are declared (third_party and outputs are not ours).

@@ -132,7 +132,7 @@ class LiveChecks:
             c = max(waiting, key=lambda c: c.oldest_wait_ms or 0)
             return self._fail(s, "fail_on_stall",
                               f"host monitor: runnable task stall: {c.oldest_comm}[{c.oldest_pid}] "
-                              f"runnable on cpu{c.cpu} for {c.oldest_wait_ms / 1000:.2f} s without "
+                              f"runnable on cpu{c.cpu} for {(c.oldest_wait_ms or 0) / 1000:.2f} s without "
                               f"running (limit {th.max_runnable_wait_s:g} s)")
         # 2. A busy CPU whose rq clock stands still while guest time moves on.
         stuck = []
