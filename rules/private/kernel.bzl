@@ -124,6 +124,10 @@ def _ktstr_kernel_impl(ctx):
         OutputGroupInfo(config = depset([config])),
     ]
 
+def _exec_tool(label):
+    """A private attribute: one of ktstr's own tools, built for and run on the exec platform."""
+    return attr.label(default = Label(label), executable = True, cfg = "exec")
+
 ktstr_kernel_rule = rule(
     implementation = _ktstr_kernel_impl,
     doc = "Builds a Linux kernel for ktstr (see ktstr_kernel in defs.bzl).",
@@ -146,16 +150,8 @@ ktstr_kernel_rule = rule(
             allow_single_file = True,
             doc = "versions of gcc, binutils, pahole, ... (an input: an upgrade rebuilds)",
         ),
-        "_tool": attr.label(
-            default = Label("//kernels:kernel_tool"),
-            executable = True,
-            cfg = "exec",
-        ),
-        "_layout_tool": attr.label(
-            default = Label("//kernels:layout_tool"),
-            executable = True,
-            cfg = "exec",
-        ),
+        "_tool": _exec_tool("//kernels:kernel_tool"),
+        "_layout_tool": _exec_tool("//kernels:layout_tool"),
     },
 )
 

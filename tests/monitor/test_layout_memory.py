@@ -93,10 +93,15 @@ def test_kernel_memory_translation_and_attach(layout):
     assert k.u32(layout.symbol("runqueues") + offs[1] + layout.off("rq.nr_running")) == 0
 
 
-def test_banner_of_another_kernel_is_a_definitive_mismatch(layout):
+def _guest_with(layout, symbol: str, data: bytes) -> tuple[SyntheticGuest, KernelMemory]:
+    """A synthetic guest whose image holds `data` at `symbol`, and the KernelMemory reading it."""
     g = SyntheticGuest(layout)
-    g.put_image(layout.symbols["linux_banner"], b"Linux version 6.6.6-other #1\n\0")
-    k = KernelMemory(GuestMemory.pc_layout([g.ram]), layout)
+    g.put_image(layout.symbols[symbol], data)
+    return g, KernelMemory(GuestMemory.pc_layout([g.ram]), layout)
+
+
+def test_banner_of_another_kernel_is_a_definitive_mismatch(layout):
+    g, k = _guest_with(layout, "linux_banner", b"Linux version 6.6.6-other #1\n\0")
     with pytest.raises(LayoutMismatch, match="does not match the monitor's layout") as exc:
         k.attach()
     assert not exc.value.definitive  # once could be a banner being unpacked
@@ -112,9 +117,7 @@ def test_banner_of_another_kernel_is_a_definitive_mismatch(layout):
 def test_an_image_whose_data_is_not_unpacked_yet_attaches_later(layout):
     # The banner (.rodata) is there, phys_base (.data) still holds compressed bytes: not an
     # error that sticks; the next attempt, with .data unpacked, attaches.
-    g = SyntheticGuest(layout)
-    g.put_image(layout.symbols["phys_base"], b"k_po\x02\x0c\x70\x6f")
-    k = KernelMemory(GuestMemory.pc_layout([g.ram]), layout)
+    g, k = _guest_with(layout, "phys_base", b"k_po\x02\x0c\x70\x6f")
     with pytest.raises(LayoutMismatch, match="phys_base says") as exc:
         k.attach()
     assert not exc.value.definitive and k.phys_base == 0
