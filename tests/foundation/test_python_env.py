@@ -10,21 +10,20 @@ import pytest
 REQUIREMENTS = Path("requirements.txt")
 
 
+def requirements() -> list[str]:
+    """requirements.txt's entries, each with its continuation lines (its --hash options) joined."""
+    text = REQUIREMENTS.read_text().replace("\\\n", " ")
+    return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]
+
+
 def pinned() -> dict[str, str]:
-    pins = {}
-    for line in REQUIREMENTS.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, version = line.split("==")
-            pins[name] = version
-    return pins
+    return dict(entry.split()[0].split("==") for entry in requirements())
 
 
-def test_requirements_are_all_pinned():
-    for line in REQUIREMENTS.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*", line), line
+def test_requirements_are_all_pinned_with_their_hashes():
+    # pip installs with --require-hashes: every pin names a version and its wheel's sha256.
+    for entry in requirements():
+        assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*( +--hash=sha256:[0-9a-f]{64})+", entry), entry
 
 
 @pytest.mark.parametrize("name,version", sorted(pinned().items()))
