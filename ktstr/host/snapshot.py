@@ -32,6 +32,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -41,6 +42,7 @@ from ktstr.host.engines.base import BootResult, BootSpec, ExitKind
 from ktstr.host.engines.qemu import Launch, QemuEngine, node_sizes_mib
 from ktstr.host.plan import ready_config
 from ktstr.host.run_layer import RUN_JSON_PATH, write_run_layer
+from ktstr.kernel.cache import file_sha256
 from ktstr.wire.run_config import READY_MARK, SEED_BYTES, RunConfig, delivery
 
 # The agent's ready point: before any scheduler is loaded (each clone's run.json names its
@@ -86,13 +88,27 @@ def snapshot_key(engine: QemuEngine, spec: BootSpec, base_initrds: tuple[Path, .
     """What shapes the VM up to the ready point: QEMU and its accelerator, the kernel, every
     initramfs byte but run.json, the command line, topology, memory and the ready point."""
     h = hashlib.sha256()
-    version = subprocess.run([engine.qemu, "--version"], capture_output=True, text=True, check=False).stdout
-    for part in (version, engine.name, spec.cmdline, str(spec.topology), str(spec.memory_mib), READY_POINT):
+    for part in (_qemu_version(engine.qemu), engine.name, spec.cmdline, str(spec.topology), str(spec.memory_mib),
+                 READY_POINT):
         h.update(part.encode() + b"\0")
     for path in (spec.kernel, *base_initrds):
-        h.update(hashlib.sha256(Path(path).read_bytes()).digest())
+        st = os.stat(path)
+        h.update(_file_digest(str(path), st.st_size, st.st_mtime_ns).encode())
     h.update(hashlib.sha256(rest).digest())
     return h.hexdigest()[:32]
+
+
+# Every clone start computes its key: QEMU's version and the kernel's and base image's
+# digests (tens of MB) are taken once per process, not once per clone; a file rewritten in
+# place gets a new (size, mtime) and so is read again.
+@lru_cache(maxsize=None)
+def _qemu_version(qemu: str) -> str:
+    return subprocess.run([qemu, "--version"], capture_output=True, text=True, check=False).stdout
+
+
+@lru_cache(maxsize=64)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(Path(path))
 
 
 class Qmp:
