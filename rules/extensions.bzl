@@ -24,6 +24,7 @@ In your MODULE.bazel:
 """
 
 load(":private/host_tools.bzl", "ktstr_host_tools")
+load(":private/kernels_repository.bzl", "ktstr_kernels_repository")
 load(":private/python_repositories.bzl", "DEFAULT_PYTHON", "ktstr_pip", "ktstr_python_configure")
 load(":repositories.bzl", "kernel_source")
 
@@ -43,11 +44,12 @@ def _ktstr_impl(mctx):
     ktstr_python_configure(name = "ktstr_python", python = python)
     ktstr_pip(name = "ktstr_pip", python = python)
     ktstr_host_tools(name = "ktstr_host_tools")
+    ktstr_kernels_repository(name = "ktstr_kernels")
 
 ktstr = module_extension(
     implementation = _ktstr_impl,
     tag_classes = {"python": _python},
-    doc = "ktstr's private interpreter (@ktstr_python), packages (@ktstr_pip) and host-tools fingerprint.",
+    doc = "ktstr's private interpreter (@ktstr_python), packages (@ktstr_pip), host-tools fingerprint and kernels (@ktstr_kernels).",
 )
 
 _source = tag_class(

@@ -28,6 +28,7 @@ The repository exposes:
 """
 
 load("//rules:private/host_tools.bzl", "failing_genrule", "ktstr_host_tools")
+load("//rules:private/kernels_repository.bzl", "ktstr_kernels_repository")
 load("//rules:private/python_repositories.bzl", "DEFAULT_PYTHON", "ktstr_pip", "ktstr_python_configure")
 
 _SOURCE_INFO_BZL = Label("//rules:private/kernel_source.bzl")
@@ -342,6 +343,8 @@ def ktstr_dependencies(python = DEFAULT_PYTHON, kernel_source_name = "linux_6_12
         ktstr_pip(name = "ktstr_pip", python = python)
     if not native.existing_rule("ktstr_host_tools"):
         ktstr_host_tools(name = "ktstr_host_tools")
+    if not native.existing_rule("ktstr_kernels"):
+        ktstr_kernels_repository(name = "ktstr_kernels")
     if kernel_source_name and not native.existing_rule(kernel_source_name):
         kernel_source(name = kernel_source_name, debian_package = "linux-source-6.12")
 

@@ -41,30 +41,31 @@ def _config_args(ctx, args):
 
 def _ktstr_kernel_impl(ctx):
     tarball, version = _source_of(ctx)
-    tool = ctx.executable._tool
+    python = _python(ctx)
+    tool = ctx.files._kernel_tool
     config = ctx.actions.declare_file(ctx.label.name + "/config")
     bzimage = ctx.actions.declare_file(ctx.label.name + "/bzImage")
     vmlinux = ctx.actions.declare_file(ctx.label.name + "/vmlinux")
     release = ctx.actions.declare_file(ctx.label.name + "/release")
     workdir = bzimage.dirname + "/_work"
 
-    args = ctx.actions.args()
+    args = _tool_args(ctx, "ktstr.kernel")
     args.add("configure")
     args.add("--source", tarball)
     args.add("--out", config)
     args.add("--workdir", config.dirname + "/_config_work")
     _config_args(ctx, args)
     ctx.actions.run(
-        executable = tool,
+        executable = python,
         arguments = [args],
-        inputs = [tarball, ctx.file._host_tools] + ctx.files.fragments,
+        inputs = [tarball, ctx.file._host_tools] + ctx.files.fragments + tool,
         outputs = [config],
         mnemonic = "KernelConfig",
         progress_message = "Configuring and verifying kernel %s (Linux %s)" % (ctx.label, version),
-        env = ACTION_ENV,
+        env = _TOOL_ENV,
     )
 
-    args = ctx.actions.args()
+    args = _tool_args(ctx, "ktstr.kernel")
     args.add("build")
     args.add("--source", tarball)
     args.add("--config", config)
@@ -82,30 +83,30 @@ def _ktstr_kernel_impl(ctx):
     if ctx.attr.declare_resources:
         build_kwargs["resource_set"] = _cpu_resources
     ctx.actions.run(
-        executable = tool,
+        executable = python,
         arguments = [args],
-        inputs = [tarball, config, ctx.file._host_tools],
+        inputs = [tarball, config, ctx.file._host_tools] + tool,
         outputs = [bzimage, vmlinux, release, build_config],
         mnemonic = "KernelBuild",
         progress_message = "Building kernel %s (Linux %s: make bzImage, ~5 min on 2 cores)" % (ctx.label, version),
-        env = ACTION_ENV,
+        env = _TOOL_ENV,
         execution_requirements = {"cpu:2": ""},
         **build_kwargs
     )
 
     layout = ctx.actions.declare_file(ctx.label.name + "/layout.json")
-    args = ctx.actions.args()
+    args = _tool_args(ctx, "ktstr.monitor.layout")
     args.add("--vmlinux", vmlinux)
     args.add("--config", config)
     args.add("--out", layout)
     ctx.actions.run(
-        executable = ctx.executable._layout_tool,
+        executable = python,
         arguments = [args],
-        inputs = [vmlinux, config],
+        inputs = depset([vmlinux, config] + ctx.files._layout_tool, transitive = [_pyelftools(ctx)]),
         outputs = [layout],
         mnemonic = "KernelLayout",
         progress_message = "Reading the monitor's kernel layout of %s" % ctx.label,
-        env = ACTION_ENV,
+        env = _TOOL_ENV,
     )
 
     return [
@@ -124,9 +125,28 @@ def _ktstr_kernel_impl(ctx):
         OutputGroupInfo(config = depset([config])),
     ]
 
-def _exec_tool(label):
-    """A private attribute: one of ktstr's own tools, built for and run on the exec platform."""
-    return attr.label(default = Label(label), executable = True, cfg = "exec")
+# The tools are sources of @ktstr_kernels run by ktstr's interpreter, not py_binary targets:
+# a launcher holds the main workspace's name and its runfiles path, which would give every
+# workspace its own kernel keys (rules/private/kernels_repository.bzl). -B: no bytecode
+# written into the checkout; -S: no site-packages of the host, only what the action lists.
+_TOOLS_ROOT = "external/ktstr_kernels"
+_PIP_SITE = "external/ktstr_pip/site"
+_TOOL_ENV = dict(ACTION_ENV, PYTHONPATH = _TOOLS_ROOT + ":" + _PIP_SITE)
+
+def _python(ctx):
+    return ctx.attr._python[PyRuntimeInfo].interpreter_path
+
+def _tool_args(ctx, module):
+    args = ctx.actions.args()
+    args.add_all(["-B", "-S", "-m", module])
+    return args
+
+def _pyelftools(ctx):
+    info = ctx.attr._pyelftools[PyInfo]
+    return depset(transitive = [info.transitive_sources, ctx.attr._pyelftools[DefaultInfo].default_runfiles.files])
+
+def _source_tool(label):
+    return attr.label(default = Label(label), allow_files = [".py"])
 
 ktstr_kernel_rule = rule(
     implementation = _ktstr_kernel_impl,
@@ -150,8 +170,14 @@ ktstr_kernel_rule = rule(
             allow_single_file = True,
             doc = "versions of gcc, binutils, pahole, ... (an input: an upgrade rebuilds)",
         ),
-        "_tool": _exec_tool("//kernels:kernel_tool"),
-        "_layout_tool": _exec_tool("//kernels:layout_tool"),
+        "_kernel_tool": _source_tool("@ktstr_kernels//:kernel_tool"),
+        "_layout_tool": _source_tool("@ktstr_kernels//:layout_tool"),
+        "_python": attr.label(
+            default = Label("@ktstr_python//:py3_runtime"),
+            providers = [PyRuntimeInfo],
+            doc = "ktstr's interpreter (its path, the same on every Debian host), which runs the tools",
+        ),
+        "_pyelftools": attr.label(default = Label("@ktstr_pip//:pyelftools"), providers = [PyInfo]),
     },
 )
 

@@ -4,10 +4,9 @@ and the verdicts all work from an external repository.
 
 The checkout is copied (the consumer reaches ktstr as local_repository ../..), and the
 consumer's Bazel runs as another user (own home and output root) with the disk cache
-./bazelw uses. Bazel's paths of an external repository differ from this workspace's
-(external/ktstr/...), so the consumer's actions have their own keys: its kernel is built
-once, then every run and every user of the consumer workspace takes it from the cache
-(what //tests/cache:action_keys_test proves for two users and clone paths).
+./bazelw uses. ktstr's kernels are built in @ktstr_kernels in both workspaces
+(rules/private/kernels_repository.bzl), so their actions have the same keys: the kernel
+this workspace built (the test's data) is a cache hit there, and no KernelBuild runs.
 """
 
 import os
@@ -19,7 +18,8 @@ KERNEL = next(Path(p) for p in os.environ["KTSTR_DEFAULT_KERNEL_FILES"].split() 
 
 
 def test_consumer_workspace_builds_and_passes(tmp_path):
-    disk_cache = shared_disk_cache(KERNEL, required=False) or tmp_path / "disk-cache"
+    shared = shared_disk_cache(KERNEL, required=False)
+    disk_cache = shared or tmp_path / "disk-cache"
     ktstr = copy_checkout(tmp_path / "src" / "ktstr")
     consumer = ktstr / "examples" / "consumer"
     log = tmp_path / "exec.json"
@@ -31,8 +31,14 @@ def test_consumer_workspace_builds_and_passes(tmp_path):
     for target in ("//sched:fifo_test", "//sched:fifo_gauntlet_tiny_2llc"):
         assert f"{target} " in out and "PASSED" in out.split(f"{target} ", 1)[1].split("\n", 1)[0], out[-4000:]
     # The consumer's own scheduler was built from its sources against @ktstr's kernel.
-    built = {s.get("mnemonic") for s in execution_log(log)}
+    spawns = execution_log(log)
+    built = {s.get("mnemonic") for s in spawns}
     assert "KtstrBpfScheduler" in built, sorted(m for m in built if m)
+    # ktstr's kernel, which this workspace built into the same cache, is not built again.
+    kernels = [s for s in spawns if s.get("mnemonic") in ("KernelConfig", "KernelBuild")]
+    if shared:
+        compiled = [s.get("progressMessage", "") for s in kernels if not s.get("remoteCacheHit")]
+        assert kernels and not compiled, f"the consumer executed kernel actions ktstr built already: {compiled}"
     # The consumer's test logs: the guest agent ran its tests from @ktstr's initramfs.
     testlog = consumer / "bazel-testlogs" / "sched" / "fifo_test" / "test.log"
     text = testlog.read_text()

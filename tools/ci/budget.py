@@ -33,14 +33,16 @@ BUDGET_S = 3600  # 60 of CI's 90 minutes: the rest is the margin for slow days (
 TEST_PARALLELISM = 2
 TABLE = Path(__file__).with_name("costs.tsv")
 # What `bazel test //...` runs or builds at real cost: tests, and kernels (built by `//...`
-# even when no test needs them). Manual targets are outside `//...`.
+# even when no test needs them; ktstr's own are //kernels aliases of @ktstr_kernels). Manual
+# targets are outside `//...`.
 QUERY = (
     'let all = //... except attr(tags, "\\bmanual\\b", //...) in '
-    'tests($all) + kind("ktstr_kernel_rule rule", $all)'
+    'tests($all) + kind("ktstr_kernel_rule rule", $all) + '
+    'attr(actual, "@ktstr_kernels//", kind("alias rule", $all))'
 )
 SETUP = "setup"  # the row for apt + venv + Bazel's own start on a fresh machine
 # setup and kernels run alone (kernels one at a time); "serial" is a test that holds both
-# cores (tag cpu:2: the consumer workspace's nested Bazel builds its own kernel); "test"s
+# cores (tag cpu:2: the consumer workspace's nested Bazel runs VM tests itself); "test"s
 # share the cores two at a time.
 KINDS = ("setup", "kernel", "serial", "test")
 

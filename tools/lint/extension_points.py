@@ -294,7 +294,9 @@ def check_violations(root: Path) -> Violations:
 
 # --- kernel variants ------------------------------------------------------------------------
 
-KERNELS_BUILD = "kernels/BUILD.bazel"
+KERNELS_BUILD = "kernels/ktstr_kernels.BUILD"  # @ktstr_kernels (rules/private/kernels_repository.bzl)
+KERNEL_ALIASES = "kernels/BUILD.bazel"
+_ALIAS = re.compile(r'^\s*"(\w+)": \[(.*?)\],$', re.M)
 BASE_FRAGMENT = "ktstr.kconfig"
 _KERNEL = re.compile(r"ktstr_kernel\(\s*name = \"(\w+)\",(.*?)\n\)", re.S)
 # Where a kernel variant's fragment may be named besides its ktstr_kernel (docs say what it is).
@@ -306,6 +308,20 @@ def kernel_variants(root: Path) -> dict[str, list[str]]:
     text = (root / KERNELS_BUILD).read_text()
     return {name: [f for f in re.findall(r'"([\w.-]+\.kconfig)"', body) if f != BASE_FRAGMENT]
             for name, body in _KERNEL.findall(text)}
+
+
+def kernel_alias_violations(root: Path) -> Violations:
+    """Each kernel of @ktstr_kernels has its //kernels alias, manual exactly when it is."""
+    kernels = {name: '"manual"' in body for name, body in _KERNEL.findall((root / KERNELS_BUILD).read_text())}
+    aliases = {name: '"manual"' in tags for name, tags in _ALIAS.findall((root / KERNEL_ALIASES).read_text())}
+    out = [f"{KERNEL_ALIASES}: no alias of @ktstr_kernels//:{n} (add '{n}': [...] to its dict)"
+           for n in sorted(set(kernels) - set(aliases))]
+    out += [f"{KERNEL_ALIASES}: alias {n} has no ktstr_kernel in {KERNELS_BUILD}"
+            for n in sorted(set(aliases) - set(kernels))]
+    out += [f"{KERNEL_ALIASES}: alias {n} is {'' if aliases[n] else 'not '}manual, its kernel is "
+            f"{'' if kernels[n] else 'not '}manual"
+            for n in sorted(set(kernels) & set(aliases)) if kernels[n] != aliases[n]]
+    return out
 
 
 def _code_text(path: Path) -> str:
@@ -338,7 +354,7 @@ def kernel_variant_violations(root: Path) -> Violations:
     for fragment, name in owner.items():
         if build_text.count(f'"{fragment}"') > 1:
             out.append(f"{KERNELS_BUILD}: names {fragment} outside ktstr_kernel {name}: list fragments by glob")
-    for path in sorted(p for p in root.rglob("*") if p.suffix in CODE_SUFFIXES or p.name == "BUILD"):
+    for path in sorted(p for p in root.rglob("*") if p.suffix in CODE_SUFFIXES or p.name.endswith("BUILD")):
         rel = path.relative_to(root).as_posix()
         if rel == KERNELS_BUILD or rel.startswith(("bazel-", "third_party/")) or not path.is_file():
             continue
@@ -347,7 +363,7 @@ def kernel_variant_violations(root: Path) -> Violations:
             if fragment in text:
                 out.append(f"{rel}: names {fragment}: a kernel variant is used by its label "
                            f"(//kernels:{name}), its fragment is named only in {KERNELS_BUILD}")
-    return out
+    return out + kernel_alias_violations(root)
 
 
 # --- engines --------------------------------------------------------------------------------

@@ -137,18 +137,22 @@ def test_a_second_list_of_checks_fails(tmp_path):
 
 def test_a_kernel_fragment_named_outside_its_variant_fails(tmp_path):
     repo = _tree(tmp_path, {
-        "kernels/BUILD.bazel": 'exports_files(["lockdep.kconfig"])\nktstr_kernel(\n    name = "lockdep",\n'
-                               '    fragments = ["ktstr.kconfig", "lockdep.kconfig"],\n)\n',
+        "kernels/ktstr_kernels.BUILD": 'exports_files(["lockdep.kconfig"])\nktstr_kernel(\n    name = "lockdep",\n'
+                                       '    fragments = ["ktstr.kconfig", "lockdep.kconfig"],\n)\n',
+        "kernels/BUILD.bazel": ('[alias(name = n, tags = t) for n, t in {\n    "lockdep": ["manual"],\n'
+                                '    "gone": [],\n}.items()]\n'),
         "tests/BUILD.bazel": '# lockdep.kconfig in a comment is prose\ndata = ["//kernels:lockdep.kconfig"]\n',
         "tools/bench.py": '"""Boots //kernels:lockdep (lockdep.kconfig)."""\nFRAGMENT = "kernels/lockdep.kconfig"\n',
     })
     found = ep.kernel_variant_violations(repo)
     assert found == [
-        "kernels/BUILD.bazel: names lockdep.kconfig outside ktstr_kernel lockdep: list fragments by glob",
+        "kernels/ktstr_kernels.BUILD: names lockdep.kconfig outside ktstr_kernel lockdep: list fragments by glob",
         "tests/BUILD.bazel: names lockdep.kconfig: a kernel variant is used by its label (//kernels:lockdep), "
-        "its fragment is named only in kernels/BUILD.bazel",
+        "its fragment is named only in kernels/ktstr_kernels.BUILD",
         "tools/bench.py: names lockdep.kconfig: a kernel variant is used by its label (//kernels:lockdep), "
-        "its fragment is named only in kernels/BUILD.bazel",
+        "its fragment is named only in kernels/ktstr_kernels.BUILD",
+        "kernels/BUILD.bazel: alias gone has no ktstr_kernel in kernels/ktstr_kernels.BUILD",
+        "kernels/BUILD.bazel: alias lockdep is manual, its kernel is not manual",
     ]
 
 
