@@ -30,6 +30,7 @@ KtstrSchedulerInfo = provider(
         "args": "list of strings: default arguments",
         "ops_name": "string: the name /sys/kernel/sched_ext/root/ops shows when attached",
         "init_cpu": "int: the CPU its ops.init() must run on (-1: any); the agent pins sched_ext's enable kthread there",
+        "built_for": "string: the version of the kernel whose vmlinux.h its BPF side was compiled with ('' when not known); a test refuses a kernel of another major.minor",
     },
 )
 
@@ -47,6 +48,7 @@ KtstrBpfToolchainInfo = provider(
         "dir": "tree artifact: bin/bpftool, lib/libbpf.a, include/{vmlinux.h,bpf/*.h}",
         "source_files": "depset: the kernel tools sources (scx and libbpf headers)",
         "source_root": "string: exec path of the kernel source root",
+        "kernel_version": "string: the version of the kernel whose BTF made vmlinux.h ('' when not known)",
     },
 )
 
@@ -100,7 +102,7 @@ def make_kernel_info(bzimage, vmlinux, config, release, version, layout):
     _check_text("KtstrKernelInfo", "version", version)
     return KtstrKernelInfo(bzimage = bzimage, vmlinux = vmlinux, config = config, release = release, version = version, layout = layout)
 
-def make_scheduler_info(name, binary, runtime_files, args, ops_name, init_cpu = -1):
+def make_scheduler_info(name, binary, runtime_files, args, ops_name, init_cpu = -1, built_for = ""):
     """KtstrSchedulerInfo, checked; EEVDF (binary None) takes no arguments and no files.
 
     Args:
@@ -110,6 +112,7 @@ def make_scheduler_info(name, binary, runtime_files, args, ops_name, init_cpu = 
       args: as above.
       ops_name: as above.
       init_cpu: as above.
+      built_for: as above.
 
     Returns:
       The KtstrSchedulerInfo.
@@ -120,6 +123,7 @@ def make_scheduler_info(name, binary, runtime_files, args, ops_name, init_cpu = 
     _check_strings("KtstrSchedulerInfo", "args", args)
     _check("KtstrSchedulerInfo", "ops_name", ops_name, ["string"], "a string")
     _check("KtstrSchedulerInfo", "init_cpu", init_cpu, ["int"], "an int")
+    _check("KtstrSchedulerInfo", "built_for", built_for, ["string"], "a kernel version string, or ''")
     if init_cpu < -1:
         fail("KtstrSchedulerInfo %s: init_cpu %d is not a CPU: give a CPU number, or -1 for any" % (name, init_cpu))
     if binary == None and (args or runtime_files.to_list()):
@@ -132,6 +136,7 @@ def make_scheduler_info(name, binary, runtime_files, args, ops_name, init_cpu = 
         args = args,
         ops_name = ops_name,
         init_cpu = init_cpu,
+        built_for = built_for,
     )
 
 def make_initramfs_info(archives, compression):
@@ -153,13 +158,14 @@ def make_initramfs_info(archives, compression):
         fail("KtstrInitramfsInfo.compression: expected one of %s, got %r" % (", ".join(COMPRESSIONS), compression))
     return KtstrInitramfsInfo(archives = archives, compression = compression)
 
-def make_bpf_toolchain_info(dir, source_files, source_root):
+def make_bpf_toolchain_info(dir, source_files, source_root, kernel_version = ""):
     """KtstrBpfToolchainInfo, checked: a tree artifact, a depset and the source root.
 
     Args:
       dir: the field of the same name (KtstrBpfToolchainInfo's fields say what it holds).
       source_files: as above.
       source_root: as above.
+      kernel_version: as above.
 
     Returns:
       The KtstrBpfToolchainInfo.
@@ -169,7 +175,22 @@ def make_bpf_toolchain_info(dir, source_files, source_root):
         fail("KtstrBpfToolchainInfo.dir: expected a tree artifact (declare_directory), got the file %s" % dir.path)
     _check("KtstrBpfToolchainInfo", "source_files", source_files, ["depset"], "a depset of Files")
     _check_text("KtstrBpfToolchainInfo", "source_root", source_root)
-    return KtstrBpfToolchainInfo(dir = dir, source_files = source_files, source_root = source_root)
+    _check("KtstrBpfToolchainInfo", "kernel_version", kernel_version, ["string"], "a kernel version string, or ''")
+    return KtstrBpfToolchainInfo(dir = dir, source_files = source_files, source_root = source_root, kernel_version = kernel_version)
+
+def same_kernel_line(a, b):
+    """Whether two kernel versions share major.minor ('' matches anything).
+
+    Args:
+      a: a version such as "6.12.118", or "".
+      b: another.
+
+    Returns:
+      True when either is unknown or both are the same major.minor.
+    """
+    if not a or not b:
+        return True
+    return a.split(".")[:2] == b.split(".")[:2]
 
 def make_kernel_source_info(tarball, version, sha256, package_version):
     """KtstrKernelSourceInfo, checked: a File, a version, '' or a 64-digit sha256.

@@ -84,12 +84,13 @@ SCHEDULER_ATTRS = {
     ),
 }
 
-def scheduler_info(ctx, binary):
+def scheduler_info(ctx, binary, built_for = ""):
     """KtstrSchedulerInfo of a rule with SCHEDULER_ATTRS and an `ops_name` attribute.
 
     Args:
       ctx: the rule's context.
       binary: the loader (File), or None for EEVDF.
+      built_for: the kernel version its BPF side was compiled against ('' when not known).
 
     Returns:
       The checked KtstrSchedulerInfo.
@@ -101,6 +102,7 @@ def scheduler_info(ctx, binary):
         args = ctx.attr.default_args,
         ops_name = ctx.attr.ops_name,
         init_cpu = ctx.attr.init_cpu,
+        built_for = built_for,
     )
 
 def runfile_path(f):

@@ -50,7 +50,7 @@ def _bpf_scheduler_impl(ctx):
     return [
         DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
         OutputGroupInfo(bpf_object = depset([bpf_obj])),
-        scheduler_info(ctx, out),
+        scheduler_info(ctx, out, built_for = getattr(tc, "kernel_version", "")),
     ]
 
 ktstr_bpf_scheduler_rule = rule(
@@ -66,7 +66,10 @@ ktstr_shell target, or `bazel run @ktstr//:ktstr -- shell --scheduler bazel-bin/
         "toolchain": attr.label(
             default = Label("//schedulers:sched_ext"),
             providers = [KtstrBpfToolchainInfo],
-            doc = "a ktstr_sched_ext_toolchain: bpftool, libbpf and vmlinux.h of the kernel the scheduler runs on",
+            doc = ("a ktstr_sched_ext_toolchain: bpftool, libbpf and vmlinux.h of the kernel the scheduler runs on. " +
+                   "The default is @ktstr//kernels:default's (Linux 6.12); CO-RE relocates it to any build of that " +
+                   "line (the debug kernel too), and a ktstr_test booting another major.minor refuses it at " +
+                   "analysis, naming the toolchain to give: a ktstr_sched_ext_toolchain of that kernel"),
         ),
         "ops_name": attr.string(mandatory = True, doc = "the name /sys/kernel/sched_ext/root/ops shows"),
         "struct_ops": attr.string(doc = "the SCX_OPS_DEFINE variable (default <skeleton>_ops), for the shared loader"),

@@ -98,7 +98,7 @@ for s in {examples}; do cp "$out/build/bin/$s" "$bindir/$s"; done
     return [
         DefaultInfo(files = depset(bins)),
         OutputGroupInfo(toolchain = depset([tc]), **groups),
-        make_bpf_toolchain_info(dir = tc, source_files = depset(srcs), source_root = root),
+        make_bpf_toolchain_info(dir = tc, source_files = depset(srcs), source_root = root, kernel_version = kernel.version),
     ]
 
 ktstr_sched_ext_toolchain_rule = rule(

@@ -8,7 +8,7 @@ cached PASS.
 """
 
 load("//rules:private/attrs.bzl", "ENGINE_ATTRS", "VM_ATTRS", "engine_runfiles", "merge_attrs", "runfile_path", "suite_name")
-load("//rules:providers.bzl", "KtstrInitramfsInfo", "KtstrKernelInfo", "KtstrSchedulerInfo")
+load("//rules:providers.bzl", "KtstrInitramfsInfo", "KtstrKernelInfo", "KtstrSchedulerInfo", "same_kernel_line")
 
 # The suffix ktstr_target() gives the config target of test `x`: x_ktstr_config.
 CONFIG_SUFFIX = "_ktstr_config"
@@ -31,6 +31,20 @@ def _config_impl(ctx):
     scheduler = None
     if ctx.attr.scheduler:
         info = ctx.attr.scheduler[KtstrSchedulerInfo]
+        built_for = getattr(info, "built_for", "")
+        if not same_kernel_line(built_for, kernel.version):
+            fail(("%s: scheduler %s was compiled against Linux %s (its toolchain's vmlinux.h), but the test " +
+                  "boots %s, Linux %s: give the scheduler `toolchain = ` a ktstr_sched_ext_toolchain of " +
+                  "that kernel (kernel = %s), or boot a %s kernel") %
+                 (
+                     ctx.label,
+                     ctx.attr.scheduler.label,
+                     built_for,
+                     ctx.attr.kernel.label,
+                     kernel.version,
+                     ctx.attr.kernel.label,
+                     ".".join(built_for.split(".")[:2]),
+                 ))
         if info.binary != None:
             runtime = info.runtime_files.to_list() if info.runtime_files else []
             files.append(info.binary)

@@ -74,3 +74,25 @@ def test_consumer_analyses_without_qemu_or_kernel_source(tmp_path):
     proc = run_bazel(ws, home, "build", "@linux_6_12//:source", timeout=300, env=env)
     assert proc.returncode != 0
     assert "needs a Debian host (no dpkg-query on PATH)" in proc.stderr, proc.stderr[-3000:]
+
+
+def test_a_scheduler_compiled_for_another_kernel_line_is_refused_at_analysis(tmp_path):
+    """ktstr's schedulers are compiled against Linux 6.12's vmlinux.h: a test that boots a 6.13
+    kernel with one is refused before anything builds, naming the toolchain to give."""
+    ws = consumer(tmp_path, 'load("@ktstr//rules:repositories.bzl", "ktstr_dependencies")\n'
+                            "ktstr_dependencies()\n")
+    (ws / "sched" / "linux-6.13.tar.xz").write_bytes(b"")
+    (ws / "sched" / "BUILD.bazel").write_text(
+        BUILD + 'load("@ktstr//rules:defs.bzl", "ktstr_kernel")\n'
+        'ktstr_kernel(name = "k613", source = "linux-6.13.tar.xz", version = "6.13.0")\n'
+        'ktstr_test(name = "on_613", srcs = ["t.py"], kernel = ":k613", initramfs = ["@ktstr//initramfs:base"],\n'
+        '           scheduler = "@ktstr//schedulers:scx_ktstr")\n'
+        'ktstr_test(name = "on_612", srcs = ["t.py"], kernel = "@ktstr//kernels:debug",\n'
+        '           initramfs = ["@ktstr//initramfs:base"], scheduler = "@ktstr//schedulers:scx_ktstr")\n')
+    proc = run_bazel(ws, tmp_path / "home", "build", "--nobuild", "//sched:on_613", timeout=600)
+    assert proc.returncode != 0, proc.stderr[-3000:]
+    assert "was compiled against Linux 6.12" in proc.stderr and "Linux 6.13.0" in proc.stderr, proc.stderr[-3000:]
+    assert "ktstr_sched_ext_toolchain" in proc.stderr, proc.stderr[-3000:]
+    # Another build of the same line (the debug kernel) is the same line: CO-RE relocates it.
+    proc = run_bazel(ws, tmp_path / "home", "build", "--nobuild", "//sched:on_612", timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
