@@ -45,6 +45,7 @@ class CgroupStats:
     spread: float = 0.0
     max_gap_ms: float = 0.0
     max_gap_cpu: int = -1
+    max_start_delay_ms: float = 0.0  # longest wait of a worker from its start command to running
     total_migrations: int = 0
     migration_ratio: float = 0.0
     p99_wake_latency_us: float = 0.0
@@ -80,6 +81,7 @@ class CgroupStats:
         s.min_off_cpu_pct, s.max_off_cpu_pct = min(off), max(off)
         s.spread = s.max_off_cpu_pct - s.min_off_cpu_pct
         s.max_gap_ms, s.max_gap_cpu = worst.max_gap_ms, worst.max_gap_cpu
+        s.max_start_delay_ms = max(r.start_delay_ns for r in reports) / 1e6
         s.total_migrations = sum(r.migrations for r in reports)
         s.migration_ratio = s.total_migrations / s.total_iterations if s.total_iterations else 0.0
         s.p99_wake_latency_us = percentile(wakes, 0.99)

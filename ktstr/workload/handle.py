@@ -26,6 +26,7 @@ from ktstr.workload.telemetry import Telemetry, read_numa_pages, read_schedstat
 from ktstr.workload.types import WorkerReport, WorkloadConfig
 
 START_TIMEOUT_S = 30.0
+START = b"g"  # then the parent's CLOCK_MONOTONIC at the start, 8 bytes: the window's opening
 COLLECT_TIMEOUT_S = 5.0
 
 
@@ -74,8 +75,12 @@ class WorkloadHandle:
         return cls(cfg, workers)
 
     def start(self) -> None:
+        # Every worker's window opens at this one instant, not when it first gets a CPU: a
+        # worker that waits to run after the start is off-CPU for that wait (CLOCK_MONOTONIC
+        # is the same clock in every process).
+        go = START + time.monotonic_ns().to_bytes(8, "little")
         for w in self._workers:
-            os.write(w.start_w, b"g")
+            os.write(w.start_w, go)
             os.close(w.start_w)
         self.started = True
 
@@ -130,11 +135,13 @@ def _child(cfg: WorkloadConfig, index: int, link: Link | None, start_r: int, rep
         signal.signal(signal.SIGUSR1, lambda *_: stopping.__setitem__(0, True))
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         ready, _, _ = select.select([start_r], [], [], START_TIMEOUT_S)
-        if not ready or os.read(start_r, 1) != b"g":
+        go = os.read(start_r, len(START) + 8) if ready else b""
+        if len(go) != len(START) + 8 or not go.startswith(START):
             os._exit(3)  # never started: the parent went away
+        wall0, cpu0 = int.from_bytes(go[len(START):], "little"), time.process_time_ns()
+        report.start_delay_ns = time.monotonic_ns() - wall0
         _place(cfg, index)
         sched0 = read_schedstat()
-        wall0, cpu0 = time.monotonic_ns(), time.process_time_ns()
         loops.run(cfg, index, link, lambda: stopping[0], Telemetry(report))
         report.wall_time_ns = time.monotonic_ns() - wall0
         report.cpu_time_ns = time.process_time_ns() - cpu0

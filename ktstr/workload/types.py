@@ -218,7 +218,8 @@ class WorkerReport:
     iterations: int = 0              # outer-loop iterations
     work_units: int = 0              # spin units (and cache/compute passes) done
     cpu_time_ns: int = 0
-    wall_time_ns: int = 0
+    wall_time_ns: int = 0            # from the parent's start command to the stop being seen
+    start_delay_ns: int = 0          # from the start command until the worker first ran
     cpus_used: list[int] = field(default_factory=list)
     migrations: int = 0
     migration_log: list[dict] = field(default_factory=list)  # first MAX_MIGRATION_RECORDS

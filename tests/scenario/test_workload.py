@@ -75,6 +75,27 @@ def test_workers_wait_for_start():
     handle.stop_and_collect()
 
 
+def test_a_worker_that_cannot_run_after_the_start_is_off_cpu_for_that_wait():
+    """The window opens at the parent's start command, not when the worker first runs: a
+    worker kept from running for its first 0.4 s was off-CPU then (a window opened late
+    hid that, and a starved late starter looked like a short, fair run)."""
+    import signal
+
+    handle = WorkloadHandle.spawn(WorkloadConfig(num_workers=1))
+    pid = handle.pids[0]
+    time.sleep(0.2)  # the worker reaches its wait for the start
+    os.kill(pid, signal.SIGSTOP)
+    handle.start()
+    time.sleep(0.4)
+    os.kill(pid, signal.SIGCONT)
+    time.sleep(0.4)
+    (r,) = handle.stop_and_collect()
+    assert r.completed, r
+    assert r.start_delay_ns >= 0.35e9, r.start_delay_ns
+    assert r.wall_time_ns >= 0.75e9, r.wall_time_ns
+    assert r.off_cpu_pct >= 40, r.off_cpu_pct
+
+
 def test_pairs_need_an_even_count():
     with pytest.raises(ValueError, match="groups of 2"):
         WorkloadHandle.spawn(WorkloadConfig(num_workers=3, work_type=WorkType.PIPE_PINGPONG))
