@@ -36,7 +36,7 @@ EXPECTED = {
     "//schedulers:verifier_test": Expected(vm_test=True),
     PACKAGE + "shell": Expected(),
     "//initramfs:base": Expected(),
-    "//kernels:default": Expected(),
+    "@ktstr_kernels//:default": Expected(),  # //kernels:default is its alias
     "//schedulers:eevdf": Expected(),
     "//schedulers:scx_ktstr": Expected(),
     "//schedulers:sched_ext": Expected(),
@@ -86,7 +86,7 @@ def _planted(label: str, **changes) -> list[str]:
 
 
 def test_a_missing_constraint_is_found():
-    found = _planted("//kernels:default", target_compatible_with=["@platforms//os:linux"])
+    found = _planted("@ktstr_kernels//:default", target_compatible_with=["@platforms//os:linux"])
     assert len(found) == 1 and "@platforms//cpu:x86_64" in found[0]
 
 
