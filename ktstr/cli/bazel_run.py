@@ -5,9 +5,11 @@ it names that directory in $BUILD_WORKING_DIRECTORY. The CLI moves there before 
 argument, so every relative path (test sources, --out, result.json, the default ktstr-out)
 means what it meant on the user's command line, for every subcommand and option at once.
 
-The //:ktstr target carries //kernels:default and //initramfs:base in its runfiles, next to
-the ktstr package (runfiles/<ktstr's repository>/kernels/default/bzImage whatever that
-repository is called: ktstr, ktstr~, _main). When --kernel or --initramfs is not given they
+The //:ktstr target carries //kernels:default and //initramfs:base in its runfiles: the base
+image next to the ktstr package (runfiles/<ktstr's repository>/initramfs/base.cpio whatever
+that repository is called: ktstr, ktstr~, _main), the kernel beside it in @ktstr_kernels'
+(runfiles/ktstr_kernels/default/bzImage: rules/private/kernels_repository.bzl says why the
+kernels have a repository of their own). When --kernel or --initramfs is not given they
 come from there; a ktstr without them (python -m ktstr.cli, the installed console script)
 says which option to give and where a build puts the file.
 """
@@ -31,26 +33,31 @@ class MissingInputError(KtstrError, ValueError):
 
 @dataclass(frozen=True)
 class BuildDefault:
-    """One default input of the //:ktstr target: its option, its file below ktstr's
-    repository in the runfiles, and the target that builds it."""
+    """One default input of the //:ktstr target: its option, its file below its repository
+    in the runfiles, the target that builds it, and that repository when it is not ktstr's
+    own (a sibling of ktstr's in the runfiles; under external/ in bazel-bin)."""
 
     option: str
     relpath: str
     target: str
+    repository: str = ""
 
     def path(self, repo_root: Optional[Path] = None) -> Optional[Path]:
         """The file in this ktstr's runfiles, or None when it has none (not under Bazel)."""
-        candidate = (repo_root or ktstr_repo_root()) / self.relpath
+        root = repo_root or ktstr_repo_root()
+        candidate = (root.parent / self.repository if self.repository else root) / self.relpath
         return candidate if candidate.is_file() else None
 
     def missing(self, command: str) -> MissingInputError:
+        where = f"external/{self.repository}/" if self.repository else ""
+        built = f"bazel-bin/{where}{self.relpath}"
         return MissingInputError(
             f"no {self.option} given, and this ktstr has no default one (`bazel run @ktstr//:ktstr -- "
             f"{command} ...` brings {self.target}'s). Give {self.option} PATH, e.g. "
-            f"{self.option} bazel-bin/{self.relpath} after `bazel build {self.target}`")
+            f"{self.option} {built} after `bazel build {self.target}`")
 
 
-KERNEL = BuildDefault("--kernel", "kernels/default/bzImage", "@ktstr//kernels:default")
+KERNEL = BuildDefault("--kernel", "default/bzImage", "@ktstr//kernels:default", repository="ktstr_kernels")
 INITRAMFS = BuildDefault("--initramfs", "initramfs/base.cpio", "@ktstr//initramfs:base")
 
 

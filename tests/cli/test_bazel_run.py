@@ -40,15 +40,16 @@ def test_without_build_working_directory_the_cwd_stays(tmp_path, monkeypatch, ca
 
 
 def test_defaults_come_from_the_runfiles_when_present(tmp_path):
-    (tmp_path / "kernels" / "default").mkdir(parents=True)
-    (tmp_path / "kernels" / "default" / "bzImage").write_bytes(b"k")
-    (tmp_path / "initramfs").mkdir()
-    (tmp_path / "initramfs" / "base.cpio").write_bytes(b"i")
-    assert kernel_or_default(None, "shell", tmp_path) == str(tmp_path / "kernels/default/bzImage")
-    assert initramfs_or_default(None, "shell", tmp_path) == [str(tmp_path / "initramfs/base.cpio")]
+    ktstr_repo = tmp_path / "ktstr"  # the runfiles: ktstr's repository and @ktstr_kernels beside it
+    (tmp_path / "ktstr_kernels" / "default").mkdir(parents=True)
+    (tmp_path / "ktstr_kernels" / "default" / "bzImage").write_bytes(b"k")
+    (ktstr_repo / "initramfs").mkdir(parents=True)
+    (ktstr_repo / "initramfs" / "base.cpio").write_bytes(b"i")
+    assert kernel_or_default(None, "shell", ktstr_repo) == str(tmp_path / "ktstr_kernels/default/bzImage")
+    assert initramfs_or_default(None, "shell", ktstr_repo) == [str(ktstr_repo / "initramfs/base.cpio")]
     # Given options win over the defaults.
-    assert kernel_or_default("my/bzImage", "shell", tmp_path) == "my/bzImage"
-    assert initramfs_or_default(["a.cpio", "b.cpio"], "run", tmp_path) == ["a.cpio", "b.cpio"]
+    assert kernel_or_default("my/bzImage", "shell", ktstr_repo) == "my/bzImage"
+    assert initramfs_or_default(["a.cpio", "b.cpio"], "run", ktstr_repo) == ["a.cpio", "b.cpio"]
 
 
 def test_missing_defaults_name_the_option_and_the_fix(tmp_path):
@@ -56,7 +57,8 @@ def test_missing_defaults_name_the_option_and_the_fix(tmp_path):
         kernel_or_default(None, "shell", tmp_path)
     assert "no --kernel given" in str(kernel.value)
     assert "bazel run @ktstr//:ktstr -- shell" in str(kernel.value)
-    assert "--kernel bazel-bin/kernels/default/bzImage after `bazel build @ktstr//kernels:default`" in str(kernel.value)
+    assert ("--kernel bazel-bin/external/ktstr_kernels/default/bzImage after "
+            "`bazel build @ktstr//kernels:default`") in str(kernel.value)
     with pytest.raises(MissingInputError) as initramfs:
         initramfs_or_default([], "run", tmp_path)
     assert "no --initramfs given" in str(initramfs.value) and "@ktstr//initramfs:base" in str(initramfs.value)
