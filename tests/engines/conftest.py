@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ktstr.host.engines import Engine, kvm
+from tests.vm_inputs import default_kernel_file
 
 BUSYBOX_INITRAMFS = Path("tests/host/busybox_initramfs.py")
 VMM_LIBRARY = Path("vmm/libktstr_vmm.so")
@@ -23,10 +24,7 @@ def _find_kernel() -> Path | None:
     env = os.environ.get("KTSTR_TEST_KERNEL")
     if env:
         return Path(env)
-    for candidate in (Path("kernels/default/bzImage"), Path("bazel-bin/kernels/default/bzImage")):
-        if candidate.is_file():
-            return candidate
-    return None
+    return default_kernel_file()
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,14 @@ from ktstr.host.jobs import Scenarios
 from ktstr.host.request import RunRequest
 from ktstr.host.snapshot import Fanout
 from ktstr.wire.status import Status
+from tests.vm_inputs import default_kernel_file
 
 HERE = Path(__file__).resolve().parent
-KERNEL = Path("kernels/default/bzImage")
+KERNEL = default_kernel_file()
 INITRAMFS = sorted(Path("initramfs").glob("base*.cpio*"))
 WARNING = "WARNING: CPU: 0 PID: 1 at tests/engines/fanout_guests.py:1 plants_a_warning"
 
-needs_vm = pytest.mark.skipif(not KERNEL.is_file() or not INITRAMFS,
+needs_vm = pytest.mark.skipif(KERNEL is None or not INITRAMFS,
                               reason="no kernel/initramfs in runfiles: run under Bazel "
                                      "(data //kernels:default, //initramfs:base)")
 

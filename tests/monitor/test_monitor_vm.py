@@ -17,13 +17,14 @@ from ktstr.host.jobs import Scenarios
 from ktstr.host.request import RunRequest
 from ktstr.monitor.hook import MonitorHook
 from ktstr.wire.status import Status
+from tests.vm_inputs import default_kernel_file
 
 HERE = Path(__file__).resolve().parent
-KERNEL = Path("kernels/default/bzImage")
-LAYOUT = Path("kernels/default/layout.json")
+KERNEL = default_kernel_file()
+LAYOUT = default_kernel_file("layout.json")
 INITRAMFS = sorted(Path("initramfs").glob("base*.cpio*"))
 
-needs_vm = pytest.mark.skipif(not KERNEL.is_file() or not LAYOUT.is_file() or not INITRAMFS,
+needs_vm = pytest.mark.skipif(KERNEL is None or LAYOUT is None or not INITRAMFS,
                               reason="no kernel/layout/initramfs in runfiles: run under Bazel "
                                      "(data //kernels:default, //initramfs:base)")
 

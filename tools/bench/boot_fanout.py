@@ -8,7 +8,7 @@ both; medians of --runs (5). The template's one boot to its ready point is print
 fan-out pays it once per snapshot key.
 
     flock -o /tmp/ktstr-agents-vm.lock tools/bench/boot_fanout.py \\
-        [--kernel bazel-bin/kernels/default/bzImage] [--initramfs bazel-bin/initramfs/base.cpio] \\
+        [--kernel bazel-bin/external/ktstr_kernels/default/bzImage] [--initramfs bazel-bin/initramfs/base.cpio] \\
         [--topology 1n1l2c1t] [--runs 5]
 """
 
@@ -72,7 +72,7 @@ def once(engine: Engine, req: RunRequest) -> tuple[float, float]:
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--kernel", type=Path, default=ROOT / "bazel-bin/kernels/default/bzImage")
+    p.add_argument("--kernel", type=Path, default=ROOT / "bazel-bin/external/ktstr_kernels/default/bzImage")
     p.add_argument("--initramfs", type=Path, default=ROOT / "bazel-bin/initramfs/base.cpio")
     p.add_argument("--topology", default="1n1l2c1t")
     p.add_argument("--runs", type=int, default=5)

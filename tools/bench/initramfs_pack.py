@@ -3,7 +3,7 @@
 
 1. Pack a 40 MB tree (the issue's goal: <= 1 s) and print time / goal.
 2. Pack //initramfs:base's content with each compression and boot it under QEMU TCG to the
-   probe init's marker (needs a kernel: --kernel, default bazel-bin/kernels/default/bzImage).
+   probe init's marker (needs a kernel: --kernel, default bazel-bin/external/ktstr_kernels/default/bzImage).
 
     python3 tools/bench/initramfs_pack.py [--kernel PATH] [--no-boot]
 """
@@ -66,7 +66,7 @@ def boot(kernel: Path, initrd: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--kernel", type=Path, default=Path("bazel-bin/kernels/default/bzImage"))
+    parser.add_argument("--kernel", type=Path, default=Path("bazel-bin/external/ktstr_kernels/default/bzImage"))
     parser.add_argument("--no-boot", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,7 +11,7 @@ Prints, side by side in one run (medians over --runs):
     ACPI, irqchip + PIT, vCPUs) -> first KVM_RUN, next to the synthetic guest's.
 
     ./bazelw build //vmm:ktstr-vmm //vmm:guest_cpuid_probe //kernels:default //initramfs:base
-    python3 tools/bench/vmm_startup.py [--runs 20] [--kernel bazel-bin/kernels/default/bzImage
+    python3 tools/bench/vmm_startup.py [--runs 20] [--kernel bazel-bin/external/ktstr_kernels/default/bzImage
         --initrd bazel-bin/initramfs/base.cpio]
 """
 

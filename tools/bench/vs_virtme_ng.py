@@ -59,7 +59,7 @@ def timed(tool: str, argv: list[str]) -> float:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--kernel", type=Path, default=ROOT / "bazel-bin/kernels/vng/bzImage")
+    p.add_argument("--kernel", type=Path, default=ROOT / "bazel-bin/external/ktstr_kernels/vng/bzImage")
     p.add_argument("--initramfs", type=Path, default=ROOT / "bazel-bin/initramfs/base.cpio")
     p.add_argument("--vng", default=shutil.which("vng") or "vng", help="virtme-ng's vng (pip install virtme-ng)")
     p.add_argument("--cpus", type=int, default=2)

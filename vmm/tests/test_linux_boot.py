@@ -22,16 +22,14 @@ from pathlib import Path
 import pytest
 
 from ktstr.topology import Topology
+from tests.vm_inputs import default_kernel_file
 
 VMM = Path("vmm/ktstr-vmm")
 EARLY_DEADLINE_S = float(os.environ.get("KTSTR_EARLY_BOOT_DEADLINE", "400"))
 
 
 def _find_kernel() -> Path | None:
-    for candidate in (Path("kernels/default/bzImage"), Path("bazel-bin/kernels/default/bzImage")):
-        if candidate.is_file():
-            return candidate
-    return None
+    return default_kernel_file()
 
 
 KERNEL = _find_kernel()
