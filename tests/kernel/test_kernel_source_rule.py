@@ -16,7 +16,8 @@ import pytest
 from tests.nested_bazel import java_home, real_bazel
 
 RULES = ["rules/repositories.bzl", "rules/providers.bzl", "rules/private/engines.bzl",
-         "rules/private/kernel_source.bzl", "rules/private/host_tools.bzl", "rules/private/python_repositories.bzl"]
+         "rules/private/kernel_source.bzl", "rules/private/host_tools.bzl", "rules/private/python_repositories.bzl",
+         "rules/private/kernels_repository.bzl"]
 
 
 @pytest.fixture
