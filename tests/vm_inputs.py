@@ -1,7 +1,6 @@
-"""Where a test finds the VM inputs its target put in the runfiles (data //kernels:default,
-//initramfs:base): one place, so that a move is one edit. ktstr's kernels live in their own
-repository, @ktstr_kernels (rules/private/kernels_repository.bzl), a sibling of this one in
-the runfiles.
+"""Where a test finds the VM inputs its target put in the runfiles (data //kernels:default):
+the CLI's own record of the default kernel (ktstr.cli.bazel_run.KERNEL: @ktstr_kernels'
+directory beside ktstr's in the runfiles), so that a move is one edit.
 
 Under Bazel a declared input that is missing fails the test (a skipped VM test would be a
 check that cannot fail); a plain pytest run from the checkout takes what `bazel build` left
@@ -9,13 +8,12 @@ in bazel-bin, and the callers skip without it."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Optional
 
-# The runfiles (the cwd of a Bazel test is this repository's runfiles directory), then a
-# checkout after `bazel build //kernels:default`.
-DEFAULT_KERNEL_DIRS = (Path("../ktstr_kernels/default"), Path("bazel-bin/external/ktstr_kernels/default"))
+from ktstr.cli.bazel_run import KERNEL
 
 
 def under_bazel() -> bool:
@@ -25,10 +23,13 @@ def under_bazel() -> bool:
 def default_kernel_file(name: str = "bzImage") -> Optional[Path]:
     """A file of //kernels:default (bzImage, layout.json, vmlinux, config), or None outside
     Bazel when it was not built. Under Bazel its absence is an error naming the fix."""
-    for d in DEFAULT_KERNEL_DIRS:
-        if (d / name).is_file():
-            return d / name
+    file = dataclasses.replace(KERNEL, relpath=str(Path(KERNEL.relpath).parent / name))
+    found = file.path()
+    if found is not None:
+        return found
+    if file.built().is_file():
+        return file.built()
     if under_bazel():
         raise FileNotFoundError(f"{name} of //kernels:default is not in this test's runfiles "
-                                f"({DEFAULT_KERNEL_DIRS[0] / name}): add //kernels:default to its data")
+                                f"(@{KERNEL.repository}): add //kernels:default to its data")
     return None

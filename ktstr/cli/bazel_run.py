@@ -48,9 +48,12 @@ class BuildDefault:
         candidate = (root.parent / self.repository if self.repository else root) / self.relpath
         return candidate if candidate.is_file() else None
 
+    def built(self) -> Path:
+        """Where `bazel build` of its target leaves the file, from the workspace root."""
+        return Path("bazel-bin", *(["external", self.repository] if self.repository else []), self.relpath)
+
     def missing(self, command: str) -> MissingInputError:
-        where = f"external/{self.repository}/" if self.repository else ""
-        built = f"bazel-bin/{where}{self.relpath}"
+        built = self.built()
         return MissingInputError(
             f"no {self.option} given, and this ktstr has no default one (`bazel run @ktstr//:ktstr -- "
             f"{command} ...` brings {self.target}'s). Give {self.option} PATH, e.g. "
